@@ -1,0 +1,1 @@
+"""Hokusai SDK (bootstrap placeholder)."""

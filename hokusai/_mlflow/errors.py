@@ -1,0 +1,147 @@
+"""Turn MLflow client exceptions into the SDK's documented, actionable exceptions."""
+
+from __future__ import annotations
+
+import re
+
+from hokusai._mlflow.target import MLflowTarget
+from hokusai.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    HokusaiException,
+    InvalidParameterError,
+    MLflowConnectionError,
+    MLflowError,
+    RateLimitError,
+)
+
+_STATUS_PATTERNS = (
+    re.compile(r"failed with error code (\d{3})"),
+    re.compile(r"too many (\d{3}) error responses"),
+)
+_ENDPOINT_PATTERN = re.compile(r"API request to (?:endpoint )?(\S+?) failed")
+_CONNECTION_MARKERS = (
+    "failed with exception",
+    "failed with timeout exception",
+    "Max retries exceeded",
+    "Connection refused",
+    "Name or service not known",
+)
+# MLflow error codes (from its protobuf enum) -> the HTTP status they stand for.
+_ERROR_CODE_STATUS = {
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "CUSTOMER_UNAUTHORIZED": 401,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "NOT_FOUND": 404,
+    "ENDPOINT_NOT_FOUND": 404,
+    "RESOURCE_ALREADY_EXISTS": 409,
+    "INVALID_PARAMETER_VALUE": 400,
+    "BAD_REQUEST": 400,
+    "REQUEST_LIMIT_EXCEEDED": 429,
+    "RESOURCE_EXHAUSTED": 429,
+    "TEMPORARILY_UNAVAILABLE": 503,
+    "SERVICE_UNDER_MAINTENANCE": 503,
+}
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Replace every secret in ``text`` by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def error_code_name(exc: BaseException) -> str | None:
+    """The MLflow error code name (e.g. ``RESOURCE_DOES_NOT_EXIST``) of an MLflow exception."""
+    code = getattr(exc, "error_code", None)
+    if code is None:
+        return None
+    if isinstance(code, str):
+        return code
+    try:
+        from mlflow.protos.databricks_pb2 import ErrorCode
+
+        return ErrorCode.Name(code)
+    except (ImportError, ValueError):
+        return None
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an MLflow exception, when one can be known."""
+    text = str(exc)
+    for pattern in _STATUS_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    name = error_code_name(exc)
+    if name in _ERROR_CODE_STATUS:
+        return _ERROR_CODE_STATUS[name]
+    if name == "INTERNAL_ERROR" and type(exc).__name__ == "RestException":
+        return 500
+    return None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """True when MLflow said the requested resource does not exist."""
+    return http_status(exc) == 404 or (isinstance(exc, MLflowError) and exc.status_code == 404)
+
+
+def _endpoint(text: str) -> str | None:
+    match = _ENDPOINT_PATTERN.search(text)
+    if not match:
+        return None
+    endpoint = match.group(1)
+    api = endpoint.find("/api/")
+    return endpoint[api:] if api > 0 else endpoint
+
+
+def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
+    """The SDK exception that stands for ``exc`` (returned, not raised; unknown errors pass through)."""
+    if isinstance(exc, HokusaiException):
+        return exc
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return MLflowConnectionError(
+            f"Could not connect to the MLflow tracking server at {target.tracking_uri}: {exc}",
+            tracking_uri=target.tracking_uri,
+        )
+    if not _is_mlflow_exception(exc):
+        return exc
+
+    secrets = target.credentials.secrets()
+    text = scrub(str(exc), secrets)
+    status = http_status(exc)
+    endpoint = _endpoint(text)
+    credential = target.credentials.describe()
+    common = {"tracking_uri": target.tracking_uri, "endpoint": endpoint}
+
+    if status == 401:
+        return AuthenticationError(credential=credential, **common)
+    if status == 403:
+        return AuthorizationError(credential=credential, **common)
+    if status == 429:
+        return RateLimitError(f"MLflow rate-limited the request to {endpoint or target.tracking_uri}", **common)
+    if status is not None and status >= 500:
+        return MLflowConnectionError(
+            f"MLflow at {target.tracking_uri} answered HTTP {status} for {endpoint or 'a request'}: "
+            f"{_first_line(text)}",
+            status_code=status,
+            **common,
+        )
+    if status is None and any(marker in text for marker in _CONNECTION_MARKERS):
+        return MLflowConnectionError(
+            f"Could not connect to the MLflow tracking server at {target.tracking_uri}: {_first_line(text)}",
+            **common,
+        )
+    if status == 400:
+        return InvalidParameterError(message=f"MLflow rejected the request: {_first_line(text)}")
+    return MLflowError(_first_line(text), status_code=status, **common)
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _is_mlflow_exception(exc: BaseException) -> bool:
+    return any(cls.__name__ == "MlflowException" for cls in type(exc).__mro__)

@@ -1,0 +1,3 @@
+"""hokusai-contracts: the verification harness for the hokusai SDK."""
+
+__version__ = "0.1.0"

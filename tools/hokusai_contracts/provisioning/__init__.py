@@ -1,0 +1,11 @@
+"""Provision real MLflow servers for checks and tests."""
+
+from hokusai_contracts.provisioning.basic_auth import BasicAuthUsers
+from hokusai_contracts.provisioning.process import (
+    RunningServer,
+    ServerStartError,
+    free_port,
+    start_mlflow_process,
+)
+
+__all__ = ["BasicAuthUsers", "RunningServer", "ServerStartError", "free_port", "start_mlflow_process"]
