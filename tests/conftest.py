@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hokusai.resilience import configure_resilience, reset_circuit_breakers
+from hokusai.resilience import RetryPolicy, configure_resilience, reset_circuit_breakers
 
 _ISOLATED_VARS = (
     "MLFLOW_TRACKING_URI",
@@ -33,7 +33,9 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("HOKUSAI_HOME", str(home / ".hokusai"))
     # Fast retries keep failure-path tests quick; the schedule itself is unit-tested.
-    configure_resilience(retry=None, request_timeout=15.0)
+    configure_resilience(
+        retry=RetryPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.05), request_timeout=15.0
+    )
     reset_circuit_breakers()
     yield home
     reset_circuit_breakers()
