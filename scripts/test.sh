@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up (when needed) and run the project's tests: lint, then pytest on 2 workers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/ruff check hokusai tools tests benchmarks
+set +e
+.venv/bin/python -m pytest -n "${HOKUSAI_TEST_WORKERS:-2}" "$@"
+status=$?
+set -e
+if [[ $status -eq 5 ]]; then
+    echo "pytest collected no tests: that is a failure for this project" >&2
+    exit 1
+fi
+exit $status

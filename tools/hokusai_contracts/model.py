@@ -1,0 +1,155 @@
+"""The one data model of a Python API that extraction, checks, diffing and rendering share.
+
+Introspection fills it, the contract store reads and writes it (YAML), checks compare two of
+them, the diff engine and the reference generator read it. Values are plain and hashable-ish so
+the model is easy to serialise and to compare.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ParameterKind(str, enum.Enum):
+    """How a parameter binds (the names of :class:`inspect.Parameter` kinds, lower-cased)."""
+
+    POSITIONAL_ONLY = "positional_only"
+    POSITIONAL_OR_KEYWORD = "positional_or_keyword"
+    VAR_POSITIONAL = "var_positional"
+    KEYWORD_ONLY = "keyword_only"
+    VAR_KEYWORD = "var_keyword"
+
+
+class ObjectKind(str, enum.Enum):
+    """What a contracted name is."""
+
+    MODULE = "module"
+    CLASS = "class"
+    EXCEPTION = "exception"
+    FUNCTION = "function"
+    METHOD = "method"
+    CLASSMETHOD = "classmethod"
+    STATICMETHOD = "staticmethod"
+    PROPERTY = "property"
+    ATTRIBUTE = "attribute"
+
+
+CALLABLE_KINDS = frozenset(
+    {ObjectKind.FUNCTION, ObjectKind.METHOD, ObjectKind.CLASSMETHOD, ObjectKind.STATICMETHOD}
+)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a callable. ``default`` is the ``repr`` of the default, None when required."""
+
+    name: str
+    kind: ParameterKind = ParameterKind.POSITIONAL_OR_KEYWORD
+    default: str | None = None
+    annotation: str | None = None
+    description: str | None = None
+
+    @property
+    def required(self) -> bool:
+        """True when a call must supply this parameter."""
+        return self.default is None and self.kind not in (
+            ParameterKind.VAR_POSITIONAL,
+            ParameterKind.VAR_KEYWORD,
+        )
+
+
+@dataclass(frozen=True)
+class CallForm:
+    """A documented way to call an object that must bind, e.g. ``ExperimentManager(registry)``.
+
+    ``args`` are placeholders for positional arguments, ``kwargs`` the keyword names used.
+    """
+
+    text: str
+    args: tuple[str, ...] = ()
+    kwargs: tuple[str, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """When an object appeared, was deprecated, or will be removed (hand-written in contracts)."""
+
+    since: str | None = None
+    deprecated_since: str | None = None
+    removed_in: str | None = None
+    replacement: str | None = None
+
+
+@dataclass
+class ApiObject:
+    """A class, function, method, property or attribute of the public API.
+
+    ``path`` is the canonical dotted path where it is defined for the contract (e.g.
+    ``hokusai.tracking.ExperimentManager.start_experiment``); ``export_paths`` lists every
+    public import path where the name must be importable.
+    """
+
+    path: str
+    kind: ObjectKind
+    parameters: list[Parameter] | None = None
+    returns: str | None = None
+    raises: list[str] = field(default_factory=list)
+    export_paths: list[str] = field(default_factory=list)
+    summary: str | None = None
+    bases: list[str] = field(default_factory=list)
+    call_forms: list[CallForm] = field(default_factory=list)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    members: list[ApiObject] = field(default_factory=list)
+    # Where the object stands in its contract file (set by the store when read).
+    source_file: str | None = None
+    source_line: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The last component of the path."""
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def is_callable(self) -> bool:
+        """True for functions and methods (classes are callable through their constructor)."""
+        return self.kind in CALLABLE_KINDS
+
+    def walk(self):
+        """This object and all its members, depth first."""
+        yield self
+        for member in self.members:
+            yield from member.walk()
+
+
+@dataclass
+class ApiModule:
+    """A public module and the objects it contracts."""
+
+    name: str
+    summary: str | None = None
+    objects: list[ApiObject] = field(default_factory=list)
+    source_file: str | None = None
+
+    def walk(self):
+        """Every object of the module, depth first."""
+        for obj in self.objects:
+            yield from obj.walk()
+
+
+@dataclass
+class Api:
+    """A whole package's public API."""
+
+    package: str
+    version: str | None = None
+    modules: list[ApiModule] = field(default_factory=list)
+
+    def objects(self) -> dict[str, ApiObject]:
+        """Every object by its path."""
+        return {obj.path: obj for module in self.modules for obj in module.walk()}
+
+    def module(self, name: str) -> ApiModule | None:
+        """The module called ``name``, if contracted."""
+        return next((m for m in self.modules if m.name == name), None)
