@@ -28,7 +28,9 @@ def bench_import(runs: int = 7) -> dict[str, float]:
     with_sdk = _median_subprocess_seconds("import hokusai", runs)
     mlflow_loaded = subprocess.run(
         [sys.executable, "-c", "import sys, hokusai; print('mlflow' in sys.modules)"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return {"interpreter_s": bare, "import_hokusai_s": with_sdk - bare, "mlflow_imported": mlflow_loaded}
 
@@ -55,10 +57,10 @@ print(json.dumps({{"import_s": t1 - t0, "construct_s": t2 - t1, "first_call_s": 
 
 def bench_tokenized_round_trip(workdir: Path, rounds: int = 5) -> dict[str, float]:
     """``register_tokenized_model`` + ``get_tokenized_model`` against a live local MLflow server."""
+    import mlflow
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    import mlflow
     from hokusai import ModelRegistry
     from hokusai_contracts.provisioning import start_mlflow_process
 

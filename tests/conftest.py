@@ -37,5 +37,16 @@ def isolated_environment(tmp_path, monkeypatch):
         retry=RetryPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.05), request_timeout=15.0
     )
     reset_circuit_breakers()
+    _reset_process_defaults()
     yield home
     reset_circuit_breakers()
+    _reset_process_defaults()
+
+
+def _reset_process_defaults() -> None:
+    """Forget configuration that earlier tests made the process default."""
+    import hokusai.auth.client
+    import hokusai.config
+
+    hokusai.config.reset_mlflow_auth()
+    hokusai.auth.client._global_auth = None

@@ -74,6 +74,11 @@ def http_status(exc: BaseException) -> int | None:
         match = pattern.search(text)
         if match:
             return int(match.group(1))
+    body = getattr(exc, "json", None)
+    if isinstance(body, dict) and "error_code" not in body:
+        # A JSON error without an MLflow error code (an auth proxy, a gateway): MLflow labels it
+        # INTERNAL_ERROR, but the real status is unknown - do not pretend it was a retryable 500.
+        return None
     name = error_code_name(exc)
     if name in _ERROR_CODE_STATUS:
         return _ERROR_CODE_STATUS[name]
@@ -120,12 +125,21 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     if status == 403:
         return AuthorizationError(credential=credential, **common)
     if status == 429:
-        return RateLimitError(f"MLflow rate-limited the request to {endpoint or target.tracking_uri}", **common)
+        return RateLimitError(
+            f"MLflow rate-limited the request to {endpoint or target.tracking_uri}", **common
+        )
     if status is not None and status >= 500:
+        fix = None
+        if target.credentials.kind == "bearer":
+            fix = (
+                "check the server's log; an MLflow basic-auth server answers a bearer token with HTTP 500: "
+                "use MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD with such a server"
+            )
         return MLflowConnectionError(
-            f"MLflow at {target.tracking_uri} answered HTTP {status} for {endpoint or 'a request'}: "
-            f"{_first_line(text)}",
+            f"MLflow at {target.tracking_uri} answered HTTP {status} for {endpoint or 'a request'} "
+            f"(credential sent: {credential}): {_first_line(text)}",
             status_code=status,
+            fix=fix or "the server failed (not the SDK): check its log; the call is retried automatically",
             **common,
         )
     if status is None and any(marker in text for marker in _CONNECTION_MARKERS):

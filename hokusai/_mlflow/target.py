@@ -82,7 +82,7 @@ class Credentials:
         """A masked, printable description, e.g. ``bearer token hk_live_...QtN``."""
         kind = self.kind
         if kind == "basic":
-            text = f"basic auth as {self.username!r} (password {mask_secret(self.password)})"
+            text = f"basic auth as {self.username!r} (password ***)"
         elif kind == "bearer":
             text = f"bearer token {mask_secret(self.token)}"
         elif kind == "aws-sigv4":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,7 +42,7 @@ policies = st.builds(
 def test_schedule_is_non_decreasing_and_capped(policy):
     schedule = policy.schedule()
     assert len(schedule) == policy.max_attempts - 1
-    assert all(a <= b + 1e-9 for a, b in zip(schedule, schedule[1:], strict=False))
+    assert all(a <= b + 1e-9 for a, b in itertools.pairwise(schedule))
     assert all(0 <= d <= policy.max_delay for d in schedule)
 
 

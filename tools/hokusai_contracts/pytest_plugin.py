@@ -1,14 +1,26 @@
-"""pytest fixtures: live MLflow servers (plain and basic-auth) shared by a test session."""
+"""pytest plugin: live MLflow server fixtures, and contract files collected as tests (opt-in).
+
+Contract tests: with ``--hokusai-contracts DIR`` (or the ini option ``hokusai_contracts_dir``) every
+``DIR/api/*.yaml`` is collected as a file with one test per contracted object, which fails when the
+installed SDK's signature of that object differs from the contract.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
+from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
+from hokusai_contracts.findings import Finding, Outcome
 from hokusai_contracts.provisioning import RunningServer, ServerStartError, start_mlflow_process
+from hokusai_contracts.subjects import Contracted, contracted, owner, same_file
 
 
 def _worker_id() -> str:
@@ -47,3 +59,222 @@ def unique_name(request: pytest.FixtureRequest):
         return f"{prefix}-{_worker_id()}-{uuid.uuid4().hex[:10]}"
 
     return make
+
+
+# ---------------------------------------------------------------------------------------------------
+# Contract files as tests
+
+
+class HokusaiContractWarning(UserWarning):
+    """A contract finding that does not fail the gate (severity warning or info)."""
+
+
+class ContractCheckFailure(Exception):
+    """Raised by a contract test; carries the findings that :meth:`ContractItem.repr_failure` shows."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__(f"{len(findings)} contract finding(s)")
+        self.findings = findings
+
+
+@dataclass
+class ContractRun:
+    """Per-session state: the contract (read once) and the check's findings (computed once)."""
+
+    contracts_dir: Path
+    context: VerifyContext
+    check: CheckFamily
+    _findings: dict[str | None, list[Finding]] | None = field(default=None, repr=False)
+
+    @property
+    def api_dir(self) -> Path:
+        """Where the contract files the tests come from are."""
+        return self.context.api_dir
+
+    def entries(self) -> list[Contracted]:
+        """Every contracted module and object (raises :class:`ContractError` for a bad contract)."""
+        return contracted(self.context.contract_api())
+
+    def entries_in(self, path: Path) -> list[Contracted]:
+        """The contracted modules and objects written in the contract file ``path``."""
+        bases = (self.contracts_dir, self.api_dir, Path.cwd())
+        return [entry for entry in self.entries() if same_file(entry.file, path, bases)]
+
+    def findings_for(self, path: str) -> list[Finding]:
+        """The findings about the contracted object ``path``, plus errors that stop every check."""
+        if self._findings is None:
+            self._findings = self._attribute(self._run())
+        return self._findings.get(path, []) + self._findings.get(None, [])
+
+    def _run(self) -> list[Finding]:
+        from hokusai_contracts.runner import error_finding, run_family
+
+        try:
+            return run_family(self.check, self.context)
+        except HarnessUsageError as exc:
+            return [error_finding(self.check.name, InfrastructureError(f"usage error: {exc}"))]
+
+    def _attribute(self, findings: list[Finding]) -> dict[str | None, list[Finding]]:
+        entries = self.entries()
+        paths = [entry.path for entry in entries]
+        modules = [entry.path for entry in entries if entry.is_module] or paths[:1]
+        by_path: dict[str | None, list[Finding]] = {}
+        for finding in findings:
+            key = owner(finding.subject, paths)
+            if key is None:
+                # An error the check could not pin on an object stops them all; a failure goes to the
+                # first module, so no finding is lost between tests.
+                key = None if finding.outcome is Outcome.ERROR else (modules[0] if modules else None)
+            by_path.setdefault(key, []).append(finding)
+        return by_path
+
+
+_RUN = pytest.StashKey["ContractRun | None"]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register the ``pytest_hokusai_contracts_*`` hooks."""
+    from hokusai_contracts import pytest_hookspecs
+
+    pluginmanager.add_hookspecs(pytest_hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options that turn on the contract tests."""
+    group = parser.getgroup("hokusai-contracts", "hokusai contract tests")
+    group.addoption(
+        "--hokusai-contracts",
+        dest="hokusai_contracts_dir",
+        metavar="DIR",
+        default=None,
+        help="collect DIR/api/*.yaml as contract tests (one per contracted object) and run them",
+    )
+    group.addoption(
+        "--hokusai-contracts-python",
+        dest="hokusai_contracts_python",
+        metavar="PATH",
+        default=None,
+        help="interpreter whose installed SDK the contract tests check (default: this one)",
+    )
+    parser.addini(
+        "hokusai_contracts_dir",
+        "contracts directory whose api/*.yaml files are collected as tests (relative to the ini file)",
+        default="",
+    )
+    parser.addini("hokusai_contracts_python", "interpreter whose SDK the contract tests check", default="")
+
+
+def _ini_base(config: pytest.Config) -> Path:
+    return config.inipath.parent if config.inipath else config.rootpath
+
+
+def contracts_dir_of(config: pytest.Config) -> Path | None:
+    """The contracts directory the contract tests use, None when they are off."""
+    value = config.getoption("hokusai_contracts_dir")
+    if value:
+        return (config.invocation_params.dir / value).resolve()
+    value = config.getini("hokusai_contracts_dir")
+    return (_ini_base(config) / value).resolve() if value else None
+
+
+def _python_of(config: pytest.Config) -> str | None:
+    return config.getoption("hokusai_contracts_python") or config.getini("hokusai_contracts_python") or None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_hokusai_contracts_context(config: pytest.Config, contracts_dir: Path) -> VerifyContext:
+    """The default context: the contracts directory and interpreter from the options."""
+    return VerifyContext(contracts_dir=contracts_dir, python=_python_of(config))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_hokusai_contracts_check(config: pytest.Config) -> CheckFamily:
+    """The default check: signatures."""
+    return CHECKS["signatures"]
+
+
+def _covers(arg: str, target: Path, base: Path) -> bool:
+    path = (base / arg.split("::", 1)[0]).resolve()
+    return path == target or path in target.parents or target in path.parents
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Turn the contract tests on when asked, and add the contract files to what pytest collects."""
+    directory = contracts_dir_of(config)
+    config.stash[_RUN] = None
+    if directory is None:
+        return
+    context = config.hook.pytest_hokusai_contracts_context(config=config, contracts_dir=directory)
+    check = config.hook.pytest_hokusai_contracts_check(config=config)
+    run = ContractRun(directory, context, check)
+    config.stash[_RUN] = run
+    # Explicit paths on the command line mean "just these", unless --hokusai-contracts asked for more.
+    explicit_paths = config.args_source is pytest.Config.ArgsSource.ARGS
+    asked = bool(config.getoption("hokusai_contracts_dir"))
+    base = config.invocation_params.dir
+    wanted = asked or not explicit_paths
+    if wanted and run.api_dir.is_dir() and not any(_covers(arg, run.api_dir, base) for arg in config.args):
+        config.args.append(str(run.api_dir))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A contract file (``DIR/api/*.yaml``) when the contract tests are on."""
+    run = parent.config.stash.get(_RUN, None)
+    if run is None or file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if file_path.resolve().parent != run.api_dir.resolve():
+        return None
+    return ContractFile.from_parent(parent, path=file_path)
+
+
+class ContractFile(pytest.File):
+    """A contract file: one test per contracted module and object in it."""
+
+    def collect(self):
+        """One :class:`ContractItem` per contracted object written in this file."""
+        run: ContractRun = self.config.stash[_RUN]
+        try:
+            entries = run.entries_in(self.path)
+        except (ContractError, InfrastructureError, HarnessUsageError) as exc:
+            raise self.CollectError(f"{exc}\nfix: correct the contract file at the place named") from None
+        for entry in entries:
+            yield ContractItem.from_parent(self, name=entry.path, entry=entry)
+
+
+class ContractItem(pytest.Item):
+    """The contract of one object: passes when the installed SDK matches it."""
+
+    def __init__(self, *, entry: Contracted, **kwargs):
+        super().__init__(**kwargs)
+        self.entry = entry
+
+    def runtest(self) -> None:
+        """Fail with the object's failing findings; warn for the non-failing ones."""
+        run: ContractRun = self.config.stash[_RUN]
+        findings = run.findings_for(self.entry.path)
+        for finding in findings:
+            if finding.outcome is Outcome.FAILED and not finding.failed:
+                warnings.warn(HokusaiContractWarning(_text(finding)), stacklevel=1)
+        failing = [f for f in findings if f.failed]
+        if failing:
+            raise ContractCheckFailure(failing)
+        if findings and all(f.outcome is Outcome.SKIPPED for f in findings):
+            pytest.skip(findings[0].message)
+
+    def repr_failure(self, excinfo, style=None):
+        """The findings as rule, subject, location, message and fix; no harness traceback."""
+        if isinstance(excinfo.value, ContractCheckFailure):
+            return "\n\n".join(_text(f) for f in excinfo.value.findings)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        """The contract file and the object's line in it."""
+        line = self.entry.line - 1 if self.entry.line else None
+        return self.path, line, f"contract {self.name}"
+
+
+def _text(finding: Finding) -> str:
+    from hokusai_contracts.masking import known_secrets, mask_secrets
+    from hokusai_contracts.reports.common import describe
+
+    return mask_secrets(describe(finding), known_secrets())

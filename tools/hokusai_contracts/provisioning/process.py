@@ -109,17 +109,30 @@ def start_mlflow_process(
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port(host)
     env = dict(os.environ)
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME",
-                 "MLFLOW_TRACKING_PASSWORD", "MLFLOW_REGISTRY_URI"):
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_REGISTRY_URI",
+    ):
         env.pop(name, None)
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     command = [
-        python, "-m", "mlflow", "server",
-        "--host", host,
-        "--port", str(port),
-        "--workers", "1",
-        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-        "--artifacts-destination", str(workdir / "artifacts"),
+        python,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{workdir / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
     ]
     users = None
     if basic_auth:
