@@ -31,6 +31,7 @@ __all__ = [
     "HokusaiException",
     "InferenceException",
     "InvalidParameterError",
+    "LocalFallbackWarning",
     "MLflowAuthenticationError",
     "MLflowConnectionError",
     "MLflowError",
@@ -288,3 +289,7 @@ class InferenceException(HokusaiException):
     """An inference operation failed."""
 
     default_message = "Inference failed"
+
+
+class LocalFallbackWarning(UserWarning):
+    """Tracking data went to the local store because the MLflow server was unreachable."""

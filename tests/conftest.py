@@ -6,6 +6,8 @@ import pytest
 
 from hokusai.resilience import RetryPolicy, configure_resilience, reset_circuit_breakers
 
+pytest_plugins = ["pytester"]
+
 _ISOLATED_VARS = (
     "MLFLOW_TRACKING_URI",
     "MLFLOW_REGISTRY_URI",

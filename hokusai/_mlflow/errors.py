@@ -45,11 +45,14 @@ _ERROR_CODE_STATUS = {
 }
 
 
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^/:@\s]+):[^/@\s]+@", re.IGNORECASE)
+
+
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret in ``text`` by ``***``."""
+    """Replace every secret in ``text``, and any password written into a URL, by ``***``."""
     for secret in secrets:
         text = text.replace(secret, "***")
-    return text
+    return _URL_USERINFO.sub(r"\g<scheme>\g<user>:***@", text)
 
 
 def error_code_name(exc: BaseException) -> str | None:
@@ -105,15 +108,16 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     """The SDK exception that stands for ``exc`` (returned, not raised; unknown errors pass through)."""
     if isinstance(exc, HokusaiException):
         return exc
+    secrets = target.credentials.secrets()
     if isinstance(exc, ConnectionError | TimeoutError):
         return MLflowConnectionError(
-            f"Could not connect to the MLflow tracking server at {target.tracking_uri}: {exc}",
+            f"Could not connect to the MLflow tracking server at {target.tracking_uri}: "
+            f"{scrub(str(exc), secrets)}",
             tracking_uri=target.tracking_uri,
         )
     if not _is_mlflow_exception(exc):
         return exc
 
-    secrets = target.credentials.secrets()
     text = scrub(str(exc), secrets)
     status = http_status(exc)
     endpoint = _endpoint(text)

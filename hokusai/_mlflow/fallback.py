@@ -21,10 +21,12 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
+from hokusai._mlflow.errors import scrub
 from hokusai._mlflow.session import MLflowSession
 from hokusai._mlflow.target import MLflowTarget, embedded_target, env_flag
-from hokusai.exceptions import MLflowConnectionError
+from hokusai.exceptions import LocalFallbackWarning, MLflowConnectionError
 
 __all__ = [
     "OPTIONAL_MLFLOW_ENV",
@@ -32,6 +34,7 @@ __all__ = [
     "LocalFallbackWarning",
     "TrackingSession",
     "call_with_fallback",
+    "display_uri",
     "local_store_path",
     "optional_mlflow_enabled",
 ]
@@ -45,9 +48,6 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SKIPPED_FILES = (_PACKAGE_DIR, contextlib.__file__)
 
 
-class LocalFallbackWarning(UserWarning):
-    """Tracking data went to the local store because the MLflow server was unreachable."""
-
 
 def optional_mlflow_enabled(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``HOKUSAI_OPTIONAL_MLFLOW`` allows falling back to the local store."""
@@ -59,6 +59,16 @@ def local_store_path(target: MLflowTarget) -> str:
     prefix = "sqlite:///"
     uri = target.tracking_uri
     return uri[len(prefix) :] if uri.startswith(prefix) else uri
+
+
+def display_uri(uri: str) -> str:
+    """``uri`` with any password in it masked (``https://user:***@host``)."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}{port}"))
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,7 @@ class FallbackEvent:
         """The user-facing warning text: what failed, where the data went, how to recover."""
         return (
             f"MLflow at {self.primary_uri} is unreachable ({self.reason}); "
-            f"{OPTIONAL_MLFLOW_ENV}=true, so this tracking data was written to the local store "
+            f"{OPTIONAL_MLFLOW_ENV}=true, so this tracking data goes to the local store "
             f"{self.local_path} (tracking URI {self.local_uri}). "
             f"Inspect it with `mlflow ui --backend-store-uri {self.local_uri}`; "
             "unset the flag to make connection errors raise instead."
@@ -136,23 +146,26 @@ class TrackingSession:
             local = self.local_session()
             if local.tracking_uri == self.primary.tracking_uri:
                 raise
+            result = operation(local)
             self._announce(exc, local)
-            return operation(local), local
+            return result, local
         if self._falling_back:
             self._falling_back = False
             logger.warning(
                 "MLflow at %s is reachable again; tracking data written while it was down stays in %s",
-                self.primary.tracking_uri,
+                display_uri(self.primary.tracking_uri),
                 local_store_path(self.local_session().target),
             )
         return result, self.primary
 
     def _announce(self, exc: MLflowConnectionError, local: MLflowSession) -> None:
+        primary = self.primary.tracking_uri
+        reason = scrub(_reason(exc), self.primary.target.credentials.secrets())
         event = FallbackEvent(
-            primary_uri=self.primary.tracking_uri,
+            primary_uri=display_uri(primary),
             local_uri=local.tracking_uri,
             local_path=local_store_path(local.target),
-            reason=_reason(exc),
+            reason=reason.replace(primary, display_uri(primary)),
         )
         self.fallback_count += 1
         self.last_event = event
