@@ -145,6 +145,9 @@ class Api:
     package: str
     version: str | None = None
     modules: list[ApiModule] = field(default_factory=list)
+    # Problems met while reading an installed SDK, by module: a submodule that failed to import, an
+    # ``__all__`` naming something missing. Empty for contracts read from files.
+    import_errors: dict[str, str] = field(default_factory=dict)
 
     def objects(self) -> dict[str, ApiObject]:
         """Every object by its path."""

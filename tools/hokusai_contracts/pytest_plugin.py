@@ -7,6 +7,7 @@ installed SDK's signature of that object differs from the contract.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 import warnings
@@ -18,7 +19,7 @@ import pytest
 
 from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
 from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
-from hokusai_contracts.findings import Finding, Outcome
+from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.provisioning import RunningServer, ServerStartError, start_mlflow_process
 from hokusai_contracts.subjects import Contracted, contracted, owner, same_file
 
@@ -252,19 +253,26 @@ class ContractItem(pytest.Item):
         """Fail with the object's failing findings; warn for the non-failing ones."""
         run: ContractRun = self.config.stash[_RUN]
         findings = run.findings_for(self.entry.path)
+        root = self.config.rootpath
         for finding in findings:
             if finding.outcome is Outcome.FAILED and not finding.failed:
-                warnings.warn(HokusaiContractWarning(_text(finding)), stacklevel=1)
+                # Attributed to the contract file and line, not to this plugin's source.
+                warnings.warn_explicit(
+                    HokusaiContractWarning(_text(finding, root)),
+                    HokusaiContractWarning,
+                    filename=str(self.path),
+                    lineno=self.entry.line or 1,
+                )
         failing = [f for f in findings if f.failed]
         if failing:
             raise ContractCheckFailure(failing)
         if findings and all(f.outcome is Outcome.SKIPPED for f in findings):
-            pytest.skip(findings[0].message)
+            pytest.skip(_text(findings[0], self.config.rootpath))
 
     def repr_failure(self, excinfo, style=None):
         """The findings as rule, subject, location, message and fix; no harness traceback."""
         if isinstance(excinfo.value, ContractCheckFailure):
-            return "\n\n".join(_text(f) for f in excinfo.value.findings)
+            return "\n\n".join(_text(f, self.config.rootpath) for f in excinfo.value.findings)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
@@ -273,8 +281,13 @@ class ContractItem(pytest.Item):
         return self.path, line, f"contract {self.name}"
 
 
-def _text(finding: Finding) -> str:
+def _text(finding: Finding, root: Path) -> str:
     from hokusai_contracts.masking import known_secrets, mask_secrets
     from hokusai_contracts.reports.common import describe
 
+    location = finding.location
+    if location and Path(location.file).is_absolute() and Path(location.file).is_relative_to(root):
+        # Paths relative to the rootdir, as pytest prints its own.
+        relative = Location(str(Path(location.file).relative_to(root)), location.line)
+        finding = dataclasses.replace(finding, location=relative)
     return mask_secrets(describe(finding), known_secrets())

@@ -1,0 +1,332 @@
+"""The ``hokusai-contracts`` command line: ``extract`` (write contracts) and ``verify`` (the CI gate).
+
+Exit codes, for every command: 0 pass; 1 contract failure (a check failed, a contract file is
+malformed, or ``extract --check`` found the contracts stale); 2 infrastructure problem (the SDK does not
+import, a server did not start, a check crashed); 3 usage error (bad option, unknown check family,
+missing contracts directory or interpreter). Expected errors never print a traceback.
+"""
+
+# No `from __future__ import annotations`: typer evaluates the option annotations at runtime, and those
+# of the commands refer to variables of build_app().
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
+
+from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
+from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
+from hokusai_contracts.findings import RunResult
+from hokusai_contracts.masking import known_secrets, mask_secrets
+from hokusai_contracts.reports import markdown, write_report
+from hokusai_contracts.reports.terminal import CheckProgress, print_report
+from hokusai_contracts.runner import error_finding, run_checks, select
+
+try:  # typer >= 0.2x vendors click; older releases use click itself
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_INFRASTRUCTURE, EXIT_USAGE = 0, 1, 2, 3
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 pass; 1 contract failure (failed check, malformed contract file, stale contracts); "
+    "2 infrastructure problem (SDK does not import, server did not start, a check crashed); "
+    "3 usage error (bad option, unknown check family, missing contracts directory)."
+)
+
+CONTRACTS_HELP = "Contracts root directory; the API contracts are its api/*.yaml."
+
+ServerFactory = Callable[[], AbstractContextManager[Any]]
+
+
+class _UsageExitCodeGroup(TyperGroup):
+    """Command group whose option-parsing errors exit with 3: click's own 2 means infrastructure here."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            exc.exit_code = EXIT_USAGE
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            exc.exit_code = EXIT_USAGE
+            raise
+
+
+class OutputFormat(str, Enum):
+    """What ``verify`` prints on standard output."""
+
+    terminal = "terminal"
+    github = "github"
+
+
+def split_names(value: str | None) -> list[str]:
+    """Comma-separated family names as a list (``"a, b"`` -> ``["a", "b"]``)."""
+    return [name.strip() for name in (value or "").split(",") if name.strip()]
+
+
+# Off a terminal (CI logs, files) rich would wrap at 80 columns and break signatures across lines.
+_LOG_WIDTH = 160
+
+
+def _stdout() -> Console:
+    # Created per call so a test runner's captured stdout is the one written to.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else _LOG_WIDTH)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(code: int, message: str, fix: str | None = None, label: str | None = None) -> typer.Exit:
+    """Print ``message`` and ``fix`` on standard error; the Exit to raise with ``code``."""
+    console = _stderr()
+    default = {EXIT_FAILED: "contract error", EXIT_INFRASTRUCTURE: "infrastructure error"}
+    label = label or default.get(code, "usage error")
+    text = mask_secrets(message, known_secrets())
+    # soft_wrap: paths and FILE:LINE must stay on one line to be clickable and greppable.
+    console.print(Text.assemble((f"{label}: ", "bold red"), text), soft_wrap=True)
+    if fix:
+        console.print(Text.assemble(("fix: ", "bold green"), fix), soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def harness_errors() -> Iterator[None]:
+    """Turn the harness's expected errors into a clear message and the documented exit code."""
+    try:
+        yield
+    except ContractError as exc:
+        raise _fail(EXIT_FAILED, str(exc), "correct the contract file at the place named above") from None
+    except InfrastructureError as exc:
+        raise _fail(EXIT_INFRASTRUCTURE, str(exc), "fix the environment named above and run again") from None
+    except HarnessUsageError as exc:
+        raise _fail(EXIT_USAGE, str(exc), "see `hokusai-contracts --help`") from None
+
+
+def _existing_python(python: str | None) -> str | None:
+    if python is None or Path(python).exists() or shutil.which(python):
+        return python
+    raise HarnessUsageError(f"--python {python!r}: no such interpreter")
+
+
+def _existing_contracts(directory: Path) -> Path:
+    if not directory.is_dir():
+        raise HarnessUsageError(
+            f"contracts directory {str(directory)!r} does not exist; pass --contracts DIR, or create it "
+            f"with `hokusai-contracts extract --contracts {directory}`"
+        )
+    return directory
+
+
+@contextlib.contextmanager
+def start_mlflow_server() -> Iterator[Any]:
+    """A plain MLflow server in a temporary directory, for the families that need one."""
+    from hokusai_contracts.provisioning import ServerStartError, start_mlflow_process
+
+    with tempfile.TemporaryDirectory(prefix="hokusai-contracts-") as workdir:
+        try:
+            server = start_mlflow_process(Path(workdir))
+        except ServerStartError as exc:
+            raise InfrastructureError(f"could not start an MLflow server for the checks:\n{exc}") from exc
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def verify_run(
+    families: list[CheckFamily],
+    context: VerifyContext,
+    progress: CheckProgress,
+    server_factory: ServerFactory,
+) -> RunResult:
+    """Run ``families``, starting a server first when one of them needs it."""
+    needing = [f for f in families if f.needs_server]
+    with contextlib.ExitStack() as stack:
+        server_error = None
+        if needing:
+            try:
+                context.server = stack.enter_context(server_factory())
+            except InfrastructureError as exc:
+                server_error = exc
+        runnable = families if server_error is None else [f for f in families if not f.needs_server]
+        with progress:
+            result = run_checks(runnable, context, progress)
+    if server_error is not None:
+        result.extend(error_finding(f.name, server_error) for f in needing)
+        result.infrastructure_error = str(server_error)
+    return result
+
+
+def _write_files(result: RunResult, files: Mapping[str, Path | None]) -> None:
+    for fmt, path in files.items():
+        if path is None:
+            continue
+        try:
+            write_report(result, fmt, path)
+        except OSError as exc:
+            raise HarnessUsageError(
+                f"cannot write the {fmt} report to {path}: {exc.strerror or exc}"
+            ) from exc
+
+
+def _append_step_summary(result: RunResult) -> None:
+    # In GitHub Actions the step summary file is shared by the step's commands: append, never replace.
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with contextlib.suppress(OSError), open(summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown.render(result, known_secrets()))
+
+
+def _print_diff(console: Console, diff: str) -> None:
+    styles = {"+": "green", "-": "red", "@": "cyan"}
+    for line in mask_secrets(diff, known_secrets()).splitlines():
+        console.print(Text(line, style=styles.get(line[:1], "")), soft_wrap=True)
+
+
+def build_app(
+    checks: Mapping[str, CheckFamily] | None = None,
+    server_factory: ServerFactory = start_mlflow_server,
+    extract_fn: Callable[..., Any] | None = None,
+) -> typer.Typer:
+    """The CLI over the check families ``checks`` (default: the registry :data:`CHECKS`)."""
+    app = typer.Typer(
+        name="hokusai-contracts",
+        help=f"Verify the hokusai SDK against its committed contracts.\n\n{EXIT_CODES_HELP}",
+        cls=_UsageExitCodeGroup,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    def families() -> dict[str, CheckFamily]:
+        return dict(CHECKS if checks is None else checks)
+
+    names = ", ".join(families()) or "none registered"
+
+    @app.command()
+    def extract(
+        contracts: Annotated[Path, typer.Option("--contracts", help=CONTRACTS_HELP)] = Path("contracts"),
+        python: Annotated[
+            str | None, typer.Option("--python", help="Interpreter whose installed SDK is introspected.")
+        ] = None,
+        package: Annotated[str, typer.Option("--package", help="Top-level package of the SDK.")] = "hokusai",
+        check: Annotated[
+            bool,
+            typer.Option("--check", help="Change nothing; exit 1 with a diff when the contracts are stale."),
+        ] = False,
+    ) -> None:
+        """Write the SDK's public API into the contract files (with --check: only compare)."""
+        with harness_errors():
+            if extract_fn is None:
+                from hokusai_contracts.extract import extract as run_extract
+            else:
+                run_extract = extract_fn
+            result = run_extract(
+                contracts / "api", python=_existing_python(python), package=package, check=check
+            )
+        console = _stdout()
+        changed = list(result.changed)
+        if check:
+            if result.ok:
+                console.print(f"contracts in {contracts} are up to date with the SDK", soft_wrap=True)
+                return
+            _print_diff(console, result.diff or "")
+            raise _fail(
+                EXIT_FAILED,
+                f"the contracts in {contracts} are stale: the SDK's public API differs from them "
+                "(diff above)",
+                "run `hokusai-contracts extract`, review the diff, and commit the contract changes",
+                label="stale contracts",
+            )
+        if not changed:
+            console.print(f"contracts in {contracts} already match the SDK; nothing written", soft_wrap=True)
+            return
+        _print_diff(console, result.diff or "")
+        console.print(
+            f"wrote {len(changed)} contract file(s) in {contracts}; review the diff before committing:",
+            soft_wrap=True,
+        )
+        for path in changed:
+            console.print(Text(f"  {path}"), soft_wrap=True)
+
+    @app.command(epilog=EXIT_CODES_HELP)
+    def verify(
+        contracts: Annotated[Path, typer.Option("--contracts", help=CONTRACTS_HELP)] = Path("contracts"),
+        python: Annotated[
+            str | None, typer.Option("--python", help="Interpreter whose installed SDK is checked.")
+        ] = None,
+        package: Annotated[str, typer.Option("--package", help="Top-level package of the SDK.")] = "hokusai",
+        only: Annotated[
+            str | None,
+            typer.Option("--only", help=f"Comma-separated check families to run (default: all of {names})."),
+        ] = None,
+        skip: Annotated[
+            str | None, typer.Option("--skip", help="Comma-separated check families to skip.")
+        ] = None,
+        junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
+        markdown_file: Annotated[
+            Path | None, typer.Option("--markdown", help="Also write a Markdown summary (CI step summary).")
+        ] = None,
+        json_file: Annotated[Path | None, typer.Option("--json", help="Also write a JSON report.")] = None,
+        output: Annotated[
+            OutputFormat,
+            typer.Option(
+                "--format", help="Standard output: a terminal report or GitHub Actions annotations."
+            ),
+        ] = OutputFormat.terminal,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="No progress and no summary table: failures only.")
+        ] = False,
+    ) -> None:
+        """Run the contract checks against the installed SDK: the CI gate."""
+        registry = families()
+        with harness_errors():
+            chosen = select(registry, split_names(only), split_names(skip))
+            context = VerifyContext(
+                contracts_dir=_existing_contracts(contracts),
+                python=_existing_python(python),
+                package=package,
+            )
+            console = _stdout()
+            progress = CheckProgress(
+                _stderr(), [f.name for f in chosen], enabled=not quiet and output is OutputFormat.terminal
+            )
+            result = verify_run(chosen, context, progress, server_factory)
+            _write_files(result, {"junit": junit, "markdown": markdown_file, "json": json_file})
+        if output is OutputFormat.github:
+            write_report(result, "github")
+            _append_step_summary(result)
+        else:
+            print_report(result, console, known_secrets(), summary=not quiet)
+        raise typer.Exit(result.exit_code)
+
+    return app
+
+
+app = build_app()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
