@@ -1,1 +1,79 @@
-"""Hokusai SDK (bootstrap placeholder)."""
+"""Hokusai SDK: register, version and track ML models on the Hokusai platform (on top of MLflow).
+
+Quick start::
+
+    from hokusai import ModelRegistry
+
+    registry = ModelRegistry()  # embedded local MLflow store; or ModelRegistry("https://...")
+    registry.register_tokenized_model("runs:/<run>/model", "lead-scoring", "LSCOR", "accuracy", 0.92)
+
+MLflow is imported lazily on first use, so ``import hokusai`` stays fast.
+"""
+
+from __future__ import annotations
+
+from hokusai.auth import AuthConfig, HokusaiAuth, ProfileManager, configure, setup
+from hokusai.config import MLflowAuthConfig, get_mlflow_auth_status, setup_mlflow_auth
+from hokusai.core import ModelLineage, ModelRegistry, ModelRegistryEntry, ModelVersionManager, Version
+from hokusai.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    CircuitOpenError,
+    ConfigurationError,
+    HokusaiException,
+    InferenceException,
+    InvalidParameterError,
+    LocalFallbackWarning,
+    MethodNotImplementedError,
+    MLflowAuthenticationError,
+    MLflowConnectionError,
+    MLflowError,
+    ModelNotFoundError,
+    NotificationError,
+    RateLimitError,
+    RegistryException,
+    VersioningException,
+)
+from hokusai.resilience import CircuitBreaker, RetryPolicy, configure_resilience
+from hokusai.tracking import ExperimentManager, PerformanceTracker
+
+__version__ = "1.1.0"
+
+__all__ = [
+    "AuthConfig",
+    "AuthenticationError",
+    "AuthorizationError",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "ExperimentManager",
+    "HokusaiAuth",
+    "HokusaiException",
+    "InferenceException",
+    "InvalidParameterError",
+    "LocalFallbackWarning",
+    "MLflowAuthConfig",
+    "MLflowAuthenticationError",
+    "MLflowConnectionError",
+    "MLflowError",
+    "MethodNotImplementedError",
+    "ModelLineage",
+    "ModelNotFoundError",
+    "ModelRegistry",
+    "ModelRegistryEntry",
+    "ModelVersionManager",
+    "NotificationError",
+    "PerformanceTracker",
+    "ProfileManager",
+    "RateLimitError",
+    "RegistryException",
+    "RetryPolicy",
+    "Version",
+    "VersioningException",
+    "__version__",
+    "configure",
+    "configure_resilience",
+    "get_mlflow_auth_status",
+    "setup",
+    "setup_mlflow_auth",
+]

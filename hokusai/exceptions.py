@@ -202,6 +202,7 @@ class ModelNotFoundError(HokusaiException):
         version: str | int | None = None,
         *,
         message: str | None = None,
+        fix: str | None = None,
     ) -> None:
         self.model_id = model_id
         self.model_name = model_name
@@ -215,7 +216,8 @@ class ModelNotFoundError(HokusaiException):
                 message = f"Model '{model_id}' not found"
         super().__init__(
             message,
-            fix="check the name and version (ModelVersionManager(registry).list_versions(name) lists them)",
+            fix=fix
+            or "check the name and version (ModelVersionManager(registry).list_versions(name) lists them)",
         )
 
 

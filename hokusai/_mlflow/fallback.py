@@ -48,7 +48,6 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SKIPPED_FILES = (_PACKAGE_DIR, contextlib.__file__)
 
 
-
 def optional_mlflow_enabled(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``HOKUSAI_OPTIONAL_MLFLOW`` allows falling back to the local store."""
     return env_flag(OPTIONAL_MLFLOW_ENV, environ)

@@ -35,6 +35,8 @@ def _managed_environment(target: MLflowTarget) -> dict[str, str | None]:
     env.update(target.credentials.environment())
     env["MLFLOW_TRACKING_URI"] = target.tracking_uri
     env["MLFLOW_REGISTRY_URI"] = target.tracking_uri
+    # A pending MLFLOW_RUN_ID would make the SDK's own runs resume (and end) the user's run.
+    env["MLFLOW_RUN_ID"] = None
     # The SDK retries itself (resilience.py); MLflow's own retries would multiply the wait.
     env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     env["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(get_resilience_config().request_timeout))

@@ -1,0 +1,389 @@
+"""Turn what a developer hands the registry into a real MLflow model version source.
+
+A model object is logged to MLflow in a run (so the version is loadable with ``models:/name/version``),
+a local MLflow model folder is uploaded into a run (a server cannot read the developer's disk), and a
+``runs:/`` or ``models:/`` URI is checked to exist and then registered as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from hokusai._mlflow.errors import is_not_found
+from hokusai.core._store import RegistryStore, aliases_by_version, quote
+from hokusai.exceptions import InvalidParameterError, MLflowError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+__all__ = [
+    "MODEL_ARTIFACT",
+    "SUPPORTED_MODELS",
+    "LogOptions",
+    "ModelSource",
+    "Registration",
+    "ResolvedUri",
+    "check_model_uri",
+    "classify_model",
+    "register_source",
+]
+
+MODEL_ARTIFACT = "model"
+SUPPORTED_MODELS = (
+    "a fitted scikit-learn estimator, an mlflow.pyfunc.PythonModel instance, or a model URI string "
+    "('runs:/<run_id>/model', 'models:/<name>/<version>' or the path of a saved MLflow model folder)"
+)
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
+_LOG_OPTIONS = ("pip_requirements", "extra_pip_requirements", "signature", "input_example")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What to register: ``kind`` is 'sklearn', 'pyfunc' (objects), 'uri' or 'path'."""
+
+    kind: str
+    value: Any
+
+    @property
+    def is_object(self) -> bool:
+        """True for a Python model object that has to be logged first."""
+        return self.kind in ("sklearn", "pyfunc")
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """Options passed on to ``mlflow.<flavor>.log_model``."""
+
+    pip_requirements: Any = None
+    extra_pip_requirements: Any = None
+    signature: Any = None
+    input_example: Any = None
+    infer_pip_requirements: bool = True
+
+    @classmethod
+    def pop_from(cls, kwargs: dict[str, Any], *, infer_pip_requirements: bool = True) -> LogOptions:
+        """Take the log_model options out of ``kwargs`` (a method's ``**kwargs``)."""
+        options = cls(
+            **{name: kwargs.pop(name) for name in _LOG_OPTIONS if name in kwargs},
+            infer_pip_requirements=infer_pip_requirements,
+        )
+        if options.pip_requirements is not None and options.extra_pip_requirements is not None:
+            raise InvalidParameterError(
+                "pip_requirements",
+                "pip_requirements and extra_pip_requirements cannot be combined",
+                fix="pass the full list as pip_requirements, or only the additions as extra_pip_requirements",
+            )
+        return options
+
+    def log_model_kwargs(self, flavor: Any) -> dict[str, Any]:
+        """Keyword arguments for ``flavor.log_model`` (MLflow 3 ``name=``, MLflow 2 ``artifact_path=``)."""
+        parameters = inspect.signature(flavor.log_model).parameters
+        kwargs: dict[str, Any] = {"name" if "name" in parameters else "artifact_path": MODEL_ARTIFACT}
+        pip, extra = self.pip_requirements, self.extra_pip_requirements
+        if pip is None and not self.infer_pip_requirements:
+            # MLflow infers requirements by loading the model in a subprocess (seconds per model);
+            # the flavor's defaults skip that.
+            pip = [*flavor.get_default_pip_requirements(), *(extra or [])]
+            extra = None
+        for name, value in (
+            ("pip_requirements", pip),
+            ("extra_pip_requirements", extra),
+            ("signature", self.signature),
+            ("input_example", self.input_example),
+        ):
+            if value is not None:
+                kwargs[name] = value
+        return kwargs
+
+
+def classify_model(model: object, parameter: str = "model", *, allow_objects: bool = True) -> ModelSource:
+    """Decide how ``model`` is registered; raise :class:`InvalidParameterError` for unsupported kinds."""
+    if isinstance(model, os.PathLike):
+        return ModelSource("path", Path(os.fspath(model)))
+    if isinstance(model, str):
+        text = model.strip()
+        if not text:
+            raise InvalidParameterError(
+                parameter, f"{parameter} is an empty string", fix=f"pass {SUPPORTED_MODELS}"
+            )
+        scheme = _SCHEME.match(text)
+        if scheme is None:
+            return ModelSource("path", Path(text).expanduser())
+        if scheme.group(1).lower() == "file":
+            return ModelSource("path", Path(unquote(urlparse(text).path)))
+        return ModelSource("uri", text)
+    if allow_objects:
+        if _is_sklearn_estimator(model):
+            return ModelSource("sklearn", model)
+        if _is_python_model(model):
+            return ModelSource("pyfunc", model)
+        raise InvalidParameterError(
+            parameter,
+            f"Cannot register a {type(model).__module__}.{type(model).__qualname__} object",
+            fix=f"pass {SUPPORTED_MODELS}; other frameworks can be wrapped in an mlflow.pyfunc.PythonModel",
+        )
+    raise InvalidParameterError(
+        parameter,
+        f"{parameter} must be a model URI string, got a {type(model).__qualname__} object",
+        fix="pass 'runs:/<run_id>/model' or 'models:/<name>/<version>'; to register a model object use "
+        "register_baseline(model=...)",
+    )
+
+
+def _is_sklearn_estimator(model: object) -> bool:
+    # An estimator's class imports sklearn.base, so an object can only be one if it is loaded already.
+    base = sys.modules.get("sklearn.base")
+    return base is not None and isinstance(model, base.BaseEstimator)
+
+
+def _is_python_model(model: object) -> bool:
+    module = sys.modules.get("mlflow.pyfunc.model")
+    return module is not None and isinstance(model, module.PythonModel)
+
+
+def _missing(uri: str, why: str, fix: str) -> ModelNotFoundError:
+    exc = ModelNotFoundError(model_id=uri, message=f"No model at {uri}: {why}")
+    exc.fix = fix
+    return exc
+
+
+@dataclass(frozen=True)
+class ResolvedUri:
+    """A model URI that was checked to exist: what to register and the run that produced it."""
+
+    uri: str
+    run_id: str | None = None
+
+
+def check_model_uri(store: RegistryStore, uri: str) -> ResolvedUri:
+    """Raise :class:`ModelNotFoundError` when a ``runs:/`` or ``models:/`` URI points at nothing.
+
+    An alias URI (``models:/name@alias``) resolves to the version the alias names now, so the new
+    version does not silently change when the alias moves later.
+    """
+    scheme = uri.split(":", 1)[0].lower()
+    if scheme == "runs":
+        return ResolvedUri(uri, _check_runs_uri(store, uri))
+    if scheme == "models":
+        return _check_models_uri(store, uri)
+    # Other schemes (s3://, mlflow-artifacts:/, ...) are storage locations MLflow resolves itself.
+    return ResolvedUri(uri)
+
+
+def _check_runs_uri(store: RegistryStore, uri: str) -> str:
+    run_id, _, path = uri[len("runs:") :].lstrip("/").partition("/")
+    path = path.strip("/")
+    if not run_id or not path:
+        raise InvalidParameterError(
+            "model_uri", f"{uri!r} is not a valid runs URI", fix="use 'runs:/<run_id>/<artifact path>'"
+        )
+    where = store.session.tracking_uri
+    try:
+        run = store.call(lambda client: client.get_run(run_id))
+    except (MLflowError, InvalidParameterError) as exc:
+        # A malformed run id is answered with 400, an unknown one with 404: both mean "no such run".
+        if isinstance(exc, InvalidParameterError) or is_not_found(exc):
+            raise _missing(
+                uri, f"run {run_id} does not exist on {where}", "check the run id (mlflow.active_run())"
+            ) from None
+        raise
+
+    def has_model(client: MlflowClient) -> bool:
+        if any(a.path.rsplit("/", 1)[-1] == "MLmodel" for a in client.list_artifacts(run_id, path)):
+            return True
+        if not hasattr(client, "search_logged_models"):
+            return False
+        # MLflow 3 keeps models logged with name= outside the run's artifacts.
+        found = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run_id}' AND name = {quote(path)}",
+            max_results=1,
+        )
+        return len(found) > 0
+
+    if not store.call(has_model):
+        raise _missing(
+            uri,
+            f"run {run_id} has no MLflow model named '{path}'",
+            "use the artifact path / name the model was logged with (ModelInfo.model_uri gives the full URI)",
+        )
+    return run_id
+
+
+def _check_models_uri(store: RegistryStore, uri: str) -> ResolvedUri:
+    rest = uri[len("models:") :].lstrip("/")
+    if "@" in rest:
+        name, _, alias = rest.rpartition("@")
+        aliases = aliases_by_version(store.find_model(name))
+        version = next((v for v, names in aliases.items() if alias in names), None)
+        if version is None:
+            raise _missing(uri, f"model '{name}' has no alias '{alias}'", "check the model name and alias")
+        return ResolvedUri(f"models:/{name}/{version}", store.get_version(name, version).run_id or None)
+    if "/" in rest:
+        name, _, version = rest.rpartition("/")
+        if version.isdigit():
+            return ResolvedUri(uri, store.get_version(name, version).run_id or None)
+        if store.find_model(name) is None:
+            raise _missing(uri, f"registered model '{name}' does not exist", "check the model name")
+        return ResolvedUri(uri)
+    if hasattr(_client_class(), "get_logged_model"):
+        try:
+            logged = store.call(lambda client: client.get_logged_model(rest))
+        except (MLflowError, InvalidParameterError) as exc:
+            if isinstance(exc, InvalidParameterError) or is_not_found(exc):
+                raise _missing(
+                    uri,
+                    f"no logged model with id '{rest}'",
+                    "check the model id, or add the version: models:/<name>/<version>",
+                ) from None
+            raise
+        return ResolvedUri(uri, getattr(logged, "source_run_id", None) or None)
+    return ResolvedUri(uri)
+
+
+def _client_class() -> type:
+    from mlflow import MlflowClient
+
+    return MlflowClient
+
+
+def _flavor(kind: str) -> Any:
+    if kind == "sklearn":
+        import mlflow.sklearn
+
+        return mlflow.sklearn
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc
+
+
+@contextlib.contextmanager
+def _without_env(name: str) -> Iterator[None]:
+    """Hide an environment variable for the block, then put it back.
+
+    ``mlflow.start_run`` resumes (and deletes) ``MLFLOW_RUN_ID`` when it is set, which would log the
+    registry's model into a developer's project run, possibly on another server.
+    """
+    saved = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[name] = saved
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A newly created model version and the run that produced its model (when known)."""
+
+    version: ModelVersion
+    run_id: str | None
+
+
+def _log_object(
+    store: RegistryStore,
+    source: ModelSource,
+    experiment_id: str,
+    run_name: str,
+    tags: Mapping[str, str],
+    metrics: Mapping[str, float],
+    options: LogOptions,
+) -> tuple[str, str]:
+    flavor = _flavor(source.kind)
+    kwargs = options.log_model_kwargs(flavor)
+
+    def log(client: MlflowClient) -> tuple[str, str]:
+        import mlflow
+
+        # A developer's own active run becomes the parent instead of making start_run fail.
+        nested = mlflow.active_run() is not None
+        with (
+            _without_env("MLFLOW_RUN_ID"),
+            mlflow.start_run(
+                experiment_id=experiment_id, run_name=run_name, nested=nested, tags=dict(tags)
+            ) as run,
+        ):
+            if metrics:
+                mlflow.log_metrics(dict(metrics))
+            if source.kind == "sklearn":
+                info = flavor.log_model(source.value, **kwargs)
+            else:
+                info = flavor.log_model(python_model=source.value, **kwargs)
+        return run.info.run_id, info.model_uri
+
+    return store.call(log)
+
+
+def _check_folder(path: Path) -> None:
+    if not path.exists():
+        raise _missing(
+            str(path), "the path does not exist", "pass an existing MLflow model folder or a model URI"
+        )
+    if not (path / "MLmodel").is_file():
+        raise InvalidParameterError(
+            "model",
+            f"{path} is not an MLflow model folder (it has no MLmodel file)",
+            fix="save the model with mlflow.<flavor>.save_model(model, path) or pass the model object",
+        )
+
+
+def _upload_folder(
+    store: RegistryStore,
+    path: Path,
+    experiment_id: str,
+    run_name: str,
+    tags: Mapping[str, str],
+    metrics: Mapping[str, float],
+) -> tuple[str, str]:
+    def upload(client: MlflowClient) -> tuple[str, str]:
+        run_id = client.create_run(experiment_id, run_name=run_name, tags=dict(tags)).info.run_id
+        try:
+            for key, value in metrics.items():
+                client.log_metric(run_id, key, value)
+            client.log_artifacts(run_id, str(path), MODEL_ARTIFACT)
+        except BaseException:
+            client.set_terminated(run_id, "FAILED")
+            raise
+        client.set_terminated(run_id)
+        return run_id, f"runs:/{run_id}/{MODEL_ARTIFACT}"
+
+    return store.call(upload)
+
+
+def register_source(
+    store: RegistryStore,
+    source: ModelSource,
+    *,
+    model_name: str,
+    tags: Mapping[str, str],
+    experiment_name: str,
+    run_name: str,
+    metrics: Mapping[str, float] | None = None,
+    options: LogOptions | None = None,
+) -> Registration:
+    """Log (or check) ``source`` and register it as a new version of ``model_name`` with ``tags``."""
+    metrics = metrics or {}
+    if source.kind == "uri":
+        resolved = check_model_uri(store, source.value)
+        model_uri, run_id = resolved.uri, resolved.run_id
+    else:
+        if source.kind == "path":
+            _check_folder(source.value)
+        experiment_id = store.session.ensure_experiment(experiment_name)
+        if source.kind == "path":
+            run_id, model_uri = _upload_folder(store, source.value, experiment_id, run_name, tags, metrics)
+        else:
+            options = options or LogOptions()
+            run_id, model_uri = _log_object(store, source, experiment_id, run_name, tags, metrics, options)
+    version = store.register(model_uri, model_name, tags, run_id=run_id if source.kind == "uri" else None)
+    return Registration(version=version, run_id=version.run_id or run_id)
