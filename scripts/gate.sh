@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# Set up (when needed) and run the main job. Until the verification gate exists this is the demo:
-# register a model on the embedded default MLflow store and print what happened.
+# Set up (when needed) and run the main job: the contract verification gate.
+#   1. the committed API contract must match the SDK (extract --check prints the diff when not);
+#   2. every contract check must pass (verify); reports go to reports/ (JUnit, Markdown, JSON).
+# Extra arguments go to verify, e.g. `bash scripts/gate.sh --python /path/to/other/venv`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-export HOKUSAI_HOME="${HOKUSAI_HOME:-$(mktemp -d)/hokusai}"
-exec .venv/bin/python examples/demo_register.py "$@"
+mkdir -p reports
+python_args=()
+for ((i = 1; i <= $#; i++)); do
+    if [[ "${!i}" == "--python" ]]; then
+        j=$((i + 1))
+        python_args=(--python "${!j}")
+    fi
+done
+.venv/bin/hokusai-contracts extract --check "${python_args[@]}"
+exec .venv/bin/hokusai-contracts verify \
+    --junit reports/contracts.junit.xml \
+    --markdown reports/contracts.md \
+    --json reports/contracts.json \
+    "$@"

@@ -39,7 +39,7 @@ from hokusai.core.entries import (
     tag_value,
     validate_tag_keys,
 )
-from hokusai.core.model_logging import SUPPORTED_MODELS, LogOptions, classify_model, register_source
+from hokusai.core._model_logging import SUPPORTED_MODELS, LogOptions, classify_model, register_source
 from hokusai.core.semver import Version
 from hokusai.core.tokens import normalize_token_id
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError

@@ -18,7 +18,7 @@ from hokusai.core.entries import (
     entry_from_version,
     metadata_tags,
 )
-from hokusai.core.model_logging import LogOptions, classify_model, register_source
+from hokusai.core._model_logging import LogOptions, classify_model, register_source
 from hokusai.core.semver import BUMP_PARTS, Version, version_sort_key
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError, VersioningException
 

@@ -14,7 +14,7 @@ import pytest
 
 from hokusai._mlflow.target import Credentials
 from hokusai.core import ModelLineage, ModelRegistry, ModelRegistryEntry
-from hokusai.core.model_logging import LogOptions
+from hokusai.core._model_logging import LogOptions
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError
 
 pytestmark = pytest.mark.server
