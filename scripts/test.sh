@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-.venv/bin/ruff check hokusai tools tests benchmarks
+.venv/bin/ruff check hokusai tools tests benchmarks examples
 set +e
 .venv/bin/python -m pytest -n "${HOKUSAI_TEST_WORKERS:-2}" "$@"
 status=$?

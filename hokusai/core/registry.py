@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hokusai._mlflow.session import MLflowSession
 from hokusai._mlflow.target import Credentials, resolve_target
+from hokusai.core._model_logging import SUPPORTED_MODELS, LogOptions, classify_model, register_source
 from hokusai.core._store import RegistryStore, require_name, version_number
 from hokusai.core.entries import (
     PRODUCTION_ALIAS,
@@ -39,7 +40,6 @@ from hokusai.core.entries import (
     tag_value,
     validate_tag_keys,
 )
-from hokusai.core._model_logging import SUPPORTED_MODELS, LogOptions, classify_model, register_source
 from hokusai.core.semver import Version
 from hokusai.core.tokens import normalize_token_id
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from hokusai.core._model_logging import LogOptions, classify_model, register_source
 from hokusai.core._store import RegistryStore, aliases_by_version, require_name
 from hokusai.core.entries import (
     PRODUCTION_ALIAS,
@@ -18,7 +19,6 @@ from hokusai.core.entries import (
     entry_from_version,
     metadata_tags,
 )
-from hokusai.core._model_logging import LogOptions, classify_model, register_source
 from hokusai.core.semver import BUMP_PARTS, Version, version_sort_key
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError, VersioningException
 

@@ -50,3 +50,48 @@ def test_every_documented_call_form_is_contracted():
     }
     for path, forms in documented.items():
         assert forms <= {form.text for form in objects[path].call_forms}, path
+
+
+def _venv_with_sdk(root: Path, sdk_source: Path) -> Path:
+    """A virtual environment (no pip, no harness) with ``sdk_source`` installed in its site-packages."""
+    import shutil
+    import subprocess
+    import sys
+
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site_packages = next((venv / "lib").glob("python*/site-packages"))
+    shutil.copytree(sdk_source, site_packages / "hokusai", ignore=shutil.ignore_patterns("__pycache__"))
+    return venv
+
+
+def test_an_older_release_in_its_own_venv_is_checked_through_python(tmp_path):
+    from sdk_mutations import copy_sdk, module_file
+
+    copy_root = copy_sdk(REPO / "hokusai", tmp_path / "release")
+    tracking_init = module_file(copy_root, "hokusai.tracking")
+    # The older release: hokusai.tracking looked empty (the third-party report).
+    tracking_init.write_text('"""Experiment tracking."""\n__all__ = []\n')
+    hokusai_init = module_file(copy_root, "hokusai")
+    hokusai_init.write_text(
+        hokusai_init.read_text().replace(
+            "from hokusai.tracking import ExperimentManager, PerformanceTracker",
+            "from hokusai.tracking.experiments import ExperimentManager\n"
+            "from hokusai.tracking.performance import PerformanceTracker",
+        )
+    )
+    venv = _venv_with_sdk(tmp_path, copy_root / "hokusai")
+    json_report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        ["verify", "--contracts", str(REPO / "contracts"), "--python", str(venv), "--json", str(json_report)],
+    )
+    assert result.exit_code == 1, result.output
+    import json
+
+    failing = [f for f in json.loads(json_report.read_text())["findings"] if f["outcome"] == "failed"]
+    assert {(f["rule"], f["subject"]) for f in failing} >= {
+        ("SIG002", "hokusai.tracking.experiments.ExperimentManager"),
+        ("SIG002", "hokusai.tracking.performance.PerformanceTracker"),
+    }
+    assert all(f["location"]["file"].endswith(".yaml") and f["location"]["line"] for f in failing)
