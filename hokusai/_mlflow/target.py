@@ -90,7 +90,8 @@ class Credentials:
         else:
             text = "none"
         if self.client_cert_path:
-            text += f" + client certificate {self.client_cert_path}"
+            certificate = f"client certificate {self.client_cert_path}"
+            text = certificate if text == "none" else f"{text} + {certificate}"
         return text
 
     def environment(self) -> dict[str, str | None]:

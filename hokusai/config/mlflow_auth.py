@@ -122,19 +122,15 @@ class MLflowAuthConfig:
 
     def describe_credential(self) -> str:
         """A masked description of the credential, e.g. ``basic auth as 'reader' (password ***)``."""
+        # Built without to_credentials(): describing must not write the combined cert+key file.
         kind = self.auth_type
-        if kind == "basic":
-            text = f"basic auth as {self.username!r} (password ***)"
-        elif kind == "token":
-            text = f"bearer token {mask_secret(self.token)}"
-        elif kind == "aws-sigv4":
-            text = "AWS SigV4 signature"
-        else:
-            text = "none"
-        if self.client_cert_path:
-            cert = f"client certificate {self.client_cert_path}"
-            text = cert if text == "none" else f"{text} + {cert}"
-        return text
+        return Credentials(
+            token=self.token if kind == "token" else None,
+            username=self.username if kind == "basic" else None,
+            password=self.password if kind == "basic" else None,
+            aws_sigv4=kind == "aws-sigv4",
+            client_cert_path=self.client_cert_path,
+        ).describe()
 
     def client_cert_for_mlflow(self) -> str | None:
         """The single PEM path MLflow needs: the certificate, or a private cert+key file."""

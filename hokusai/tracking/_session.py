@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hokusai._mlflow.fallback import display_uri
+from hokusai._mlflow.fallback import TrackingSession, display_uri
 from hokusai._mlflow.session import MLflowSession
 from hokusai._mlflow.target import resolve_target
 from hokusai.exceptions import InvalidParameterError
@@ -50,3 +50,24 @@ def session_for(registry: Any = None, tracking_uri: str | None = None, *, owner:
             fix="pass either the registry (its server and credentials are reused) or a tracking URI",
         )
     return session
+
+
+class _TrackingComponent:
+    """What the tracking classes share: their primary session and how often they fell back."""
+
+    _tracking: TrackingSession
+
+    @property
+    def session(self) -> MLflowSession:
+        """The MLflow session of the primary tracking server (the registry's when one was given)."""
+        return self._tracking.primary
+
+    @property
+    def tracking_uri(self) -> str:
+        """The primary tracking URI."""
+        return self._tracking.tracking_uri
+
+    @property
+    def fallback_count(self) -> int:
+        """How many operations went to the local store because the server was unreachable."""
+        return self._tracking.fallback_count

@@ -31,7 +31,7 @@ from hokusai.tracking._runs import (
     search_runs,
     write_run,
 )
-from hokusai.tracking._session import is_registry_like, session_for
+from hokusai.tracking._session import _TrackingComponent, is_registry_like, session_for
 from hokusai.tracking._values import is_number, prefixed_params
 
 __all__ = ["DEFAULT_EXPERIMENT_NAME", "ExperimentManager"]
@@ -102,7 +102,7 @@ def _split_test_data(test_data: Any) -> tuple[Any, Any, str | None]:
     )
 
 
-class ExperimentManager:
+class ExperimentManager(_TrackingComponent):
     """Create, run, compare and list model-improvement experiments on MLflow."""
 
     def __init__(
@@ -123,21 +123,6 @@ class ExperimentManager:
     def __repr__(self) -> str:
         uri = display_uri(self.tracking_uri)
         return f"ExperimentManager(experiment_name={self.experiment_name!r}, tracking_uri={uri!r})"
-
-    @property
-    def session(self) -> MLflowSession:
-        """The MLflow session of the primary tracking server (the registry's when one was given)."""
-        return self._tracking.primary
-
-    @property
-    def tracking_uri(self) -> str:
-        """The primary tracking URI."""
-        return self._tracking.tracking_uri
-
-    @property
-    def fallback_count(self) -> int:
-        """How many operations went to the local store because the server was unreachable."""
-        return self._tracking.fallback_count
 
     def _name(self, experiment_name: str | None) -> str:
         return self.experiment_name if experiment_name is None else _experiment_name(experiment_name)

@@ -18,7 +18,7 @@ from hokusai.tracking._compare import compare_metrics
 from hokusai.tracking._contribution import summarize_contribution
 from hokusai.tracking._inference import InferenceStats, validate_inference
 from hokusai.tracking._runs import RUN_TYPE_TAG, ExperimentCache, run_to_dict, search_runs, write_run
-from hokusai.tracking._session import is_registry_like, session_for
+from hokusai.tracking._session import _TrackingComponent, is_registry_like, session_for
 from hokusai.tracking._values import prefixed_params
 
 __all__ = ["DEFAULT_PERFORMANCE_EXPERIMENT", "PerformanceTracker"]
@@ -46,7 +46,7 @@ def _inference_dict(run: Any) -> dict[str, Any]:
     }
 
 
-class PerformanceTracker:
+class PerformanceTracker(_TrackingComponent):
     """Track inference latency/confidence and model improvements in an MLflow experiment."""
 
     def __init__(
@@ -79,21 +79,6 @@ class PerformanceTracker:
     def __repr__(self) -> str:
         uri = display_uri(self.tracking_uri)
         return f"PerformanceTracker(tracking_uri={uri!r}, experiment_name={self.experiment_name!r})"
-
-    @property
-    def session(self) -> MLflowSession:
-        """The MLflow session of the primary tracking server."""
-        return self._tracking.primary
-
-    @property
-    def tracking_uri(self) -> str:
-        """The primary tracking URI."""
-        return self._tracking.tracking_uri
-
-    @property
-    def fallback_count(self) -> int:
-        """How many operations went to the local store because the server was unreachable."""
-        return self._tracking.fallback_count
 
     def _experiment_id(self, session: MLflowSession) -> str:
         return self._experiments.get_or_create(session, self.experiment_name)

@@ -245,6 +245,26 @@ def test_a_package_that_does_not_import_is_an_infrastructure_error(write_package
         introspect("no_such_package_xyz")
 
 
+def test_private_bases_are_replaced_by_their_public_ancestors(write_package):
+    root = write_package(
+        {
+            "mixpkg/__init__.py": (
+                "from mixpkg._mixin import Base\n"
+                "from mixpkg.api import Client\n"
+                "__all__ = ['Base', 'Client']\n"
+            ),
+            "mixpkg/_mixin.py": (
+                "class Base:\n    pass\n\n"
+                "class _Shared(Base):\n    @property\n    def uri(self) -> str:\n        return 'x'\n"
+            ),
+            "mixpkg/api.py": "from mixpkg._mixin import _Shared\n\nclass Client(_Shared):\n    pass\n",
+        }
+    )
+    client = introspect("mixpkg", extra_paths=[root]).objects()["mixpkg.api.Client"]
+    assert client.bases == ["mixpkg.Base"]  # _Shared is skipped; Base is public through mixpkg
+    assert "uri" in {member.name for member in client.members}
+
+
 # -- the real SDK ------------------------------------------------------------------------------------
 
 

@@ -87,7 +87,7 @@ class TestCredentials:
         text = Credentials(username="reader", password=password).describe()
         assert text.startswith("basic auth as 'reader'")
         assert password not in text
-        assert Credentials(client_cert_path="/c.pem").describe() == "none + client certificate /c.pem"
+        assert Credentials(client_cert_path="/c.pem").describe() == "client certificate /c.pem"
 
     def test_repr_hides_secrets(self):
         text = repr(Credentials(token=TOKEN, username="u", password="correct-horse-battery"))

@@ -329,13 +329,29 @@ class Walker:
             summary = None  # the signature dataclasses put in place of a missing docstring
         record = {
             "summary": summary,
-            "bases": [self.dotted(b) for b in cls.__bases__ if b is not object],
+            "bases": self.public_bases(cls),
             "raises": [],
             "returns": None,
             "members": self.describe_members(cls),
         }
         record.update(self._constructor(cls))
         return record
+
+    def public_bases(self, cls: type) -> list[str]:
+        """Dotted names of the bases a user can see: ``_Private`` ones are replaced by their own bases.
+
+        A private mixin is an implementation detail; its members are contracted on the class itself.
+        """
+        bases: list[str] = []
+        for base in cls.__bases__:
+            if base is object:
+                continue
+            name = self.dotted(base)
+            if any(part.startswith("_") for part in base.__qualname__.split(".")):
+                bases.extend(b for b in self.public_bases(base) if b not in bases)
+            elif name not in bases:
+                bases.append(name)
+        return bases
 
     def _constructor(self, cls: type) -> dict:
         if issubclass(cls, enum.Enum):
