@@ -72,11 +72,13 @@ class MLflowError(HokusaiException):
         tracking_uri: str | None = None,
         status_code: int | None = None,
         endpoint: str | None = None,
+        error_code: str | None = None,
         fix: str | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.status_code = status_code
         self.endpoint = endpoint
+        self.error_code = error_code
         super().__init__(message, fix=fix)
 
 
@@ -141,6 +143,21 @@ _FIX_403 = (
 )
 
 
+def _auth_fix(status_code: int | None, error_code: str | None, required_scope: str | None) -> str:
+    if status_code == 403:
+        if required_scope:
+            return (
+                f"the key was accepted but lacks the `{required_scope}` scope this call needs: "
+                f"ask for a key with `{required_scope}`"
+            )
+        return _FIX_403
+    if error_code == "expired_api_key":
+        return "the API key has expired: create a new key and set it in HOKUSAI_API_KEY (or api_key=)"
+    if error_code == "revoked_api_key":
+        return "the API key was revoked: create a new key and set it in HOKUSAI_API_KEY (or api_key=)"
+    return _FIX_401
+
+
 class MLflowAuthenticationError(MLflowError):
     """MLflow rejected the request: 401 (not authenticated) or 403 (not authorized)."""
 
@@ -154,11 +171,16 @@ class MLflowAuthenticationError(MLflowError):
         endpoint: str | None = None,
         tracking_uri: str | None = None,
         credential: str | None = None,
+        server_message: str | None = None,
+        error_code: str | None = None,
+        required_scope: str | None = None,
         fix: str | None = None,
     ) -> None:
         self.credential = credential
+        self.server_message = server_message
+        self.required_scope = required_scope
         if fix is None:
-            fix = _FIX_403 if status_code == 403 else _FIX_401
+            fix = _auth_fix(status_code, error_code, required_scope)
         if message is None:
             what = "forbidden" if status_code == 403 else "not authenticated"
             message = f"MLflow answered HTTP {status_code or '401/403'} ({what})"
@@ -167,8 +189,15 @@ class MLflowAuthenticationError(MLflowError):
             if tracking_uri:
                 message += f" on {tracking_uri}"
             message += f"; credential sent: {credential or 'none'}"
+            if server_message:
+                message += f"; server said: {server_message}"
         super().__init__(
-            message, tracking_uri=tracking_uri, status_code=status_code, endpoint=endpoint, fix=fix
+            message,
+            tracking_uri=tracking_uri,
+            status_code=status_code,
+            endpoint=endpoint,
+            error_code=error_code,
+            fix=fix,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from hokusai._mlflow.target import MLflowTarget
 from hokusai.exceptions import (
@@ -104,6 +105,34 @@ def _endpoint(text: str) -> str | None:
     return endpoint[api:] if api > 0 else endpoint
 
 
+@dataclass(frozen=True)
+class ServerDetail:
+    """What the server said in an error body (an MLflow JSON error, a gateway error, or plain text)."""
+
+    message: str | None = None
+    error_code: str | None = None
+    required_scope: str | None = None
+
+
+_PLAIN_BODY = re.compile(r"Response body: '(?P<body>.*)'", re.DOTALL)
+
+
+def server_detail(exc: BaseException, secrets: tuple[str, ...] = ()) -> ServerDetail:
+    """The message, error code and required scope the server put in its error body, scrubbed."""
+    body = getattr(exc, "json", None)
+    if isinstance(body, dict):
+        message = body.get("message")
+        return ServerDetail(
+            message=_first_line(scrub(str(message), secrets)) if message else None,
+            error_code=body.get("hokusai_error") or body.get("error_code"),
+            required_scope=body.get("required_scope"),
+        )
+    match = _PLAIN_BODY.search(str(exc))
+    if match and match.group("body").strip() and "<" not in match.group("body")[:1]:
+        return ServerDetail(message=_first_line(scrub(match.group("body"), secrets)))
+    return ServerDetail()
+
+
 def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     """The SDK exception that stands for ``exc`` (returned, not raised; unknown errors pass through)."""
     if isinstance(exc, HokusaiException):
@@ -124,10 +153,16 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     credential = target.credentials.describe()
     common = {"tracking_uri": target.tracking_uri, "endpoint": endpoint}
 
-    if status == 401:
-        return AuthenticationError(credential=credential, **common)
-    if status == 403:
-        return AuthorizationError(credential=credential, **common)
+    if status in (401, 403):
+        detail = server_detail(exc, secrets)
+        error = AuthenticationError if status == 401 else AuthorizationError
+        return error(
+            credential=credential,
+            server_message=detail.message,
+            error_code=detail.error_code,
+            required_scope=detail.required_scope,
+            **common,
+        )
     if status == 429:
         return RateLimitError(
             f"MLflow rate-limited the request to {endpoint or target.tracking_uri}", **common
