@@ -14,7 +14,24 @@ from __future__ import annotations
 
 from hokusai.auth import AuthConfig, HokusaiAuth, ProfileManager, configure, setup
 from hokusai.config import MLflowAuthConfig, get_mlflow_auth_status, setup_mlflow_auth
-from hokusai.core import ModelLineage, ModelRegistry, ModelRegistryEntry, ModelVersionManager, Version
+from hokusai.core import (
+    ABTestConfig,
+    ABTestResult,
+    CacheConfig,
+    HokusaiInferencePipeline,
+    HokusaiModel,
+    InferenceRequest,
+    InferenceResponse,
+    ModelFactory,
+    ModelLineage,
+    ModelRegistry,
+    ModelRegistryEntry,
+    ModelTrafficRouter,
+    ModelType,
+    ModelVersionManager,
+    TrafficSplit,
+    Version,
+)
 from hokusai.exceptions import (
     AuthenticationError,
     AuthorizationError,
@@ -40,16 +57,23 @@ from hokusai.tracking import ExperimentManager, PerformanceTracker
 __version__ = "1.1.0"
 
 __all__ = [
+    "ABTestConfig",
+    "ABTestResult",
     "AuthConfig",
     "AuthenticationError",
     "AuthorizationError",
+    "CacheConfig",
     "CircuitBreaker",
     "CircuitOpenError",
     "ConfigurationError",
     "ExperimentManager",
     "HokusaiAuth",
     "HokusaiException",
+    "HokusaiInferencePipeline",
+    "HokusaiModel",
     "InferenceException",
+    "InferenceRequest",
+    "InferenceResponse",
     "InvalidParameterError",
     "LocalFallbackWarning",
     "MLflowAuthConfig",
@@ -57,10 +81,13 @@ __all__ = [
     "MLflowConnectionError",
     "MLflowError",
     "MethodNotImplementedError",
+    "ModelFactory",
     "ModelLineage",
     "ModelNotFoundError",
     "ModelRegistry",
     "ModelRegistryEntry",
+    "ModelTrafficRouter",
+    "ModelType",
     "ModelVersionManager",
     "NotificationError",
     "PerformanceTracker",
@@ -68,6 +95,7 @@ __all__ = [
     "RateLimitError",
     "RegistryException",
     "RetryPolicy",
+    "TrafficSplit",
     "Version",
     "VersioningException",
     "__version__",

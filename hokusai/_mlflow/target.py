@@ -127,6 +127,7 @@ class MLflowTarget:
     source: str
     credentials: Credentials = field(default_factory=Credentials)
     artifact_root: str | None = None
+    credential_source: str = "none"
 
     @property
     def is_embedded(self) -> bool:
@@ -171,7 +172,7 @@ def resolve_target(
     """Pick the tracking URI (argument > ``MLFLOW_TRACKING_URI`` > embedded) and the credentials.
 
     Credentials: explicit ``credentials`` > ``api_key`` (sent as bearer token) > the
-    ``MLFLOW_TRACKING_*`` variables > ``HOKUSAI_API_KEY``.
+    ``MLFLOW_TRACKING_*`` variables > ``HOKUSAI_API_KEY`` > the key stored by ``hokusai.auth.configure``.
     """
     environ = os.environ if environ is None else environ
     if env_flag("HOKUSAI_MOCK_MODE", environ) and not tracking_uri:
@@ -183,24 +184,40 @@ def resolve_target(
     else:
         return embedded_target(environ)
     uri = uri.rstrip("/") if uri.startswith(("http://", "https://")) else uri
+    source_of_credentials = "explicit"
     if credentials is None:
-        from_env = Credentials.from_environment(environ)
-        if api_key:
-            credentials = Credentials(
-                token=api_key,
-                insecure_tls=from_env.insecure_tls,
-                client_cert_path=from_env.client_cert_path,
-                ca_bundle_path=from_env.ca_bundle_path,
-            )
-        elif from_env.kind != "none":
-            credentials = from_env
-        elif environ.get("HOKUSAI_API_KEY"):
-            credentials = Credentials(
-                token=environ["HOKUSAI_API_KEY"],
-                insecure_tls=from_env.insecure_tls,
-                client_cert_path=from_env.client_cert_path,
-                ca_bundle_path=from_env.ca_bundle_path,
-            )
-        else:
-            credentials = from_env
-    return MLflowTarget(tracking_uri=uri, source=source, credentials=credentials)
+        credentials, source_of_credentials = _credentials_from(api_key, environ)
+    return MLflowTarget(
+        tracking_uri=uri, source=source, credentials=credentials, credential_source=source_of_credentials
+    )
+
+
+def _credentials_from(api_key: str | None, environ: Mapping[str, str]) -> tuple[Credentials, str]:
+    """api_key > MLFLOW_TRACKING_* > HOKUSAI_API_KEY > the key stored in ~/.hokusai/config."""
+    from_env = Credentials.from_environment(environ)
+    tls = {
+        "insecure_tls": from_env.insecure_tls,
+        "client_cert_path": from_env.client_cert_path,
+        "ca_bundle_path": from_env.ca_bundle_path,
+    }
+    if api_key:
+        return Credentials(token=api_key, **tls), "argument (api_key)"
+    if from_env.kind != "none":
+        return from_env, "environment (MLFLOW_TRACKING_*)"
+    if environ.get("HOKUSAI_API_KEY"):
+        return Credentials(token=environ["HOKUSAI_API_KEY"], **tls), "environment (HOKUSAI_API_KEY)"
+    stored = _stored_api_key()
+    if stored:
+        return Credentials(token=stored, **tls), "config file (~/.hokusai/config [default])"
+    return from_env, "none"
+
+
+def _stored_api_key() -> str | None:
+    # Imported here: hokusai.auth builds on this module.
+    from hokusai.auth.config import DEFAULT_PROFILE, ProfileManager, default_config_path
+
+    try:
+        profile = ProfileManager(default_config_path()).get_profile(DEFAULT_PROFILE)
+    except ConfigurationError:
+        return None  # an unreadable config file must not break a call that needs no key
+    return profile.api_key if profile is not None else None

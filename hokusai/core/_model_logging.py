@@ -2,7 +2,9 @@
 
 A model object is logged to MLflow in a run (so the version is loadable with ``models:/name/version``),
 a local MLflow model folder is uploaded into a run (a server cannot read the developer's disk), and a
-``runs:/`` or ``models:/`` URI is checked to exist and then registered as it is.
+``runs:/`` or ``models:/`` URI is checked to exist and then registered as it is. A
+:class:`~hokusai.core.models.HokusaiModel` is registered as what it stands for (its wrapped model, the
+URI it was loaded from, or a pyfunc adapter), with its metadata as tags and its metrics on the run.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from hokusai._mlflow.errors import is_not_found
 from hokusai.core._store import RegistryStore, aliases_by_version, quote
+from hokusai.core.entries import TAG_METRICS, metadata_tags, numeric_mapping, tag_value
+from hokusai.core.models import HokusaiModel
 from hokusai.exceptions import InvalidParameterError, MLflowError, ModelNotFoundError
 
 if TYPE_CHECKING:
@@ -40,8 +44,9 @@ __all__ = [
 
 MODEL_ARTIFACT = "model"
 SUPPORTED_MODELS = (
-    "a fitted scikit-learn estimator, an mlflow.pyfunc.PythonModel instance, or a model URI string "
-    "('runs:/<run_id>/model', 'models:/<name>/<version>' or the path of a saved MLflow model folder)"
+    "a fitted scikit-learn estimator, an mlflow.pyfunc.PythonModel instance, a HokusaiModel, or a model "
+    "URI string ('runs:/<run_id>/model', 'models:/<name>/<version>' or the path of a saved MLflow model "
+    "folder)"
 )
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 _LOG_OPTIONS = ("pip_requirements", "extra_pip_requirements", "signature", "input_example")
@@ -49,10 +54,16 @@ _LOG_OPTIONS = ("pip_requirements", "extra_pip_requirements", "signature", "inpu
 
 @dataclass(frozen=True)
 class ModelSource:
-    """What to register: ``kind`` is 'sklearn', 'pyfunc' (objects), 'uri' or 'path'."""
+    """What to register: ``kind`` is 'sklearn', 'pyfunc' (objects), 'uri' or 'path'.
+
+    ``tags`` and ``metrics`` come with the model (a HokusaiModel's metadata and metrics); the values
+    the registry call sets itself win over them.
+    """
 
     kind: str
     value: Any
+    tags: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def is_object(self) -> bool:
@@ -123,6 +134,8 @@ def classify_model(model: object, parameter: str = "model", *, allow_objects: bo
             return ModelSource("path", Path(unquote(urlparse(text).path)))
         return ModelSource("uri", text)
     if allow_objects:
+        if isinstance(model, HokusaiModel):
+            return _hokusai_source(model, parameter)
         if _is_sklearn_estimator(model):
             return ModelSource("sklearn", model)
         if _is_python_model(model):
@@ -138,6 +151,21 @@ def classify_model(model: object, parameter: str = "model", *, allow_objects: bo
         fix="pass 'runs:/<run_id>/model' or 'models:/<name>/<version>'; to register a model object use "
         "register_baseline(model=...)",
     )
+
+
+def _hokusai_source(model: HokusaiModel, parameter: str) -> ModelSource:
+    inner = model.as_mlflow_model()
+    if isinstance(inner, HokusaiModel):
+        raise InvalidParameterError(
+            parameter,
+            f"{type(model).__qualname__}.as_mlflow_model() returned a HokusaiModel",
+            fix="return the estimator, PythonModel or model URI that MLflow should log",
+        )
+    metrics = numeric_mapping(model.get_metrics(), f"{parameter}.get_metrics()")
+    tags = metadata_tags(model.metadata, f"{parameter}.metadata")
+    if metrics:
+        tags[TAG_METRICS] = tag_value(metrics)
+    return replace(classify_model(inner, parameter), tags=tags, metrics=metrics)
 
 
 def _is_sklearn_estimator(model: object) -> bool:
@@ -372,7 +400,8 @@ def register_source(
     options: LogOptions | None = None,
 ) -> Registration:
     """Log (or check) ``source`` and register it as a new version of ``model_name`` with ``tags``."""
-    metrics = metrics or {}
+    metrics = {**source.metrics, **(metrics or {})}
+    tags = {**source.tags, **tags}
     if source.kind == "uri":
         resolved = check_model_uri(store, source.value)
         model_uri, run_id = resolved.uri, resolved.run_id
