@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/ruff check hokusai tools tests benchmarks examples
 set +e
-.venv/bin/python -m pytest -n "${HOKUSAI_TEST_WORKERS:-2}" "$@"
+# loadgroup: each documentation page (its items carry an xdist_group mark) runs whole on one worker.
+.venv/bin/python -m pytest -n "${HOKUSAI_TEST_WORKERS:-2}" --dist loadgroup "$@"
 status=$?
 set -e
 if [[ $status -eq 5 ]]; then

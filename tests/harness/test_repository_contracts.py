@@ -82,10 +82,17 @@ def test_an_older_release_in_its_own_venv_is_checked_through_python(tmp_path):
     )
     venv = _venv_with_sdk(tmp_path, copy_root / "hokusai")
     json_report = tmp_path / "report.json"
-    result = CliRunner().invoke(
-        app,
-        ["verify", "--contracts", str(REPO / "contracts"), "--python", str(venv), "--json", str(json_report)],
-    )
+    # Signatures only: this venv has the SDK but not MLflow, so its documentation pages could not run.
+    arguments = [
+        "verify",
+        "--only",
+        "signatures",
+        "--contracts",
+        str(REPO / "contracts"),
+        "--python",
+        str(venv),
+    ]
+    result = CliRunner().invoke(app, [*arguments, "--json", str(json_report)])
     assert result.exit_code == 1, result.output
     import json
 

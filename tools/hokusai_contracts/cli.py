@@ -25,6 +25,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
+from hokusai_contracts.cli_gateway import gateway_app
 from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.masking import known_secrets, mask_secrets
@@ -317,10 +318,44 @@ def build_app(
             print_report(result, console, known_secrets(), summary=not quiet)
         raise typer.Exit(result.exit_code)
 
+    @app.command("docs-update", epilog=EXIT_CODES_HELP)
+    def docs_update(
+        pages: Annotated[
+            list[Path] | None,
+            typer.Argument(help="Pages to update (default: every page of CONTRACTS/docs but README.md)."),
+        ] = None,
+        contracts: Annotated[Path, typer.Option("--contracts", help=CONTRACTS_HELP)] = Path("contracts"),
+        python: Annotated[
+            str | None, typer.Option("--python", help="Interpreter whose installed SDK runs the pages.")
+        ] = None,
+    ) -> None:
+        """Run the documentation pages and rewrite their stale `#>` lines and output blocks in place."""
+        from hokusai_contracts.snippets.refresh import update_docs
+
+        with harness_errors():
+            updates = update_docs(
+                _existing_contracts(contracts), list(pages or ()), python=_existing_python(python)
+            )
+        console = _stdout()
+        for update in updates:
+            changes = ", ".join(edit.what for edit in update.edits)
+            console.print(
+                Text(f"{update.path}: " + (f"rewrote {changes}" if changes else "up to date")), soft_wrap=True
+            )
+        failures = [finding for update in updates for finding in update.failures]
+        if failures:
+            print_report(RunResult(findings=failures), console, known_secrets(), summary=False)
+            raise _fail(
+                EXIT_FAILED,
+                f"{len(failures)} block(s) fail for reasons an output update cannot fix (listed above)",
+                "fix those examples (or the SDK), then run docs-update again",
+            )
+
     return app
 
 
 app = build_app()
+app.add_typer(gateway_app, name="gateway")
 
 
 def main() -> None:

@@ -131,6 +131,7 @@ class ApiModule:
     summary: str | None = None
     objects: list[ApiObject] = field(default_factory=list)
     source_file: str | None = None
+    source_line: int | None = None
 
     def walk(self):
         """Every object of the module, depth first."""

@@ -2,7 +2,9 @@
 
 Contract tests: with ``--hokusai-contracts DIR`` (or the ini option ``hokusai_contracts_dir``) every
 ``DIR/api/*.yaml`` is collected as a file with one test per contracted object, which fails when the
-installed SDK's signature of that object differs from the contract.
+installed SDK's signature of that object differs from the contract; and every documentation page
+``DIR/docs/*.md`` (but ``README.md``, the authoring guide) as a file with one test per ``python`` block,
+run in page order in one namespace (see :mod:`hokusai_contracts.snippets.pytest_items`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
 from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.findings import Finding, Location, Outcome
-from hokusai_contracts.provisioning import RunningServer, ServerStartError, start_mlflow_process
+from hokusai_contracts.provisioning import RunningServer, ServerStartError, free_port, start_mlflow_process
 from hokusai_contracts.subjects import Contracted, contracted, owner, same_file
+
+if TYPE_CHECKING:
+    from hokusai_contracts.gateway.server import RunningGateway
 
 
 def _worker_id() -> str:
@@ -50,6 +56,63 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 def basic_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A real ``mlflow server --app-name basic-auth`` with an admin and a READ-only user."""
     yield from _start(tmp_path_factory, "basic-auth", basic_auth=True)
+
+
+def _start_gateway(
+    tmp_path_factory: pytest.TempPathFactory, name: str, upstream: RunningServer | str, **options
+) -> Iterator[RunningGateway]:
+    # Imported here: the gateway needs fastapi, uvicorn and httpx, which other fixtures do not.
+    from hokusai_contracts.gateway.server import start_gateway
+
+    workdir = tmp_path_factory.mktemp(f"{name}-{_worker_id()}")
+    try:
+        gateway = start_gateway(upstream, workdir, **options)
+    except ServerStartError as exc:
+        pytest.fail(f"infrastructure: could not start the {name} gateway:\n{exc}", pytrace=False)
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    mlflow_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    """The reference platform gateway in front of ``mlflow_server`` (one per xdist worker).
+
+    ``gateway.url``, ``gateway.tracking_uri`` (``<url>/api/mlflow``, for MLflow clients and the SDK),
+    ``gateway.keys.write`` / ``.read`` / ``.expired`` / ``.admin`` (plain keys: for tests only, never
+    print them), ``gateway.issue_key(scopes, expired=False)`` and ``gateway.log_tail()`` (masked).
+    Rate limit: 1000 requests/s per key (burst 1000), out of reach of sequential tests sharing a key;
+    ``rate_limited_gateway`` is the one for 429s.
+    """
+    from hokusai_contracts.gateway import RateLimit
+
+    yield from _start_gateway(
+        tmp_path_factory, "gateway", mlflow_server, rate_limit=RateLimit(per_second=1000, burst=1000)
+    )
+
+
+@pytest.fixture(scope="session")
+def rate_limited_gateway(
+    mlflow_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    """A gateway like ``gateway`` limited to 1 request/s with a burst of 2, per key.
+
+    Buckets are per key and the fixture is shared: a test that counts requests issues its own key.
+    """
+    from hokusai_contracts.gateway import RateLimit
+
+    yield from _start_gateway(
+        tmp_path_factory, "gateway-limited", mlflow_server, rate_limit=RateLimit(per_second=1, burst=2)
+    )
+
+
+@pytest.fixture(scope="session")
+def dead_upstream_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """A gateway whose MLflow is a closed port: every authorized MLflow call answers 502."""
+    yield from _start_gateway(tmp_path_factory, "gateway-dead", f"http://127.0.0.1:{free_port()}")
 
 
 @pytest.fixture
@@ -92,6 +155,11 @@ class ContractRun:
         """Where the contract files the tests come from are."""
         return self.context.api_dir
 
+    @property
+    def docs_dir(self) -> Path:
+        """Where the documentation pages whose blocks are tests are."""
+        return self.contracts_dir / "docs"
+
     def entries(self) -> list[Contracted]:
         """Every contracted module and object (raises :class:`ContractError` for a bad contract)."""
         return contracted(self.context.contract_api())
@@ -133,6 +201,11 @@ class ContractRun:
 _RUN = pytest.StashKey["ContractRun | None"]()
 
 
+def contract_run_of(config: pytest.Config) -> ContractRun | None:
+    """The session's contract run, None when the contract tests are off."""
+    return config.stash.get(_RUN, None)
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Register the ``pytest_hokusai_contracts_*`` hooks."""
     from hokusai_contracts import pytest_hookspecs
@@ -148,7 +221,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="hokusai_contracts_dir",
         metavar="DIR",
         default=None,
-        help="collect DIR/api/*.yaml as contract tests (one per contracted object) and run them",
+        help="collect DIR/api/*.yaml as contract tests (one per contracted object) and DIR/docs/*.md as "
+        "snippet tests (one per python block), and run them",
     )
     group.addoption(
         "--hokusai-contracts-python",
@@ -214,14 +288,23 @@ def pytest_configure(config: pytest.Config) -> None:
     asked = bool(config.getoption("hokusai_contracts_dir"))
     base = config.invocation_params.dir
     wanted = asked or not explicit_paths
-    if wanted and run.api_dir.is_dir() and not any(_covers(arg, run.api_dir, base) for arg in config.args):
-        config.args.append(str(run.api_dir))
+    for collected in (run.api_dir, run.docs_dir):
+        if wanted and collected.is_dir() and not any(_covers(arg, collected, base) for arg in config.args):
+            config.args.append(str(collected))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """A contract file (``DIR/api/*.yaml``) when the contract tests are on."""
+    """A contract file (``DIR/api/*.yaml``) or documentation page (``DIR/docs/*.md``) when the contract
+    tests are on."""
     run = parent.config.stash.get(_RUN, None)
-    if run is None or file_path.suffix not in (".yaml", ".yml"):
+    if run is None:
+        return None
+    if file_path.suffix == ".md" and file_path.resolve().parent == run.docs_dir.resolve():
+        from hokusai_contracts.snippets.family import GUIDE
+        from hokusai_contracts.snippets.pytest_items import DocPage
+
+        return None if file_path.name == GUIDE else DocPage.from_parent(parent, path=file_path)
+    if file_path.suffix not in (".yaml", ".yml"):
         return None
     if file_path.resolve().parent != run.api_dir.resolve():
         return None

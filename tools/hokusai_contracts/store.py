@@ -172,6 +172,7 @@ def load_module_file(path: Path, schema: Path | None = None) -> ApiModule:
             _object_from(loaded, item, data["module"], ["objects", i]) for i, item in enumerate(objects)
         ],
         source_file=file,
+        source_line=loaded.line(["module"]),
     )
 
 

@@ -97,3 +97,13 @@ def run_signatures(context: VerifyContext) -> list[Finding]:
 
 
 register(CheckFamily("signatures", "public names, signatures and exports match the contract", run_signatures))
+
+
+def run_snippets(context: VerifyContext) -> list[Finding]:
+    """Run every documentation page (``<contracts>/docs/*.md``) as an executable contract."""
+    from hokusai_contracts.snippets.family import run_snippets as run
+
+    return run(context)
+
+
+register(CheckFamily("snippets", "documentation examples run as documented", run_snippets, needs_server=True))

@@ -191,7 +191,7 @@ def _module_missing(module: ApiModule, index: ObservedIndex) -> Finding:
         rule="SIG012",
         subject=module.name,
         message=f"module {module.name} is contracted but cannot be imported{reason}",
-        location=Location(module.source_file) if module.source_file else None,
+        location=Location(module.source_file, module.source_line) if module.source_file else None,
         fix=(
             f"Fix the import error of {module.name}."
             if error
