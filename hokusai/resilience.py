@@ -1,8 +1,9 @@
 """Retry with exponential backoff and a circuit breaker per tracking URI.
 
 Every MLflow call of the SDK goes through :func:`call_with_resilience`. Only transient failures
-(connection errors, timeouts, HTTP 429 and 5xx) are retried and counted by the breaker; a 401,
-403 or 404 is an answer, not an outage, and is raised at once.
+(connection errors, timeouts, HTTP 429 and 5xx) are retried; all but 429 are counted by the breaker.
+A 401, 403 or 404 is an answer, not an outage, and is raised at once; a 429 is an answer too (the
+server is up, the caller must slow down), so it never opens the breaker.
 """
 
 from __future__ import annotations
@@ -263,10 +264,10 @@ def call_with_resilience(
         except BaseException as exc:
             transient = is_transient(exc)
             if breaker is not None:
-                if transient:
+                if transient and not isinstance(exc, RateLimitError):
                     breaker.record_failure()
                 else:
-                    # Any answer from the server (401, 404, ...) shows it is up.
+                    # Any answer from the server (401, 404, 429...) shows it is up.
                     breaker.record_success()
             if not transient or attempt == policy.max_attempts:
                 raise

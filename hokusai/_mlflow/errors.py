@@ -133,6 +133,37 @@ def server_detail(exc: BaseException, secrets: tuple[str, ...] = ()) -> ServerDe
     return ServerDetail()
 
 
+_READ_ENDPOINT_WORDS = ("/get", "/search", "get-", "search-", "/list")
+
+
+def _forbidden_fix(target: MLflowTarget, endpoint: str | None) -> str | None:
+    """A 403 fix for a basic-auth user (the default one speaks of API-key scopes)."""
+    credentials = target.credentials
+    if credentials.kind != "basic":
+        return None
+    reading = bool(endpoint) and any(word in endpoint for word in _READ_ENDPOINT_WORDS)
+    needed = "READ" if reading else "EDIT (or MANAGE)"
+    return (
+        f"the MLflow user {credentials.username!r} signed in but may not "
+        f"{'read' if reading else 'change'} this resource: ask an MLflow admin for {needed} permission "
+        "on it (or use an account that has it)"
+    )
+
+
+def _server_error_fix(status: int, target: MLflowTarget) -> str:
+    if status in (502, 503, 504):
+        return (
+            f"the server (or a gateway in front of MLflow) answered HTTP {status}: MLflow is down or "
+            "overloaded, not your credentials; the call was retried - try again later"
+        )
+    if target.credentials.kind == "bearer":
+        return (
+            "check the server's log; an MLflow basic-auth server answers a bearer token with HTTP 500: "
+            "use MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD with such a server"
+        )
+    return "the server failed (not the SDK): check its log; the call is retried automatically"
+
+
 def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     """The SDK exception that stands for ``exc`` (returned, not raised; unknown errors pass through)."""
     if isinstance(exc, HokusaiException):
@@ -156,11 +187,13 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     if status in (401, 403):
         detail = server_detail(exc, secrets)
         error = AuthenticationError if status == 401 else AuthorizationError
+        fix = _forbidden_fix(target, endpoint) if status == 403 and not detail.required_scope else None
         return error(
             credential=credential,
             server_message=detail.message,
             error_code=detail.error_code,
             required_scope=detail.required_scope,
+            fix=fix,
             **common,
         )
     if status == 429:
@@ -168,17 +201,11 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
             f"MLflow rate-limited the request to {endpoint or target.tracking_uri}", **common
         )
     if status is not None and status >= 500:
-        fix = None
-        if target.credentials.kind == "bearer":
-            fix = (
-                "check the server's log; an MLflow basic-auth server answers a bearer token with HTTP 500: "
-                "use MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD with such a server"
-            )
         return MLflowConnectionError(
             f"MLflow at {target.tracking_uri} answered HTTP {status} for {endpoint or 'a request'} "
             f"(credential sent: {credential}): {_first_line(text)}",
             status_code=status,
-            fix=fix or "the server failed (not the SDK): check its log; the call is retried automatically",
+            fix=_server_error_fix(status, target),
             **common,
         )
     if status is None and any(marker in text for marker in _CONNECTION_MARKERS):

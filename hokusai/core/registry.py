@@ -6,13 +6,14 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from hokusai._mlflow.session import MLflowSession
 from hokusai._mlflow.target import Credentials, resolve_target
 from hokusai.core._model_logging import SUPPORTED_MODELS, LogOptions, classify_model, register_source
+from hokusai.core._notification import NotificationRequest, notify_registration
 from hokusai.core._store import RegistryStore, require_name, version_number
 from hokusai.core.entries import (
     PRODUCTION_ALIAS,
@@ -176,6 +177,7 @@ class ModelRegistry:
         tracking_uri, api_key, credentials, auth_endpoint = _from_auth(auth, tracking_uri, api_key)
         target = resolve_target(tracking_uri, api_key=api_key, credentials=credentials)
         self.session = MLflowSession(target)
+        self._api_key = api_key  # the platform's key for registration events (None: resolved then)
         self.api_endpoint = (
             _optional_str(api_endpoint, "api_endpoint")
             or auth_endpoint
@@ -266,13 +268,28 @@ class ModelRegistry:
         scorer_ref: str | None = None,
         primary_metric: str | None = None,
         benchmark_spec_id: str | None = None,
+        notify_site: bool = True,
+        best_effort_notification: bool = False,
+        notification_timeout: float = 10.0,
+        notification_api_endpoint: str | None = None,
     ) -> dict[str, Any]:
         """Register the model at ``model_uri`` as a new version of ``model_name`` linked to a Hokusai token.
 
         Returns a dict with ``model_name``, ``version``, ``token_id`` (upper-case), ``metric_name``,
-        ``baseline_value``, ``mlflow_run_id``, ``status`` ("registered"), ``tags``, ``model_uri`` and
-        ``source``. A URI that points at nothing raises :class:`ModelNotFoundError`.
+        ``baseline_value``, ``mlflow_run_id``, ``status`` ("registered"), ``tags``, ``model_uri``,
+        ``source`` and ``notification``. A URI that points at nothing raises :class:`ModelNotFoundError`.
+
+        Once MLflow has registered the version, the registration event is posted to
+        ``<endpoint>/api/models/tokenized-registration-events`` (endpoint: ``notification_api_endpoint``,
+        else the registry's ``api_endpoint``) with the Hokusai API key. ``notification`` is
+        ``{"status": "sent" | "skipped" | "failed", "endpoint", "status_code", "reason"}``: skipped with
+        ``notify_site=False`` or without an endpoint. A failed post raises :class:`NotificationError`
+        (``mlflow_registered=True``; its ``result`` holds this dict), unless
+        ``best_effort_notification=True``, which returns it with status "failed".
         """
+        notification = NotificationRequest.from_arguments(
+            notify_site, best_effort_notification, notification_timeout, notification_api_endpoint
+        )
         token = normalize_token_id(token_id)
         name = require_name(model_name, "model_name")
         metric = require_name(metric_name, "metric_name")
@@ -312,7 +329,18 @@ class ModelRegistry:
             experiment_name=self.experiment_name,
             run_name=f"tokenized-{token}",
         )
-        return _token_record(registration.version, registration.run_id)
+        record = _token_record(registration.version, registration.run_id)
+        record["notification"] = notify_registration(
+            record,
+            replace(
+                notification,
+                endpoint=notification.endpoint or self.api_endpoint,
+                api_key=self._api_key,
+                embedded=self.session.target.is_embedded,
+            ),
+            self.session.target.credentials.token,
+        )
+        return record
 
     def register_improved_model(
         self, model: Any, baseline_id: str, delta_metrics: Mapping[str, float], contributor: str

@@ -100,6 +100,7 @@ def test_members_cover_methods_properties_and_attributes(synthetic_api: Api):
         "create": ObjectKind.CLASSMETHOD,
         "kind": ObjectKind.ATTRIBUTE,
         "mixin_method": ObjectKind.METHOD,  # inherited from a private base of the package
+        "name": ObjectKind.ATTRIBUTE,  # assigned in __init__
         "version": ObjectKind.STATICMETHOD,
     }
     members = {m.name: m for m in widget.members}
@@ -243,6 +244,25 @@ def test_a_package_that_does_not_import_is_an_infrastructure_error(write_package
         introspect("brokenroot", extra_paths=[root])
     with pytest.raises(InfrastructureError, match="cannot import 'no_such_package_xyz'"):
         introspect("no_such_package_xyz")
+
+
+def test_dataclass_fields_and_init_attributes_are_members(write_package):
+    root = write_package(
+        {
+            "attrpkg/__init__.py": (
+                "from dataclasses import dataclass\n\n"
+                "@dataclass\nclass Request:\n    model_name: str\n    request_id: str = 'r'\n\n"
+                "class Manager:\n    def __init__(self, name: str) -> None:\n"
+                "        self.experiment_name = name\n        self.limit: int = 3\n        self._hidden = 1\n"
+            ),
+        }
+    )
+    objects = introspect("attrpkg", extra_paths=[root]).objects()
+    request = {m.name: m for m in objects["attrpkg.Request"].members}
+    assert (request["model_name"].kind.value, request["model_name"].returns) == ("attribute", "str")
+    assert "request_id" in request
+    manager = {m.name: m.returns for m in objects["attrpkg.Manager"].members}
+    assert manager == {"experiment_name": None, "limit": "int"}
 
 
 def test_private_bases_are_replaced_by_their_public_ancestors(write_package):

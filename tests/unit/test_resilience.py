@@ -241,3 +241,15 @@ class BreakerMachine(RuleBasedStateMachine):
 
 TestBreakerMachine = BreakerMachine.TestCase
 TestBreakerMachine.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+
+
+def test_rate_limits_are_retried_but_never_open_the_breaker():
+    breaker = CircuitBreaker(failure_threshold=2)
+    fn, calls = failing(RateLimitError(retry_after=0), times=10)
+    for _ in range(3):
+        with pytest.raises(RateLimitError):
+            call_with_resilience(
+                fn, breaker=breaker, policy=RetryPolicy(max_attempts=2), sleep=lambda _: None
+            )
+    assert calls["n"] == 6, "a 429 is retried"
+    assert breaker.state is CircuitState.CLOSED, "a 429 is an answer from a live server, not an outage"

@@ -26,9 +26,20 @@ from typer.core import TyperGroup
 
 from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
 from hokusai_contracts.cli_gateway import gateway_app
+from hokusai_contracts.cli_provisioning import (
+    IMAGE_HELP,
+    MATRIX_HELP,
+    MATRIX_OUT_HELP,
+    MLFLOW_HELP,
+    VERSION_HELP,
+    mlflow_app,
+    run_matrix_command,
+    run_provisioned,
+)
 from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.masking import known_secrets, mask_secrets
+from hokusai_contracts.provisioning.providers import DEFAULT_PROVIDER, ServerRequest
 from hokusai_contracts.reports import markdown, write_report
 from hokusai_contracts.reports.terminal import CheckProgress, print_report
 from hokusai_contracts.runner import error_finding, run_checks, select
@@ -295,21 +306,38 @@ def build_app(
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="No progress and no summary table: failures only.")
         ] = False,
+        mlflow: Annotated[str, typer.Option("--mlflow", help=MLFLOW_HELP)] = DEFAULT_PROVIDER,
+        mlflow_version: Annotated[str | None, typer.Option("--mlflow-version", help=VERSION_HELP)] = None,
+        mlflow_image: Annotated[str | None, typer.Option("--mlflow-image", help=IMAGE_HELP)] = None,
+        matrix: Annotated[str | None, typer.Option("--matrix", help=MATRIX_HELP)] = None,
+        matrix_out: Annotated[Path, typer.Option("--matrix-out", help=MATRIX_OUT_HELP)] = Path("reports"),
     ) -> None:
         """Run the contract checks against the installed SDK: the CI gate."""
         registry = families()
         with harness_errors():
             chosen = select(registry, split_names(only), split_names(skip))
-            context = VerifyContext(
-                contracts_dir=_existing_contracts(contracts),
-                python=_existing_python(python),
-                package=package,
-            )
+
+            def make_context() -> VerifyContext:
+                return VerifyContext(
+                    contracts_dir=_existing_contracts(contracts),
+                    python=_existing_python(python),
+                    package=package,
+                )
+
+            context = make_context()
+            request = ServerRequest(mlflow, mlflow_version, mlflow_image)
+            if matrix is not None:
+                raise typer.Exit(
+                    run_matrix_command(chosen, make_context, matrix, request, matrix_out, _stderr())
+                )
             console = _stdout()
             progress = CheckProgress(
                 _stderr(), [f.name for f in chosen], enabled=not quiet and output is OutputFormat.terminal
             )
-            result = verify_run(chosen, context, progress, server_factory)
+            if server_factory is start_mlflow_server:
+                result = run_provisioned(chosen, context, progress, request, _stderr())
+            else:
+                result = verify_run(chosen, context, progress, server_factory)
             _write_files(result, {"junit": junit, "markdown": markdown_file, "json": json_file})
         if output is OutputFormat.github:
             write_report(result, "github")
@@ -356,6 +384,7 @@ def build_app(
 
 app = build_app()
 app.add_typer(gateway_app, name="gateway")
+app.add_typer(mlflow_app, name="mlflow")
 
 
 def main() -> None:

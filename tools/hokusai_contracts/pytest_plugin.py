@@ -34,10 +34,17 @@ def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _start(tmp_path_factory: pytest.TempPathFactory, name: str, basic_auth: bool) -> Iterator[RunningServer]:
+def _start(
+    tmp_path_factory: pytest.TempPathFactory, name: str, basic_auth: bool, config: pytest.Config | None = None
+) -> Iterator[RunningServer]:
     workdir = tmp_path_factory.mktemp(f"{name}-{_worker_id()}")
     try:
-        server = start_mlflow_process(workdir, basic_auth=basic_auth)
+        if config is None:
+            server = start_mlflow_process(workdir, basic_auth=basic_auth)
+        else:  # --mlflow / --mlflow-version (default: a local process of the installed MLflow)
+            from hokusai_contracts.provisioning.pytest_options import provisioner_of
+
+            server = provisioner_of(config).start(workdir, basic_auth=basic_auth)
     except ServerStartError as exc:
         pytest.fail(f"infrastructure: could not start the {name} MLflow server:\n{exc}", pytrace=False)
     try:
@@ -47,15 +54,19 @@ def _start(tmp_path_factory: pytest.TempPathFactory, name: str, basic_auth: bool
 
 
 @pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[RunningServer]:
     """A real ``mlflow server`` (no auth) for this test session (one per xdist worker)."""
-    yield from _start(tmp_path_factory, "mlflow", basic_auth=False)
+    yield from _start(tmp_path_factory, "mlflow", basic_auth=False, config=pytestconfig)
 
 
 @pytest.fixture(scope="session")
-def basic_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def basic_auth_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[RunningServer]:
     """A real ``mlflow server --app-name basic-auth`` with an admin and a READ-only user."""
-    yield from _start(tmp_path_factory, "basic-auth", basic_auth=True)
+    yield from _start(tmp_path_factory, "basic-auth", basic_auth=True, config=pytestconfig)
 
 
 def _start_gateway(
@@ -237,6 +248,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="",
     )
     parser.addini("hokusai_contracts_python", "interpreter whose SDK the contract tests check", default="")
+    from hokusai_contracts.provisioning.pytest_options import add_server_options
+
+    add_server_options(parser)
 
 
 def _ini_base(config: pytest.Config) -> Path:
@@ -288,7 +302,7 @@ def pytest_configure(config: pytest.Config) -> None:
     asked = bool(config.getoption("hokusai_contracts_dir"))
     base = config.invocation_params.dir
     wanted = asked or not explicit_paths
-    for collected in (run.api_dir, run.docs_dir):
+    for collected in (run.api_dir, run.docs_dir, run.contracts_dir / "auth"):
         if wanted and collected.is_dir() and not any(_covers(arg, collected, base) for arg in config.args):
             config.args.append(str(collected))
 
@@ -304,6 +318,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         from hokusai_contracts.snippets.pytest_items import DocPage
 
         return None if file_path.name == GUIDE else DocPage.from_parent(parent, path=file_path)
+    from hokusai_contracts.auth.pytest_items import ScenarioFile, is_scenario_file
+
+    if is_scenario_file(file_path, run.contracts_dir):
+        return ScenarioFile.from_parent(parent, path=file_path)
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     if file_path.resolve().parent != run.api_dir.resolve():

@@ -107,3 +107,23 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
 
 
 register(CheckFamily("snippets", "documentation examples run as documented", run_snippets, needs_server=True))
+
+
+def run_auth(context: VerifyContext) -> list[Finding]:
+    """Run every auth scenario (``<contracts>/auth/*.yaml``) against live gateways and MLflow servers."""
+    from hokusai_contracts.auth.family import run_auth as run
+
+    return run(context)
+
+
+register(CheckFamily("auth", "auth scenarios end as documented, leak no secret", run_auth, needs_server=True))
+
+
+def run_http(context: VerifyContext) -> list[Finding]:
+    """Check the HTTP contracts (``<contracts>/http/*.openapi.yaml``) against live servers."""
+    from hokusai_contracts.http.family import run_http as run
+
+    return run(context)
+
+
+register(CheckFamily("http", "HTTP contracts hold on live servers", run_http, needs_server=True))

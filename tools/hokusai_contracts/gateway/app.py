@@ -62,6 +62,8 @@ AUTH_ERRORS = {
     429: _error("rate limited; retry after the `Retry-After` header's seconds"),
 }
 EVENT_ERRORS = {**AUTH_ERRORS, 422: _error("the request does not match the schema; `detail` says where")}
+# FastAPI answers a body that is not UTF-8 with 400 before validation (found by Schemathesis).
+BODY_ERRORS = {**EVENT_ERRORS, 400: _error("the body cannot be decoded (not UTF-8)")}
 PROXY_ERRORS = {
     **AUTH_ERRORS,
     502: _error("the MLflow server behind the gateway is unreachable"),
@@ -168,7 +170,7 @@ def create_gateway_app(config: GatewayConfig) -> FastAPI:
         operation_id="add_registration_event",
         status_code=201,
         dependencies=bearer,
-        responses=EVENT_ERRORS,
+        responses=BODY_ERRORS,
     )
     async def add_registration_event(request: Request, event: RegistrationEvent) -> StoredRegistrationEvent:
         """Record a tokenized model registration (needs `mlflow:write`)."""

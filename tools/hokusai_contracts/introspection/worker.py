@@ -31,6 +31,7 @@ import os
 import pkgutil
 import re
 import sys
+import textwrap
 import traceback
 
 FORMAT = 1
@@ -145,6 +146,35 @@ def _annotations_of(owner: object) -> dict:
         return dict(vars(owner).get("__annotations__", {}))  # Python < 3.10
     except Exception:
         return {}
+
+
+def _init_assignments(klass: type) -> dict[str, str | None]:
+    """Public ``self.<name> = ...`` targets of ``klass.__init__`` (with their annotation, if written)."""
+    init = klass.__dict__.get("__init__")
+    if not inspect.isfunction(init):
+        return {}
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    found: dict[str, str | None] = {}
+    for node in ast.walk(tree):
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+            ):
+                annotation = ast.unparse(node.annotation) if isinstance(node, ast.AnnAssign) else None
+                found.setdefault(target.attr, annotation)
+    return found
 
 
 def describe_signature(func: object, *, drop_first: bool = False) -> dict:
@@ -380,7 +410,25 @@ class Walker:
             member = self.describe_member(cls, owner, name, owner.__dict__[name])
             if member is not None:
                 members.append(member)
+        members.extend(self.instance_attributes(cls, names))
+        members.sort(key=lambda member: member["name"])
         return members
+
+    def instance_attributes(self, cls: type, seen: set[str]) -> list[dict]:
+        """Instance attributes: annotated fields (dataclasses) and ``self.x =`` targets of ``__init__``."""
+        found: dict[str, str | None] = {}
+        for klass in reversed(cls.__mro__):
+            if not self.in_package(klass):
+                continue
+            for name, annotation in _annotations_of(klass).items():
+                found[name] = format_annotation(annotation)
+            for name, annotation in _init_assignments(klass).items():
+                found.setdefault(name, annotation)
+        return [
+            {"name": name, "kind": "attribute", "summary": None, "parameters": None, "returns": annotation}
+            for name, annotation in sorted(found.items())
+            if not name.startswith("_") and name not in seen
+        ]
 
     def describe_member(self, cls: type, owner: type, name: str, raw: object) -> dict | None:
         """One class member, from the raw object in the defining class's ``__dict__``."""

@@ -1,11 +1,14 @@
 """Provision real MLflow servers for checks and tests."""
 
 from hokusai_contracts.provisioning.basic_auth import BasicAuthUsers
-from hokusai_contracts.provisioning.process import (
-    RunningServer,
-    ServerStartError,
-    free_port,
-    start_mlflow_process,
-)
+from hokusai_contracts.provisioning.errors import EnvironmentBuildError, ServerStartError
+from hokusai_contracts.provisioning.process import RunningServer, free_port, start_mlflow_process
 
-__all__ = ["BasicAuthUsers", "RunningServer", "ServerStartError", "free_port", "start_mlflow_process"]
+__all__ = [
+    "BasicAuthUsers",
+    "EnvironmentBuildError",
+    "RunningServer",
+    "ServerStartError",
+    "free_port",
+    "start_mlflow_process",
+]

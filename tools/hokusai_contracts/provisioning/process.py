@@ -7,7 +7,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hokusai_contracts.provisioning.basic_auth import BasicAuthUsers, write_auth_config
+from hokusai_contracts.provisioning.errors import ServerStartError
+from hokusai_contracts.provisioning.templates import TRACKING_DB, ensure_templates
+from hokusai_contracts.provisioning.venvs import ensure_environment, mlflow_version_of
 
-
-class ServerStartError(RuntimeError):
-    """The MLflow server did not become healthy; the message carries its log tail."""
+__all__ = ["RunningServer", "ServerStartError", "free_port", "start_mlflow_process", "wait_until_healthy"]
 
 
 @dataclass
@@ -32,6 +32,10 @@ class RunningServer:
     users: BasicAuthUsers | None = None
     startup_seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict, repr=False)
+    mlflow_version: str | None = None
+    template: Path | None = None  # the template DB the server's DB was copied from
+    command: list[str] = field(default_factory=list, repr=False)
+    provider: str = "process"
 
     @property
     def basic_auth(self) -> bool:
@@ -50,6 +54,22 @@ class RunningServer:
             return ""
         tail = "\n".join(text.splitlines()[-lines:])
         return self.users.mask(tail) if self.users else tail
+
+    def restart(self, timeout: float = 90.0) -> None:
+        """Start the same command again (same port, data and users) and wait until it is healthy."""
+        self.stop()
+        with open(self.log_path, "ab") as log:
+            log.write(b"\n--- restarted by the harness ---\n")
+            log.flush()
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=self.workdir,
+                env=self.environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until_healthy(self, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server and every process it started (its whole process group)."""
@@ -71,6 +91,16 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on ``host:port`` (a bind succeeds)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def wait_until_healthy(server: RunningServer, timeout: float) -> None:
@@ -100,13 +130,32 @@ def start_mlflow_process(
     workdir: Path,
     *,
     basic_auth: bool = False,
-    python: str = sys.executable,
+    python: str | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
     timeout: float = 90.0,
+    version: str | None = None,
+    use_template: bool = True,
 ) -> RunningServer:
-    """Start ``mlflow server`` with light flags and a SQLite backend in ``workdir``; wait for health."""
+    """Start ``mlflow server`` with light flags and a SQLite backend in ``workdir``; wait for health.
+
+    ``version``: the MLflow release to run (its venv is built once, see :mod:`.venvs`); None runs the
+    harness's own MLflow, or that of ``python`` when given. ``use_template``: start from a copy of the
+    version's pre-migrated DB (see :mod:`.templates`) unless ``workdir`` already has a DB.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
+    if python is None:
+        environment = ensure_environment(version)
+        python, version = environment.python, environment.version
+    else:
+        version = version or mlflow_version_of(python)
+    template = None
+    if use_template and version and not (workdir / TRACKING_DB).exists():
+        templates = ensure_templates(version, python)
+        templates.copy_into(workdir, basic_auth)
+        template = templates.tracking
+    if port is not None and not port_is_free(host, port):
+        raise ServerStartError(f"port {port} on {host} is already in use: stop what holds it or pick another")
     port = port or free_port(host)
     env = dict(os.environ)
     for name in (
@@ -147,7 +196,15 @@ def start_mlflow_process(
             command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = RunningServer(
-        url=f"http://{host}:{port}", workdir=workdir, log_path=log_path, process=process, users=users
+        url=f"http://{host}:{port}",
+        workdir=workdir,
+        log_path=log_path,
+        process=process,
+        users=users,
+        environment=env,
+        mlflow_version=version,
+        template=template,
+        command=command,
     )
     wait_until_healthy(server, timeout)
     server.startup_seconds = time.monotonic() - started

@@ -239,7 +239,9 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
     index, findings = _api_index(context)
     given = {"mlflow": context.server} if context.server is not None else {}
     jobs = int(context.options.get(OPTION_JOBS, min(2, os.cpu_count() or 1)))
-    with ServerPool(given) as servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # "server_start" (set by server_run): start other kinds (basic-auth) with the run's provider/version.
+    start = context.options.get("server_start")
+    with ServerPool(given, start) as servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for page_findings in pool.map(lambda p: check_page(p, context, index, servers), pages):
             findings.extend(page_findings)
     return findings

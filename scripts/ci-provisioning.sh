@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# CI: the provisioning paths for real, after scripts/test.sh (which created .venv).
+#   1. Docker: install docker.io + debootstrap, start dockerd, build ghcr.io/mlflow/mlflow:v3.17.2 locally
+#      (cached: the base image, wheelhouse and image are reused when present), run the gate on Docker.
+#   2. The compatibility matrix 2.9.0 x 3.17.2 with the process provider (venvs cached under ~/.cache).
+# A Docker setup failure fails this script with the reason; it is never skipped silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TESTCONTAINERS_RYUK_DISABLED=true
+MLFLOW_VERSION="${HOKUSAI_CI_MLFLOW_VERSION:-3.17.2}"
+MATRIX="${HOKUSAI_CI_MATRIX:-2.9.0,3.17.2}"
+start_all=$SECONDS
+
+phase() { echo; echo "=== $1 ($(( SECONDS - start_all )) s so far)"; }
+fail() { echo "ci-provisioning: $*" >&2; exit 2; }
+
+phase "docker: install docker.io and debootstrap"
+t=$SECONDS
+if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
+    [[ $(id -u) -eq 0 ]] || fail "installing docker.io needs root (apt-get); run as root or preinstall docker.io debootstrap"
+    apt-get update -q >/tmp/ci-apt.log 2>&1 || { tail -n 20 /tmp/ci-apt.log >&2; fail "apt-get update failed"; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap >>/tmp/ci-apt.log 2>&1 \
+        || { tail -n 20 /tmp/ci-apt.log >&2; fail "apt-get install docker.io debootstrap failed"; }
+fi
+echo "[install: $(( SECONDS - t )) s]"
+
+phase "docker: start the daemon"
+t=$SECONDS
+if ! docker info >/dev/null 2>&1; then
+    dockerd > /tmp/dockerd.log 2>&1 &
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    docker info >/dev/null 2>&1 || { tail -n 30 /tmp/dockerd.log >&2; fail "dockerd did not answer within 30 s (log above)"; }
+fi
+echo "[dockerd: $(( SECONDS - t )) s]"
+
+phase "docker: build ghcr.io/mlflow/mlflow:v$MLFLOW_VERSION"
+t=$SECONDS
+bash fixtures/docker/build-images.sh "$MLFLOW_VERSION" || fail "building the MLflow image failed (output above)"
+echo "[images: $(( SECONDS - t )) s]"
+
+phase "verify on Docker: --only signatures,snippets --mlflow docker"
+t=$SECONDS
+.venv/bin/hokusai-contracts verify --only signatures,snippets --mlflow docker \
+    --mlflow-version "$MLFLOW_VERSION" --quiet --json reports/contracts-docker.json
+echo "[verify docker: $(( SECONDS - t )) s]"
+
+phase "compatibility matrix $MATRIX (process provider)"
+t=$SECONDS
+set +e
+.venv/bin/hokusai-contracts verify --only signatures,snippets --matrix "$MATRIX" --matrix-out reports
+matrix_status=$?
+set -e
+echo "[matrix: $(( SECONDS - t )) s, exit $matrix_status]"
+# Exit 2 is infrastructure (a server or venv could not be made): that fails CI. Exit 1 means some
+# server version is incompatible: the matrix reports it; only the current version must pass (above).
+[[ $matrix_status -ne 2 ]] || fail "the matrix run hit an infrastructure problem (see above)"
+
+echo
+echo "ci-provisioning: done in $(( SECONDS - start_all )) s"
