@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/ruff check hokusai tools tests benchmarks examples
 set +e
-# loadgroup: each documentation page (its items carry an xdist_group mark) runs whole on one worker.
-.venv/bin/python -m pytest -n "${HOKUSAI_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# loadfile: every file - each documentation page, contract file and test module - runs whole on one
+# worker (xdist 3.8 loadgroup marks do not group under pytest 9.2).
+.venv/bin/python -m pytest -n "${HOKUSAI_TEST_WORKERS:-2}" --dist loadfile "$@"
 status=$?
 set -e
 if [[ $status -eq 5 ]]; then
