@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hokusai import resilience
 from hokusai.resilience import RetryPolicy, configure_resilience, reset_circuit_breakers
 
 pytest_plugins = ["pytester"]
@@ -41,6 +42,9 @@ def isolated_environment(tmp_path, monkeypatch):
     reset_circuit_breakers()
     _reset_process_defaults()
     yield home
+    # The fast policy above is process-global: leave the defaults for whatever runs next in this
+    # worker (documentation pages count on them).
+    resilience._config = None
     reset_circuit_breakers()
     _reset_process_defaults()
 
