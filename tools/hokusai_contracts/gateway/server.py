@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +13,14 @@ from hokusai_contracts.gateway.config import DEFAULT_RATE_LIMIT, GatewayConfig, 
 from hokusai_contracts.gateway.keys import ADMIN, READ, WRITE, KeyStore, expired_at
 from hokusai_contracts.gateway.ratelimit import RateLimit
 from hokusai_contracts.masking import mask_secrets
-from hokusai_contracts.provisioning.process import RunningServer, ServerStartError, free_port
+from hokusai_contracts.provisioning.process import (
+    RunningServer,
+    ServerStartError,
+    free_port,
+    poll_health,
+    read_log_tail,
+    stop_process_group,
+)
 
 TRACKING_PREFIX = "/api/mlflow"
 
@@ -78,25 +81,11 @@ class RunningGateway:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the gateway's log, secrets masked."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return mask_secrets("\n".join(text.splitlines()[-lines:]), self.secrets())
+        return mask_secrets(read_log_tail(self.log_path, lines), self.secrets())
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the gateway's process group."""
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        stop_process_group(self.process, timeout)
 
 
 def issue_standard_keys(store: KeyStore) -> GatewayKeys:
@@ -110,20 +99,15 @@ def issue_standard_keys(store: KeyStore) -> GatewayKeys:
 
 
 def _wait_until_healthy(gateway: RunningGateway, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def check_alive() -> None:
         if not gateway.is_alive():
             raise GatewayStartError(
                 f"the gateway exited with code {gateway.process.returncode} before it was healthy.\n"
                 f"Log tail ({gateway.log_path}):\n{gateway.log_tail()}"
             )
-        try:
-            with urllib.request.urlopen(f"{gateway.url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
+
+    if poll_health(gateway.url, timeout, check_alive=check_alive, interval=0.1):
+        return
     gateway.stop()
     raise GatewayStartError(
         f"the gateway at {gateway.url} was not healthy within {timeout:.0f}s.\n"

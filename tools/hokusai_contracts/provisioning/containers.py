@@ -13,14 +13,13 @@ import os
 import secrets
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.provisioning.basic_auth import BasicAuthUsers
 from hokusai_contracts.provisioning.errors import EnvironmentBuildError, ServerStartError
+from hokusai_contracts.provisioning.process import poll_health
 
 CONTAINER_PORT = 5000
 DATA_DIR = "/mlflow"
@@ -168,21 +167,17 @@ class ContainerServer:
 
 def wait_for_container(server: ContainerServer, timeout: float) -> None:
     """Poll ``/health`` until 200; ServerStartError with the container's log tail if it dies or times out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def check_alive() -> None:
         status = server.status()
         if status not in ("running", "created", "restarting"):
             raise ServerStartError(
                 f"the MLflow container ({server.image}) is {status} before it was healthy.\n"
                 f"Container log tail:\n{server.log_tail()}"
             )
-        try:
-            with urllib.request.urlopen(f"{server.url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
+
+    if poll_health(server.url, timeout, check_alive=check_alive, interval=0.25):
+        return
     raise ServerStartError(
         f"the MLflow container ({server.image}) at {server.url} was not healthy within {timeout:.0f}s.\n"
         f"Container log tail:\n{server.log_tail()}"

@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,11 +49,7 @@ class RunningServer:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the server's log, secrets masked."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        tail = "\n".join(text.splitlines()[-lines:])
+        tail = read_log_tail(self.log_path, lines)
         return self.users.mask(tail) if self.users else tail
 
     def restart(self, timeout: float = 90.0) -> None:
@@ -73,17 +70,49 @@ class RunningServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server and every process it started (its whole process group)."""
-        if self.process.poll() is not None:
-            return
+        stop_process_group(self.process, timeout)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Stop ``process`` and everything it started (its process group): TERM, then KILL after ``timeout``."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout)
+
+
+def read_log_tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of the log file at ``path`` (empty when it cannot be read)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def poll_health(url: str, timeout: float, *, check_alive: Callable[[], None], interval: float) -> bool:
+    """Poll ``url``/health until it answers 200 (True) or ``timeout`` passes (False).
+
+    ``check_alive`` is called before every attempt and raises when the server has died.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check_alive()
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(interval)
+    return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -105,20 +134,16 @@ def port_is_free(host: str, port: int) -> bool:
 
 def wait_until_healthy(server: RunningServer, timeout: float) -> None:
     """Poll ``/health`` until it answers 200; raise :class:`ServerStartError` with the log tail if not."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def check_alive() -> None:
         if not server.is_alive():
             raise ServerStartError(
                 f"MLflow server exited with code {server.process.returncode} before it was healthy.\n"
                 f"Log tail ({server.log_path}):\n{server.log_tail()}"
             )
-        try:
-            with urllib.request.urlopen(f"{server.url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
+
+    if poll_health(server.url, timeout, check_alive=check_alive, interval=0.2):
+        return
     server.stop()
     raise ServerStartError(
         f"MLflow server at {server.url} was not healthy within {timeout:.0f}s.\n"
