@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 
 from hokusai_contracts.errors import ContractError
-from hokusai_contracts.yaml_lines import LoadedYaml
+from hokusai_contracts.yaml_lines import LoadedYaml, load_yaml
 
 SCHEMA_NAME = "api-contract.schema.json"
 # contracts/schema/ of the repository this harness lives in (tools/hokusai_contracts/ -> repo root).
@@ -34,6 +34,21 @@ def _validator(path: Path) -> jsonschema.Draft202012Validator:
     schema = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def load_contract_file(path: Path, schema: Path) -> LoadedYaml:
+    """Read one contract file, parse it with line numbers and check it against ``schema``.
+
+    Any problem raises :class:`ContractError` naming FILE:LINE.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"not UTF-8 text ({exc.reason}); expected a YAML file", file=file) from None
+    loaded = load_yaml(text, file)
+    validate(loaded, schema)
+    return loaded
 
 
 def validate(loaded: LoadedYaml, schema: Path) -> None:

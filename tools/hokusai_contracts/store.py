@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.callforms import parse_call_form, synthesize_signature
-from hokusai_contracts.contract_schema import schema_path, validate
+from hokusai_contracts.contract_schema import load_contract_file, schema_path
 from hokusai_contracts.errors import ContractError
 from hokusai_contracts.model import (
     CALLABLE_KINDS,
@@ -25,7 +25,7 @@ from hokusai_contracts.model import (
     Parameter,
     ParameterKind,
 )
-from hokusai_contracts.yaml_lines import LoadedYaml, dump_yaml, load_yaml
+from hokusai_contracts.yaml_lines import LoadedYaml, dump_yaml
 
 SUFFIX = ".yaml"
 HEADER = (
@@ -149,12 +149,7 @@ def load_contracts(directory: Path) -> Api:
 def load_module_file(path: Path, schema: Path | None = None) -> ApiModule:
     """Read one contract file; any problem is a :class:`ContractError` naming FILE:LINE."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"not UTF-8 text ({exc.reason}); expected a YAML file", file=file) from None
-    loaded = load_yaml(text, file)
-    validate(loaded, schema or schema_path(Path(path).parent))
+    loaded = load_contract_file(path, schema or schema_path(Path(path).parent))
     data = loaded.data
     expected = Path(path).name[: -len(SUFFIX)]
     if data["module"] != expected:

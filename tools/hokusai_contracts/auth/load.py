@@ -21,9 +21,9 @@ from hokusai_contracts.auth.variables import (
     is_secret_reference,
     references,
 )
-from hokusai_contracts.contract_schema import REPO_SCHEMA, validate
+from hokusai_contracts.contract_schema import REPO_SCHEMA, load_contract_file
 from hokusai_contracts.errors import ContractError
-from hokusai_contracts.yaml_lines import LoadedYaml, load_yaml
+from hokusai_contracts.yaml_lines import LoadedYaml
 
 SCHEMA_NAME = "auth-scenario.schema.json"
 SUFFIXES = (".yaml", ".yml")
@@ -72,12 +72,7 @@ class _Problems:
 def load_file(path: Path, schema: Path | None = None) -> list[Scenario]:
     """The scenarios of one file; any problem raises :class:`ContractError` with FILE:LINE."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"not UTF-8 text ({exc.reason}); expected a YAML file", file=file) from None
-    loaded = load_yaml(text, file)
-    validate(loaded, schema or schema_path(Path(path).parent))
+    loaded = load_contract_file(path, schema or schema_path(Path(path).parent))
     problems = _Problems(file)
     scenarios = []
     seen: dict[str, int | None] = {}
