@@ -9,12 +9,11 @@ URI it was loaded from, or a pyfunc adapter), with its metadata as tags and its 
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,9 +179,7 @@ def _is_python_model(model: object) -> bool:
 
 
 def _missing(uri: str, why: str, fix: str) -> ModelNotFoundError:
-    exc = ModelNotFoundError(model_id=uri, message=f"No model at {uri}: {why}")
-    exc.fix = fix
-    return exc
+    return ModelNotFoundError(model_id=uri, message=f"No model at {uri}: {why}", fix=fix)
 
 
 @dataclass(frozen=True)
@@ -295,21 +292,6 @@ def _flavor(kind: str) -> Any:
     return mlflow.pyfunc
 
 
-@contextlib.contextmanager
-def _without_env(name: str) -> Iterator[None]:
-    """Hide an environment variable for the block, then put it back.
-
-    ``mlflow.start_run`` resumes (and deletes) ``MLFLOW_RUN_ID`` when it is set, which would log the
-    registry's model into a developer's project run, possibly on another server.
-    """
-    saved = os.environ.pop(name, None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ[name] = saved
-
-
 @dataclass(frozen=True)
 class Registration:
     """A newly created model version and the run that produced its model (when known)."""
@@ -335,12 +317,10 @@ def _log_object(
 
         # A developer's own active run becomes the parent instead of making start_run fail.
         nested = mlflow.active_run() is not None
-        with (
-            _without_env("MLFLOW_RUN_ID"),
-            mlflow.start_run(
-                experiment_id=experiment_id, run_name=run_name, nested=nested, tags=dict(tags)
-            ) as run,
-        ):
+        # The session's scope hides a pending MLFLOW_RUN_ID, so start_run cannot resume the user's run.
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=run_name, nested=nested, tags=dict(tags)
+        ) as run:
             if metrics:
                 mlflow.log_metrics(dict(metrics))
             if source.kind == "sklearn":

@@ -145,13 +145,12 @@ def _float_or_none(raw: str | None) -> float | None:
 
 def _not_tokenized(name: str, version: str | None) -> ModelNotFoundError:
     where = f"version {version} of model '{name}' is" if version else f"model '{name}' has no version"
-    exc = ModelNotFoundError(
+    return ModelNotFoundError(
         model_name=name,
         version=version,
         message=f"No tokenized model: {where} registered with a Hokusai token (tag '{TAG_TOKEN_ID}')",
+        fix="register one with register_tokenized_model(model_uri, model_name, token_id, ...)",
     )
-    exc.fix = "register one with register_tokenized_model(model_uri, model_name, token_id, ...)"
-    return exc
 
 
 class ModelRegistry:
@@ -486,11 +485,11 @@ class ModelRegistry:
         """
         entries = self.list_models_by_type(model_type)
         if not entries:
-            exc = ModelNotFoundError(
-                model_id=model_type, message=f"No model of type '{model_type}' is registered"
+            raise ModelNotFoundError(
+                model_id=model_type,
+                message=f"No model of type '{model_type}' is registered",
+                fix="register one with register_baseline(model=..., model_type=...)",
             )
-            exc.fix = "register one with register_baseline(model=..., model_type=...)"
-            raise exc
         pinned = [entry for entry in entries if PRODUCTION_ALIAS in entry.aliases]
         return max(pinned or entries, key=lambda e: (e.created_at or _EPOCH, int(e.version)))
 
@@ -534,9 +533,11 @@ class ModelRegistry:
                 f"Model type '{key}' is registered under several models: {', '.join(names)}",
                 fix="pass one of those model names instead",
             )
-        exc = ModelNotFoundError(model_id=key, message=f"No registered model is named or typed '{key}'")
-        exc.fix = "check the spelling; list_models_by_type(model_type) lists the models of a type"
-        raise exc
+        raise ModelNotFoundError(
+            model_id=key,
+            message=f"No registered model is named or typed '{key}'",
+            fix="check the spelling; list_models_by_type(model_type) lists the models of a type",
+        )
 
 
 def _token_record(version: ModelVersion, run_id: str | None = None) -> dict[str, Any]:
