@@ -1,0 +1,90 @@
+"""Pair every object of the old API with its counterpart in the new one (or None), on the public surface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from hokusai_contracts.checks.signatures import ObservedIndex
+from hokusai_contracts.model import Api, ApiObject, ObjectKind
+
+_CLASS_KINDS = frozenset({ObjectKind.CLASS, ObjectKind.EXCEPTION})
+
+
+@dataclass(frozen=True)
+class ObjectPair:
+    """An object of the old API and its counterpart in the new one; either side may be missing.
+
+    ``owner`` is the pair of the enclosing classes, for members.
+    """
+
+    old: ApiObject | None
+    new: ApiObject | None
+    owner: ObjectPair | None = None
+
+    @property
+    def subject(self) -> str:
+        """The path findings are reported under: the old path when there is one."""
+        obj = self.old or self.new
+        assert obj is not None
+        return obj.path
+
+
+@dataclass
+class DiffContext:
+    """Both APIs with look-up indexes, plus facts only an interpreter can give (attribute values)."""
+
+    old: Api
+    new: Api
+    old_values: Mapping[str, str] = field(default_factory=dict)
+    new_values: Mapping[str, str] = field(default_factory=dict)
+    old_index: ObservedIndex = field(init=False)
+    new_index: ObservedIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.old_index = ObservedIndex.of(self.old)
+        self.new_index = ObservedIndex.of(self.new)
+
+
+def is_public_path(path: str) -> bool:
+    """True when no component of ``path`` is private (dunder names such as ``__call__`` are public)."""
+    return not any(_private(part) for part in path.split("."))
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def object_pairs(context: DiffContext) -> Iterator[ObjectPair]:
+    """Every pair to run the rules on: old objects (matched or not), then new objects nobody matched."""
+    matched_new: set[int] = set()
+    for module in sorted(context.old.modules, key=lambda m: m.name):
+        for old in sorted(module.objects, key=lambda o: o.path):
+            if not is_public_path(old.path):
+                continue
+            new = context.new_index.find(old)
+            if new is not None:
+                matched_new.add(id(new))
+            yield from _with_members(ObjectPair(old, new))
+    for module in sorted(context.new.modules, key=lambda m: m.name):
+        for new in sorted(module.objects, key=lambda o: o.path):
+            if id(new) not in matched_new and is_public_path(new.path):
+                yield ObjectPair(None, new)
+
+
+def _with_members(pair: ObjectPair) -> Iterator[ObjectPair]:
+    yield pair
+    old, new = pair.old, pair.new
+    if old is None or new is None:
+        return  # a removed class is one change, not one per member
+    if old.kind is not new.kind and not {old.kind, new.kind} <= _CLASS_KINDS:
+        return
+    new_members = {m.name: m for m in new.members}
+    old_names = set()
+    for member in sorted(old.members, key=lambda m: m.name):
+        if is_public_path(member.name):
+            old_names.add(member.name)
+            yield from _with_members(ObjectPair(member, new_members.get(member.name), pair))
+    for name, member in sorted(new_members.items()):
+        if name not in old_names and is_public_path(name):
+            yield ObjectPair(None, member, pair)

@@ -1,0 +1,36 @@
+"""BC017: an enum lost a member."""
+
+from __future__ import annotations
+
+from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.rules._common import change, is_enum
+from hokusai_contracts.model import ObjectKind
+
+RULE = Rule(
+    id="BC017",
+    name="enum-member-removed",
+    title="enum member removed",
+    explanation=(
+        "A member of a public enum is gone: `Kind.MEMBER` fails with AttributeError and `Kind('value')` "
+        "with ValueError for data stored with the old member."
+    ),
+    severity=Impact.BREAKING,
+    bump=Bump.MAJOR,
+)
+
+
+def detect(pair, context):
+    """A member attribute of an enum present before and gone now."""
+    if pair.old is None or pair.new is not None or pair.owner is None or pair.owner.new is None:
+        return []
+    if not is_enum(pair.owner.old) or pair.old.kind is not ObjectKind.ATTRIBUTE:
+        return []
+    return [
+        change(
+            RULE,
+            pair,
+            f"enum {pair.owner.old.path} lost member {pair.old.name}",
+            witness="import",
+            import_paths=(pair.old.path,),
+        )
+    ]
