@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hokusai._mlflow.diagnosis import diagnose_connection
 from hokusai._mlflow.target import MLflowTarget
 from hokusai.exceptions import (
     AuthenticationError,
@@ -15,6 +16,7 @@ from hokusai.exceptions import (
     MLflowError,
     RateLimitError,
 )
+from hokusai.resilience import get_resilience_config
 
 _STATUS_PATTERNS = (
     re.compile(r"failed with error code (\d{3})"),
@@ -170,11 +172,7 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
         return exc
     secrets = target.credentials.secrets()
     if isinstance(exc, ConnectionError | TimeoutError):
-        return MLflowConnectionError(
-            f"Could not connect to the MLflow tracking server at {target.tracking_uri}: "
-            f"{scrub(str(exc), secrets)}",
-            tracking_uri=target.tracking_uri,
-        )
+        return _unreachable(exc, target)
     if not _is_mlflow_exception(exc):
         return exc
 
@@ -209,13 +207,24 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
             **common,
         )
     if status is None and any(marker in text for marker in _CONNECTION_MARKERS):
-        return MLflowConnectionError(
-            f"Could not connect to the MLflow tracking server at {target.tracking_uri}: {_first_line(text)}",
-            **common,
-        )
+        return _unreachable(exc, target, endpoint)
     if status == 400:
         return InvalidParameterError(message=f"MLflow rejected the request: {_first_line(text)}")
     return MLflowError(_first_line(text), status_code=status, **common)
+
+
+def _unreachable(
+    exc: BaseException, target: MLflowTarget, endpoint: str | None = None
+) -> MLflowConnectionError:
+    # The same cause and fix `hokusai doctor` prints: refused, DNS, TLS, proxy or timeout.
+    failure = diagnose_connection(exc, target.tracking_uri, get_resilience_config().request_timeout)
+    return MLflowConnectionError(
+        f"Could not connect to the MLflow tracking server at {target.tracking_uri}: "
+        f"{scrub(failure.cause, target.credentials.secrets())}",
+        tracking_uri=target.tracking_uri,
+        endpoint=endpoint,
+        fix=failure.fix,
+    )
 
 
 def _first_line(text: str, limit: int = 300) -> str:
