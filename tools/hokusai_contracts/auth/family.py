@@ -57,7 +57,7 @@ def run_auth(context: VerifyContext) -> list[Finding]:
     findings = [malformed_finding(error) for error in loaded.errors]
     if not loaded.scenarios:
         return findings
-    if not _same_interpreter(context.python):
+    if not same_interpreter(context.python):
         reason = (
             "auth scenarios call the SDK in the harness's own interpreter; run verify without --python "
             "(or from the environment whose SDK you want checked) to run them"
@@ -77,7 +77,7 @@ def run_auth(context: VerifyContext) -> list[Finding]:
     return findings
 
 
-def _same_interpreter(python: str | None) -> bool:
+def same_interpreter(python: str | None) -> bool:
     # Two venvs can share one base binary: compare environments (sys.prefix), not executables.
     if python is None:
         return True
