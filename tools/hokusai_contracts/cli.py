@@ -36,6 +36,7 @@ from hokusai_contracts.cli_provisioning import (
     run_matrix_command,
     run_provisioned,
 )
+from hokusai_contracts.cli_reference import docs_command
 from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.masking import known_secrets, mask_secrets
@@ -385,6 +386,7 @@ def build_app(
 app = build_app()
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(mlflow_app, name="mlflow")
+app.command("docs", epilog=EXIT_CODES_HELP)(docs_command)
 
 
 def main() -> None:

@@ -1,0 +1,48 @@
+"""Everything a reference build reads, gathered once: the contracts and the optional run results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hokusai_contracts.auth.load import load_dir
+from hokusai_contracts.auth.model import Scenario
+from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.matrix import Matrix
+from hokusai_contracts.model import Api
+from hokusai_contracts.reference.results import Verification, read_matrix, read_verification
+from hokusai_contracts.snippets.family import discover
+from hokusai_contracts.snippets.model import Page
+from hokusai_contracts.snippets.parse import parse_page
+from hokusai_contracts.store import load_contracts
+
+
+@dataclass
+class ReferenceInputs:
+    """The API contract, the documentation pages, the auth scenarios and what the last runs found."""
+
+    api: Api
+    pages: list[Page] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    verification: Verification | None = None
+    matrix: Matrix | None = None
+
+
+def load_inputs(contracts: Path, results: Path | None = None, matrix: Path | None = None) -> ReferenceInputs:
+    """Read ``contracts`` (api/, docs/, auth/) and the given result files; malformed ones raise."""
+    contracts = Path(contracts)
+    if not (contracts / "api").is_dir():
+        raise HarnessUsageError(
+            f"contracts directory {str(contracts)!r} has no api/ folder; pass --contracts DIR (the folder "
+            "holding api/*.yaml, docs/*.md and auth/*.yaml)"
+        )
+    loaded = load_dir(contracts / "auth")
+    if loaded.errors:
+        raise loaded.errors[0]
+    return ReferenceInputs(
+        api=load_contracts(contracts / "api"),
+        pages=[parse_page(path) for path in discover(contracts / "docs")],
+        scenarios=sorted(loaded.scenarios, key=lambda s: s.name),
+        verification=None if results is None else read_verification(results),
+        matrix=None if matrix is None else read_matrix(matrix),
+    )

@@ -1,0 +1,183 @@
+"""What the reference pages show, as plain data: the templates only lay it out.
+
+Links name a page (without a file extension) and an anchor, so one page model renders as Markdown
+(``page.md#anchor``) and as HTML (``page.html#anchor``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INDEX, AUTH, COMPATIBILITY = "index", "authentication", "compatibility"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A target in the reference: ``page`` (no extension) and an optional ``anchor``."""
+
+    text: str
+    page: str
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One row of a parameter table."""
+
+    name: str  # with ``*`` / ``**`` for variadic parameters
+    type: str
+    default: str
+    required: bool
+    description: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A type or exception name, linked when it names a contracted class."""
+
+    text: str
+    link: Link | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleView:
+    """since / deprecated / removal of an object, ready to print."""
+
+    since: str | None = None
+    deprecated_since: str | None = None
+    removed_in: str | None = None
+    replacement: TypeRef | None = None
+
+    @property
+    def any(self) -> bool:
+        """True when there is something to show."""
+        return bool(self.since or self.deprecated_since or self.removed_in or self.replacement)
+
+    @property
+    def deprecated(self) -> bool:
+        """True when the object is deprecated or scheduled for removal."""
+        return bool(self.deprecated_since or self.removed_in)
+
+
+@dataclass(frozen=True)
+class ExampleView:
+    """An example under an entry, with what the last run said about it."""
+
+    page: str
+    page_title: str
+    heading: str
+    line: int
+    code: str
+    status: str  # verified | failed | skipped | not-run | unverified
+    status_text: str
+
+
+@dataclass
+class ObjectEntry:
+    """One contracted object as the reference shows it."""
+
+    path: str
+    name: str
+    kind: str
+    anchor: str
+    level: int  # heading level: 2 for a module's objects, 3 for their members
+    summary: str = ""
+    signature: str | None = None
+    parameters: list[ParameterRow] | None = None
+    returns: TypeRef | None = None
+    raises: list[TypeRef] = field(default_factory=list)
+    export_paths: list[str] = field(default_factory=list)
+    bases: list[TypeRef] = field(default_factory=list)
+    call_forms: list[str] = field(default_factory=list)
+    lifecycle: LifecycleView = field(default_factory=LifecycleView)
+    examples: list[ExampleView] = field(default_factory=list)
+    more_examples: list[ExampleView] = field(default_factory=list)
+    members: list[ObjectEntry] = field(default_factory=list)
+
+
+@dataclass
+class ModulePage:
+    """The page of one module: its objects, and the names it re-exports from elsewhere."""
+
+    name: str
+    summary: str
+    entries: list[ObjectEntry] = field(default_factory=list)
+    reexports: list[Link] = field(default_factory=list)
+
+    @property
+    def page(self) -> str:
+        """The page name (file stem)."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class AuthRow:
+    """One auth scenario: credentials on a server -> outcome, error, the fix the message gives."""
+
+    name: str
+    server: str
+    credentials: tuple[str, ...]
+    call: str
+    outcome: TypeRef
+    status_code: int | None
+    error: tuple[str, ...]
+    fix: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class AuthSection:
+    """The scenarios of one server kind."""
+
+    server: str
+    rows: tuple[AuthRow, ...]
+
+
+@dataclass(frozen=True)
+class CompatibilityRow:
+    """One server version of a matrix run: a status text per check family, and its failures."""
+
+    sdk_version: str
+    server_version: str
+    cells: tuple[str, ...]
+    exit_code: int
+    provider: str
+    failures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompatibilityPage:
+    """The version-matrix results, when the build was given some."""
+
+    families: tuple[str, ...] = ()
+    rows: tuple[CompatibilityRow, ...] = ()
+    available: bool = False
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    """What the index says about the run results this build used."""
+
+    given: bool
+    mlflow_version: str | None = None
+    sdk_version: str | None = None
+    verified: int = 0
+    failed: int = 0
+    not_run: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Site:
+    """Every page of the reference."""
+
+    package: str
+    modules: list[ModulePage]
+    auth: list[AuthSection]
+    compatibility: CompatibilityPage
+    verification: VerificationSummary
+
+    def pages(self) -> list[str]:
+        """Every page name, index first."""
+        return [INDEX, *(m.page for m in self.modules), AUTH, COMPATIBILITY]
