@@ -9,9 +9,17 @@ Cases failing with OLD too are no regression and are listed as skipped, with the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from hokusai_contracts.diff.behaviour_auth import run_auth_sides
+from hokusai_contracts.auth.servers import ServerPool
+from hokusai_contracts.diff.behaviour_auth import (
+    AuthRuns,
+    load_scenarios,
+    not_compared,
+    run_auth_sides,
+    why_not_runnable,
+)
 from hokusai_contracts.diff.behaviour_docs import load_pages, run_docs
 from hokusai_contracts.diff.behaviour_model import (
     CHECK,
@@ -25,7 +33,6 @@ from hokusai_contracts.diff.behaviour_model import (
 from hokusai_contracts.errors import ContractError, HarnessUsageError
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 from hokusai_contracts.masking import known_secrets, mask_secrets
-from hokusai_contracts.snippets.run import ServerPool
 
 __all__ = ["BehaviourSide", "behaviour_findings", "compare"]
 
@@ -43,19 +50,32 @@ def behaviour_findings(old: BehaviourSide, new: BehaviourSide, server: Any | Non
             f"the OLD side {old.label} has no contracts directory: behavioural compatibility runs OLD's "
             "docs/*.md and auth/*.yaml, so give OLD as a contracts directory or a git ref that has one"
         )
-    pages, errors = load_pages(old.contracts_dir)
-    findings = [_unreadable(error, EXAMPLE_REGRESSED, old.label) for error in errors]
-    given = {"mlflow": server} if server is not None else None
-    with ServerPool(given) as servers:
-        old_docs, new_docs = run_docs(pages, (old, new), servers)
-        secrets = servers.secrets
+    pages, page_errors = load_pages(old.contracts_dir)
+    loaded = load_scenarios(old.contracts_dir)
+    findings = [_unreadable(error, EXAMPLE_REGRESSED, old.label) for error in page_errors]
+    findings += [_unreadable(error, SCENARIO_REGRESSED, old.label) for error in loaded.errors]
+    scenarios = loaded.scenarios
+    reason = (why_not_runnable(old) or why_not_runnable(new)) if scenarios else None
+    if reason:
+        findings += not_compared(scenarios, reason)
+        scenarios = []
+    # One pool for both families: the docs' mlflow/basic-auth servers are the auth scenarios' too.
+    pool = ServerPool(server)
+    try:
+        pool.prestart({kind for page in pages for kind in page.needs_server} | {s.server for s in scenarios})
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            docs = executor.submit(run_docs, pages, (old, new), pool)
+            auth = executor.submit(run_auth_sides, scenarios, (old, new), pool) if scenarios else None
+            old_docs, new_docs = docs.result()
+            auth_runs = auth.result() if auth else AuthRuns()
+        secrets = pool.secrets()
+    finally:
+        pool.close()
     findings += compare(old_docs, new_docs, EXAMPLE_REGRESSED, old.label, new.label, secrets)
-    auth = run_auth_sides(old, new, server)
-    findings += [_unreadable(error, SCENARIO_REGRESSED, old.label) for error in auth.errors]
-    findings += auth.skipped
-    if auth.results:
-        old_auth, new_auth = auth.results
-        findings += compare(old_auth, new_auth, SCENARIO_REGRESSED, old.label, new.label, auth.secrets)
+    findings += auth_runs.not_run
+    if auth_runs.results:
+        old_auth, new_auth = auth_runs.results
+        findings += compare(old_auth, new_auth, SCENARIO_REGRESSED, old.label, new.label, secrets)
     return findings
 
 

@@ -12,12 +12,12 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hokusai_contracts.auth.family import AUTH_DIR, same_interpreter
-from hokusai_contracts.auth.load import load_dir
+from hokusai_contracts.auth.load import Loaded, load_dir
 from hokusai_contracts.auth.model import Scenario
 from hokusai_contracts.auth.servers import ServerPool
 from hokusai_contracts.diff.behaviour_auth_servers import describe_server
@@ -30,7 +30,7 @@ from hokusai_contracts.diff.behaviour_model import (
     BehaviourSide,
     CaseResult,
 )
-from hokusai_contracts.errors import ContractError, InfrastructureError
+from hokusai_contracts.errors import InfrastructureError
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 from hokusai_contracts.masking import mask_secrets
 
@@ -41,17 +41,20 @@ AUTH_PACKAGE = "hokusai"
 
 @dataclass
 class AuthRuns:
-    """Each side's verdict per scenario (empty when none ran), and what could not run."""
+    """Each side's verdict per scenario (empty when none ran), and the scenarios that could not run."""
 
     results: list[dict[str, CaseResult]] = field(default_factory=list)
-    skipped: list[Finding] = field(default_factory=list)
-    errors: list[ContractError] = field(default_factory=list)
-    secrets: tuple[str, ...] = ()
+    not_run: list[Finding] = field(default_factory=list)
 
 
 def scenario_key(scenario: Scenario) -> str:
     """A scenario's identity on both sides."""
     return f"auth:{scenario.name}"
+
+
+def load_scenarios(contracts_dir: Path) -> Loaded:
+    """OLD's auth scenarios (and the files that do not load)."""
+    return load_dir(display_path(Path(contracts_dir) / AUTH_DIR))
 
 
 def why_not_runnable(side: BehaviourSide) -> str | None:
@@ -69,28 +72,31 @@ def why_not_runnable(side: BehaviourSide) -> str | None:
     return None
 
 
-def run_auth_sides(old: BehaviourSide, new: BehaviourSide, server: Any | None = None) -> AuthRuns:
-    """OLD's auth scenarios run with OLD's SDK and with NEW's, against one set of servers."""
-    auth_dir = display_path(Path(old.contracts_dir) / AUTH_DIR)
-    loaded = load_dir(auth_dir)
-    runs = AuthRuns(errors=list(loaded.errors))
-    if not loaded.scenarios:
-        return runs
-    reason = why_not_runnable(old) or why_not_runnable(new)
-    if reason:
-        runs.skipped = [_skipped(s, f"not compared: {reason}") for s in loaded.scenarios]
-        return runs
-    pool = ServerPool(server)
-    try:
-        pool.prestart(s.server for s in loaded.scenarios)
-        servers, failures = _describe(pool, {s.server for s in loaded.scenarios})
-        runnable = [s for s in loaded.scenarios if s.server in servers]
-        runs.skipped = [_server_error(s, failures[s.server]) for s in loaded.scenarios if s not in runnable]
-        if runnable:
-            runs.results = [_run_side(side, auth_dir, runnable, servers) for side in (old, new)]
-        runs.secrets = pool.secrets()
-    finally:
-        pool.close()
+def not_compared(scenarios: Iterable[Scenario], reason: str) -> list[Finding]:
+    """Each scenario listed as skipped with ``reason``."""
+    return [
+        Finding(
+            CHECK,
+            SCENARIO_REGRESSED,
+            s.name,
+            f"not compared: {reason}",
+            outcome=Outcome.SKIPPED,
+            severity=Severity.INFO,
+            location=Location(s.file, s.line),
+        )
+        for s in scenarios
+    ]
+
+
+def run_auth_sides(scenarios: list[Scenario], sides: tuple[BehaviourSide, ...], pool: ServerPool) -> AuthRuns:
+    """``scenarios`` run with each side's SDK, against ``pool``'s servers (started once for all sides)."""
+    runs = AuthRuns()
+    servers, failures = _describe(pool, {s.server for s in scenarios})
+    runnable = [s for s in scenarios if s.server in servers]
+    runs.not_run = [_server_error(s, failures[s.server]) for s in scenarios if s not in runnable]
+    if runnable:
+        auth_dir = Path(runnable[0].file).parent
+        runs.results = [_run_side(side, auth_dir, runnable, servers) for side in sides]
     return runs
 
 
@@ -147,18 +153,6 @@ def _case(scenario: Scenario, verdict: dict) -> CaseResult:
         status=PASSED if verdict["passed"] else FAILED,
         message=verdict["message"],
         details=verdict["details"],
-    )
-
-
-def _skipped(scenario: Scenario, reason: str) -> Finding:
-    return Finding(
-        CHECK,
-        SCENARIO_REGRESSED,
-        scenario.name,
-        reason,
-        outcome=Outcome.SKIPPED,
-        severity=Severity.INFO,
-        location=Location(scenario.file, scenario.line),
     )
 
 

@@ -33,6 +33,12 @@ def server_source(descriptions: dict[str, dict[str, Any]]):
     return source
 
 
+def _problem(message: str, description: str) -> str:
+    """What went wrong, without the scenario's description the auth judge puts first."""
+    description = description.strip()
+    return message[len(description) :].strip() if message.startswith(description) else message
+
+
 def main(argv: list[str]) -> int:
     """Run the requested scenarios and write their verdicts."""
     request_path, result_path = argv
@@ -44,7 +50,7 @@ def main(argv: list[str]) -> int:
         {
             "name": scenario.name,
             "passed": finding.outcome is Outcome.PASSED,
-            "message": finding.message,
+            "message": _problem(finding.message, scenario.description),
             "details": finding.details or "",
         }
         for scenario, finding in zip(scenarios, findings, strict=True)

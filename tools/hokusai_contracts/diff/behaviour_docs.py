@@ -1,8 +1,8 @@
 """Run OLD's executable documentation pages with one side's SDK: one :class:`CaseResult` per block.
 
 The snippets machinery does the work: each page runs whole in a fresh worker process of the side's
-interpreter with the side's SDK first on ``PYTHONPATH``, servers come from a shared
-:class:`~hokusai_contracts.snippets.run.ServerPool` (started only for pages that need one).
+interpreter with the side's SDK first on ``PYTHONPATH``, servers come from
+the caller (a server source by kind, shared by both sides and by the auth scenarios).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hokusai_contracts.snippets.execute import BlockOutcome
 from hokusai_contracts.snippets.family import DOCS_DIR, discover, subject
 from hokusai_contracts.snippets.model import Page
 from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.snippets.run import PageRun, ServerPool, run_page_process
+from hokusai_contracts.snippets.run import PageRun, ServerFor, run_page_process
 
 _STATUS = {"passed": PASSED, "failed": FAILED, "skipped": SKIPPED}
 
@@ -69,7 +69,7 @@ def case_result(page: Page, outcome: BlockOutcome, package: str) -> CaseResult:
     )
 
 
-def run_page(page: Page, side: BehaviourSide, servers: ServerPool) -> list[CaseResult]:
+def run_page(page: Page, side: BehaviourSide, servers: ServerFor) -> list[CaseResult]:
     """Every block of ``page`` run with ``side``'s SDK, in order."""
     run = PageRun(page)
     outcomes = run_page_process(run, run.specs(servers), python=side.python, extra_paths=side.extra_paths)
@@ -77,7 +77,7 @@ def run_page(page: Page, side: BehaviourSide, servers: ServerPool) -> list[CaseR
 
 
 def run_docs(
-    pages: Sequence[Page], sides: Sequence[BehaviourSide], servers: ServerPool, jobs: int = 2
+    pages: Sequence[Page], sides: Sequence[BehaviourSide], servers: ServerFor, jobs: int = 2
 ) -> list[dict[str, CaseResult]]:
     """For each side, its result for every block of ``pages`` by key (pages run ``jobs`` at a time)."""
     tasks = [(number, page) for number in range(len(sides)) for page in pages]

@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hokusai_contracts.diff.rules.bc101_documented_example_regressed import RULE as EXAMPLE_RULE
+from hokusai_contracts.diff.rules.bc102_auth_scenario_regressed import RULE as SCENARIO_RULE
 from hokusai_contracts.findings import Location
 
 CHECK = "diff"  # the check family of every diff finding
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
-# Stable rule ids (their definitions live in the rule catalogue, diff/rules/).
-EXAMPLE_REGRESSED = "BC101"
-SCENARIO_REGRESSED = "BC102"
+EXAMPLE_REGRESSED = EXAMPLE_RULE.id  # BC101
+SCENARIO_REGRESSED = SCENARIO_RULE.id  # BC102
 
 
 @dataclass(frozen=True)

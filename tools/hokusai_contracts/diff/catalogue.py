@@ -64,6 +64,9 @@ class Change:
     calls: tuple[CallForm, ...] = ()
     import_paths: tuple[str, ...] = ()
     deprecated: bool = False
+    # Where the witness finds the callable in the new release, and whether it is called on an instance.
+    call_path: str | None = None
+    method: bool = False
 
 
 Detector = Callable[["ObjectPair", "DiffContext"], Iterable[Change]]

@@ -43,6 +43,8 @@ def change(
         calls=calls,
         import_paths=import_paths,
         deprecated=bool(pair.old and pair.old.lifecycle.deprecated_since),
+        call_path=(pair.new or pair.old).path if located else None,
+        method=bool(pair.old and pair.old.kind is ObjectKind.METHOD),
     )
 
 

@@ -1,0 +1,211 @@
+"""Answer questions about an installed SDK in its own interpreter (``python probe_worker.py < request.json``).
+
+Standard library only, like the introspection worker: it runs in the interpreter of one side of a
+diff. Request (stdin)::
+
+    {"values": [path, ...], "imports": [path, ...],
+     "binds": [{"id", "path", "self": bool, "args": [placeholder, ...], "kwargs": [name, ...]}]}
+
+Answer (stdout): ``{"values": {path: repr}, "imports": {path: null | error},
+"binds": {id: {"verdict": "works" | "fails" | "inconclusive", "reason": text}}}``.
+
+Binding follows what Python really calls: a plain callable is bound with ``inspect.signature``; a
+decorated one (``__wrapped__``) is called through its decorators with the innermost function's code
+swapped for a stub that records the arguments it receives, so a decorator that maps an old keyword
+to a new one is seen doing so. Nothing else of the SDK runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+import importlib
+import inspect
+import json
+import os
+import re
+import sys
+
+_SCALARS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+_STUB_NAME = "__hokusai_contracts_captured__"
+
+
+class Captured(BaseException):
+    """Raised by the stub in place of the innermost function: carries the arguments it got."""
+
+    def __init__(self, args: tuple, kwargs: dict) -> None:
+        super().__init__()
+        self.call_args = args
+        self.call_kwargs = kwargs
+
+
+def resolve(path: str) -> object:
+    """The object at dotted ``path``: the longest importable module prefix, then attributes."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            target = getattr(target, name)  # module __getattr__ (lazy exports) answers here
+        return target
+    raise ModuleNotFoundError(f"no module {parts[0]!r}")
+
+
+def value_repr(value: object) -> str | None:
+    """``repr`` of a plain constant or enum member, without memory addresses; None for anything else."""
+    if isinstance(value, (enum.Enum, *_SCALARS)):
+        try:
+            return _ADDRESS.sub("", repr(value))
+        except Exception:
+            return None
+    return None
+
+
+def placeholder(name: str) -> str:
+    """The value passed for parameter ``name`` (the harness uses the same spelling)."""
+    return f"<{name}>"
+
+
+def landing(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, str]:
+    """Where each placeholder value lands: value -> parameter name (``*name`` / ``**name`` for variadics)."""
+    bound = signature.bind(*args, **kwargs)
+    landed: dict[str, str] = {}
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            landed.update({v: f"*{name}" for v in value if isinstance(v, str)})
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            landed.update({v: f"**{name}" for v in value.values() if isinstance(v, str)})
+        elif isinstance(value, str):
+            landed[value] = name
+    return landed
+
+
+def judge(landed: dict[str, str], args: list[str], kwargs: list[str]) -> tuple[str, str]:
+    """``works`` when every positional value reached its namesake and every keyword arrived somewhere."""
+    for value in args:
+        name = value[1:-1]
+        where = landed.get(value)
+        if where is None:
+            return "fails", f"positional argument for {name!r} is dropped"
+        if not where.startswith("*") and where != name and not name.startswith(("self", "extra")):
+            return "fails", f"positional argument for {name!r} lands in parameter {where!r}"
+    for name in kwargs:
+        if placeholder(name) not in landed:
+            return "fails", f"keyword argument {name!r} is dropped"
+    moved = [f"{k}= -> {landed[placeholder(k)]}" for k in kwargs if landed[placeholder(k)].lstrip("*") != k]
+    return "works", "binds" + (f" ({', '.join(moved)})" if moved else "")
+
+
+def _stub_code(freevars: int):
+    # The stub must have as many free variables as the code it replaces (its closure is kept).
+    names = [f"cell{i}" for i in range(freevars)]
+    source = "def outer():\n"
+    source += "".join(f"    {n} = None\n" for n in names)
+    source += "    def stub(*args, **kwargs):\n"
+    source += "".join(f"        {n}\n" for n in names)
+    source += f"        raise {_STUB_NAME}(args, kwargs)\n    return stub\n"
+    scope: dict = {}
+    exec(source, scope)
+    return scope["outer"]().__code__
+
+
+def dry_run(outer: object, inner: object, args: tuple, kwargs: dict) -> tuple[tuple, dict] | str:
+    """Call ``outer`` with ``inner``'s code replaced by a recorder: the arguments ``inner`` would get,
+    or the reason the decorators rejected the call."""
+    original = inner.__code__
+    inner.__code__ = _stub_code(len(original.co_freevars))
+    setattr(builtins, _STUB_NAME, Captured)
+    try:
+        result = outer(*args, **kwargs)
+        if inspect.iscoroutine(result):
+            result.send(None)
+        return "the decorators returned without calling the function"
+    except Captured as captured:
+        return captured.call_args, captured.call_kwargs
+    except TypeError as exc:
+        return f"TypeError: {exc}"
+    except Exception as exc:
+        return f"inconclusive: the decorators raised {type(exc).__name__}: {exc}"
+    finally:
+        inner.__code__ = original
+        delattr(builtins, _STUB_NAME)
+
+
+def witness_bind(request: dict) -> dict:
+    """Does the old-style call in ``request`` still work against the object now at its path?"""
+    args = list(request.get("args") or [])
+    kwargs_names = list(request.get("kwargs") or [])
+    kwargs = {name: placeholder(name) for name in kwargs_names}
+    try:
+        target = resolve(request["path"])
+    except Exception as exc:
+        return {"verdict": "fails", "reason": f"{request['path']} does not resolve: {type(exc).__name__}"}
+    callee = target
+    if inspect.isclass(target):
+        init = target.__dict__.get("__init__")
+        if init is not None and inspect.unwrap(init) is not init:
+            callee, args = init, [placeholder("self"), *args]
+    elif request.get("self"):
+        args = [placeholder("self"), *args]
+    inner = inspect.unwrap(callee) if callable(callee) else callee
+    try:
+        if inner is not callee and inspect.isfunction(inner):
+            ran = dry_run(callee, inner, tuple(args), kwargs)
+            if isinstance(ran, str):
+                verdict = "inconclusive" if ran.startswith("inconclusive") else "fails"
+                return {"verdict": verdict, "reason": ran}
+            landed = landing(inspect.signature(inner), *ran)
+            verdict, reason = judge(landed, args, kwargs_names)
+            return {"verdict": verdict, "reason": reason + " through the decorators"}
+        landed = landing(inspect.signature(callee), tuple(args), kwargs)
+    except TypeError as exc:
+        return {"verdict": "fails", "reason": f"TypeError: {exc}"}
+    except ValueError as exc:
+        return {"verdict": "inconclusive", "reason": f"no signature: {exc}"}
+    verdict, reason = judge(landed, args, kwargs_names)
+    return {"verdict": verdict, "reason": reason}
+
+
+def answer(request: dict) -> dict:
+    """The answers to every question of ``request``."""
+    values: dict[str, str] = {}
+    for path in request.get("values", []):
+        try:
+            text = value_repr(resolve(path))
+        except Exception:
+            continue
+        if text is not None:
+            values[path] = text
+    imports: dict[str, str | None] = {}
+    for path in request.get("imports", []):
+        try:
+            resolve(path)
+            imports[path] = None
+        except Exception as exc:
+            imports[path] = f"{type(exc).__name__}: {exc}"
+    binds = {item["id"]: witness_bind(item) for item in request.get("binds", [])}
+    return {"values": values, "imports": imports, "binds": binds}
+
+
+def main() -> int:
+    """Read the request from stdin, print the answer."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    request = json.loads(sys.stdin.read())
+    out = sys.stdout
+    sys.stdout = sys.stderr  # whatever the SDK prints must not corrupt the JSON
+    try:
+        result = answer(request)
+    finally:
+        sys.stdout = out
+    out.write(json.dumps(result, sort_keys=True))
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Turn each side of a diff (contract directory, ``git:REF``, wheel, sdist, source tree, interpreter)
+into the API model plus what the side offers for witnesses and behaviour checks.
+
+Sides with code are introspected in an interpreter (extra_paths put an unpacked release first on
+PYTHONPATH); when the side also has contracts, their hand-written parts (call forms, lifecycle) are
+merged in. A contract directory alone gives the contracted API without versions or values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from hokusai_contracts.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.introspection import introspect
+from hokusai_contracts.introspection.runner import resolve_python
+from hokusai_contracts.model import Api
+from hokusai_contracts.store import load_contracts, merge_hand_written
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+SPEC_HELP = (
+    "a contracts directory (or its api/), git:REF of this repository, a wheel (.whl) or sdist "
+    "(.tar.gz/.zip), a source tree holding the package, or a Python interpreter / virtual environment"
+)
+
+
+@dataclass
+class Side:
+    """One side of a diff: its API and how to run code against it."""
+
+    label: str
+    api: Api
+    python: str | None = None
+    extra_paths: tuple[str, ...] = ()
+    contracts_dir: Path | None = None
+    importable: bool = False
+    package: str = "hokusai"
+
+    @property
+    def version(self) -> str | None:
+        """The release version, when the side could be imported."""
+        return self.api.version
+
+
+def resolve_side(
+    spec: str,
+    stack: contextlib.ExitStack,
+    *,
+    package: str = "hokusai",
+    python: str | None = None,
+    repository: Path = REPOSITORY,
+) -> Side:
+    """The :class:`Side` named by ``spec``; temporary directories are removed when ``stack`` closes."""
+    if spec.startswith("git:"):
+        root = _git_export(spec[4:], package, repository, _tempdir(stack, "git"))
+        return _source_side(spec, root, package, python)
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".whl":
+        root = _tempdir(stack, "wheel")
+        _unzip(path, root)
+        return _code_side(spec, root, package, python, contracts_root=None)
+    if path.is_file() and (path.name.endswith((".tar.gz", ".tgz")) or path.suffix == ".zip"):
+        return _source_side(spec, _unpack_sdist(path, _tempdir(stack, "sdist")), package, python)
+    if path.is_dir():
+        if (path / "pyvenv.cfg").is_file():
+            return _interpreter_side(spec, str(path), package)
+        contracts_root = _contracts_root(path)
+        if (_package_dir(path, package)) is not None:
+            return _source_side(spec, path, package, python)
+        if contracts_root is not None:
+            api = load_contracts(contracts_root / "api")
+            return Side(spec, api, contracts_dir=contracts_root, package=package)
+        raise HarnessUsageError(
+            f"{spec}: a directory with neither API contracts (api/*.yaml) nor a {package}/ package; "
+            f"expected {SPEC_HELP}"
+        )
+    if path.exists():
+        if path.is_file() and path.stat().st_mode & 0o111:
+            return _interpreter_side(spec, str(path), package)
+        raise HarnessUsageError(f"{spec}: not a wheel, sdist or interpreter; expected {SPEC_HELP}")
+    try:
+        return _interpreter_side(spec, resolve_python(spec), package)
+    except HarnessUsageError:
+        raise HarnessUsageError(
+            f"{spec}: no such file, directory or interpreter; expected {SPEC_HELP}"
+        ) from None
+
+
+def resolve_sides(
+    old_spec: str,
+    new_spec: str,
+    stack: contextlib.ExitStack,
+    *,
+    package: str = "hokusai",
+    python: str | None = None,
+) -> tuple[Side, Side]:
+    """Both sides, resolved at the same time (each introspection runs in its own interpreter)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [
+            pool.submit(resolve_side, spec, stack, package=package, python=python)
+            for spec in (old_spec, new_spec)
+        ]
+        return futures[0].result(), futures[1].result()
+
+
+def _tempdir(stack: contextlib.ExitStack, what: str) -> Path:
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"hokusai-diff-{what}-")))
+
+
+def _contracts_root(path: Path) -> Path | None:
+    """The contracts root for ``path``: itself (has api/*.yaml), its parent (``path`` is api/), or
+    ``path/contracts``."""
+    for root in (path, path / "contracts"):
+        if any((root / "api").glob("*.yaml")):
+            return root
+    if path.name == "api" and any(path.glob("*.yaml")):
+        return path.parent
+    return None
+
+
+def _package_dir(root: Path, package: str) -> Path | None:
+    """Where ``package`` is importable from under ``root``: root itself or a ``src/`` layout."""
+    for base in (root, root / "src"):
+        if (base / package / "__init__.py").is_file():
+            return base
+    return None
+
+
+def _interpreter_side(label: str, python: str, package: str) -> Side:
+    return Side(label, introspect(package, python), python=python, importable=True, package=package)
+
+
+def _code_side(label: str, root: Path, package: str, python: str | None, contracts_root: Path | None) -> Side:
+    api = introspect(package, python, extra_paths=[root])
+    if contracts_root is not None:
+        api = merge_hand_written(api, load_contracts(contracts_root / "api"))
+    return Side(
+        label,
+        api,
+        python=python,
+        extra_paths=(str(root),),
+        contracts_dir=contracts_root,
+        importable=True,
+        package=package,
+    )
+
+
+def _source_side(label: str, root: Path, package: str, python: str | None) -> Side:
+    base = _package_dir(root, package)
+    if base is None:
+        raise HarnessUsageError(f"{label}: no {package}/__init__.py in it (nor under src/)")
+    return _code_side(label, base, package, python, _contracts_root(root))
+
+
+def _git_export(ref: str, package: str, repository: Path, target: Path) -> Path:
+    """``contracts/`` and ``<package>/`` of this repository at ``ref``, written under ``target``."""
+    if not ref:
+        raise HarnessUsageError("git: needs a reference, e.g. git:v1.0.0 or git:HEAD~1")
+    paths = [p for p in ("contracts", package) if _git_has(repository, ref, p)]
+    if package not in paths:
+        raise HarnessUsageError(f"git:{ref}: no {package}/ directory at that reference of {repository}")
+    archive = subprocess.run(
+        ["git", "-C", str(repository), "archive", "--format=tar", ref, "--", *paths],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise InfrastructureError(f"git archive {ref} failed: {archive.stderr.decode(errors='replace')}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def _git_has(repository: Path, ref: str, path: str) -> bool:
+    probe = subprocess.run(
+        ["git", "-C", str(repository), "cat-file", "-e", f"{ref}:{path}"], capture_output=True, check=False
+    )
+    if probe.returncode != 0 and path != "contracts":
+        known = subprocess.run(
+            ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            capture_output=True,
+            check=False,
+        )
+        if known.returncode != 0:
+            raise HarnessUsageError(f"git:{ref}: not a commit, branch or tag of {repository}")
+    return probe.returncode == 0
+
+
+def _unzip(path: Path, target: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(target)
+    except zipfile.BadZipFile:
+        raise HarnessUsageError(f"{path}: not a readable wheel or zip archive") from None
+
+
+def _unpack_sdist(path: Path, target: Path) -> Path:
+    """Unpack an sdist; the root is its single top-level directory (``name-version/``)."""
+    if path.suffix == ".zip":
+        _unzip(path, target)
+    else:
+        try:
+            with tarfile.open(path) as archive:
+                archive.extractall(target, filter="data")
+        except tarfile.TarError:
+            raise HarnessUsageError(f"{path}: not a readable sdist (.tar.gz)") from None
+    entries = [p for p in target.iterdir() if p.is_dir()]
+    return entries[0] if len(entries) == 1 else target
