@@ -25,6 +25,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
+from hokusai_contracts.cli_diff import BASELINE_HELP, diff_command
 from hokusai_contracts.cli_gateway import gateway_app
 from hokusai_contracts.cli_provisioning import (
     IMAGE_HELP,
@@ -37,6 +38,7 @@ from hokusai_contracts.cli_provisioning import (
     run_provisioned,
 )
 from hokusai_contracts.cli_reference import docs_command
+from hokusai_contracts.cli_repro import REPRO_EPILOG, repro_command
 from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.masking import known_secrets, mask_secrets
@@ -312,11 +314,16 @@ def build_app(
         mlflow_image: Annotated[str | None, typer.Option("--mlflow-image", help=IMAGE_HELP)] = None,
         matrix: Annotated[str | None, typer.Option("--matrix", help=MATRIX_HELP)] = None,
         matrix_out: Annotated[Path, typer.Option("--matrix-out", help=MATRIX_OUT_HELP)] = Path("reports"),
+        baseline: Annotated[str | None, typer.Option("--baseline", help=BASELINE_HELP)] = None,
     ) -> None:
         """Run the contract checks against the installed SDK: the CI gate."""
         registry = families()
         with harness_errors():
             chosen = select(registry, split_names(only), split_names(skip))
+            if baseline is not None:
+                from hokusai_contracts.diff.gate import baseline_family
+
+                chosen = [*chosen, baseline_family(baseline)]
 
             def make_context() -> VerifyContext:
                 return VerifyContext(
@@ -387,6 +394,8 @@ app = build_app()
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(mlflow_app, name="mlflow")
 app.command("docs", epilog=EXIT_CODES_HELP)(docs_command)
+app.command("diff", epilog=EXIT_CODES_HELP)(diff_command)
+app.command("repro", epilog=REPRO_EPILOG)(repro_command)
 
 
 def main() -> None:

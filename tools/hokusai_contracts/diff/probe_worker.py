@@ -55,13 +55,21 @@ def resolve(path: str) -> object:
 
 
 def value_repr(value: object) -> str | None:
-    """``repr`` of a plain constant or enum member, without memory addresses; None for anything else."""
-    if isinstance(value, (enum.Enum, *_SCALARS)):
-        try:
-            return _ADDRESS.sub("", repr(value))
-        except Exception:
-            return None
-    return None
+    """``repr`` of a plain constant or enum member, without memory addresses; None for anything else.
+
+    Sets are spelled with sorted items: their iteration order changes with the hash seed.
+    """
+    if not isinstance(value, (enum.Enum, *_SCALARS)):
+        return None
+    try:
+        if isinstance(value, frozenset):
+            return "frozenset({" + ", ".join(sorted(value_repr(v) or repr(v) for v in value)) + "})"
+        if isinstance(value, tuple):
+            items = [value_repr(v) or repr(v) for v in value]
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        return _ADDRESS.sub("", repr(value))
+    except Exception:
+        return None
 
 
 def placeholder(name: str) -> str:

@@ -77,16 +77,12 @@ class Verdict:
                 f"versions unknown ({self.old_version or '?'} -> {self.new_version or '?'}): the gate "
                 "decides on the findings alone"
             )
-        bump = self.bump.value if self.bump else "no increase"
-        need = self.required.value if self.required else "none"
+        step = f"a {self.bump.value} bump" if self.bump else "no version increase"
+        need = f"a {self.required.value} bump" if self.required else "no bump"
         verdict = "covers" if self.ok else "does NOT cover"
-        pre = (
-            " (before 1.0 a minor bump counts as major)"
-            if (parse_version(self.old_version) or (1,))[0] == 0
-            else ""
-        )
+        pre = " (before 1.0 a minor bump counts as major)" if parse_version(self.old_version)[0] == 0 else ""
         return (
-            f"{self.old_version} -> {self.new_version} is a {bump} bump{pre}; the changes require {need}: "
+            f"{self.old_version} -> {self.new_version} is {step}{pre}; the changes require {need}: "
             f"the version {verdict} them"
         )
 
