@@ -12,6 +12,29 @@ from hokusai_contracts.reference.pages import AuthRow, AuthSection, TypeRef
 _NOT_CREDENTIALS = frozenset({"MLFLOW_TRACKING_URI", "tracking_uri"})
 
 
+# Credential kind -> the variables, arguments and profile keys that carry it.
+CREDENTIAL_KINDS = (
+    ("Hokusai API key", frozenset({"HOKUSAI_API_KEY", "api_key"})),
+    ("bearer token", frozenset({"MLFLOW_TRACKING_TOKEN", "token"})),
+    (
+        "username and password",
+        frozenset({"MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "username", "password"}),
+    ),
+    (
+        "client certificate",
+        frozenset({"MLFLOW_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_CLIENT_KEY_PATH"}),
+    ),
+)
+
+
+def credential_kind(scenario: Scenario) -> str:
+    """What kind of credential the scenario gives (``"none"``, or several joined by ``+``)."""
+    given = {*scenario.env, *scenario.args}
+    given |= {key for values in scenario.config_file.values() for key in values}
+    kinds = [kind for kind, names in CREDENTIAL_KINDS if given & names]
+    return " + ".join(kinds) or "none"
+
+
 def credentials(scenario: Scenario) -> tuple[str, ...]:
     """How the scenario gives its credentials, one item per variable, argument or profile."""
     items = [
@@ -57,6 +80,7 @@ def auth_row(scenario: Scenario, linker: Linker) -> AuthRow:
     return AuthRow(
         name=scenario.name,
         server=scenario.server,
+        credential_kind=credential_kind(scenario),
         credentials=credentials(scenario),
         call=scenario.operation,
         outcome=outcome,

@@ -8,11 +8,11 @@ what it could not.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.model import Api
+from hokusai_contracts.model import Api, ApiObject
 from hokusai_contracts.snippets.crosscheck import ApiIndex, _Binding, _Object, _Visitor
 from hokusai_contracts.snippets.family import subject
 from hokusai_contracts.snippets.model import Block, Page
@@ -31,12 +31,34 @@ class Example:
     skip: str | None = None
 
 
+@dataclass
+class _RecordingIndex(ApiIndex):
+    """The cross-check's index, telling ``on_member`` about every member it finds."""
+
+    on_member: Callable[[ApiObject], None] = lambda member: None
+
+    @classmethod
+    def of(cls, index: ApiIndex, on_member: Callable[[ApiObject], None]) -> _RecordingIndex:
+        """``index`` with the callback."""
+        return cls(index.package, index.modules, index.objects, on_member)
+
+    def member(self, owner: ApiObject, name: str, seen: frozenset[str] = frozenset()) -> ApiObject | None:
+        found = super().member(owner, name, seen)
+        if found is not None and not seen:
+            self.on_member(found)
+        return found
+
+
 class _UsageVisitor(_Visitor):
     """The cross-check's walk, remembering each contracted object a block resolves to."""
 
     def __init__(self, index: ApiIndex):
-        super().__init__(index)
+        super().__init__(_RecordingIndex.of(index, self._record_member))
         self.used: dict[int, set[str]] = {}
+
+    def _record_member(self, member: ApiObject) -> None:
+        # Properties and attributes end the cross-check's chain (their type is unknown): seen here.
+        self.used.setdefault(self.block, set()).add(member.path)
 
     def _record(self, binding: _Binding | None) -> _Binding | None:
         if isinstance(binding, _Object):

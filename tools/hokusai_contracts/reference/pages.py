@@ -117,6 +117,7 @@ class AuthRow:
 
     name: str
     server: str
+    credential_kind: str
     credentials: tuple[str, ...]
     call: str
     outcome: TypeRef

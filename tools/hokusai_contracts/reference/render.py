@@ -7,6 +7,7 @@ site needs no script or network to show it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -38,6 +39,7 @@ _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
 _DOUBLE_TICKS = re.compile(r"``(.+?)``")
 _SINGLE_TICKS = re.compile(r"`([^`]+)`")
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+_LEXER = PythonLexer()
 
 
 def _plain_roles(text: str) -> str:
@@ -77,7 +79,12 @@ def html_prose(text: str) -> Markup:
 
 def html_highlight(code: str) -> Markup:
     """``code`` highlighted as Python by Pygments (classes styled by assets/pygments.css)."""
-    return Markup(highlight(code.rstrip() + "\n", PythonLexer(), _FORMATTER).rstrip())
+    return Markup(highlight(code.rstrip() + "\n", _LEXER, _FORMATTER).rstrip())
+
+
+def _cached(function: Callable[[str], Markup]) -> Callable[[str], Markup]:
+    # One cache per build: a documentation block is shown under each object it uses.
+    return functools.lru_cache(maxsize=None)(function)
 
 
 def _href(extension: str) -> Callable[[Link], str]:
@@ -89,17 +96,16 @@ def _href(extension: str) -> Callable[[Link], str]:
 
 def check_template_dir(directory: Path) -> Path:
     """``directory`` when it overrides at least one built-in template; a usage error otherwise."""
-    if not directory.exists():
-        raise HarnessUsageError(f"--templates {directory}: no such directory")
+    layout = (
+        "expected a folder laid out like the built-in templates, e.g. md/index.md.j2 or "
+        f"html/module.html.j2 (the built-in ones are in {BUILTIN_TEMPLATES})"
+    )
     if not directory.is_dir():
-        raise HarnessUsageError(f"--templates {directory}: not a directory")
-    builtin = sorted(str(p.relative_to(BUILTIN_TEMPLATES)) for p in BUILTIN_TEMPLATES.rglob("*.*"))
-    overrides = [name for name in builtin if (directory / name).is_file()]
-    if not overrides:
-        raise HarnessUsageError(
-            f"--templates {directory}: holds none of the reference templates; expected files laid out like "
-            f"the built-in ones to override, e.g. {', '.join(builtin[:4])} (all: {BUILTIN_TEMPLATES})"
-        )
+        problem = "not a directory" if directory.exists() else "no such directory"
+        raise HarnessUsageError(f"--templates {directory}: {problem}; {layout}")
+    builtin = [str(p.relative_to(BUILTIN_TEMPLATES)) for p in BUILTIN_TEMPLATES.rglob("*.*")]
+    if not any((directory / name).is_file() for name in builtin):
+        raise HarnessUsageError(f"--templates {directory}: holds none of the reference templates; {layout}")
     return directory
 
 
@@ -120,7 +126,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     if fmt == "md":
         env.filters.update(prose=md_prose, cell=md_cell, code=md_code, fence=md_fence)
     else:
-        env.filters.update(prose=html_prose, highlight=html_highlight)
+        env.filters.update(prose=html_prose, highlight=_cached(html_highlight))
     env.globals.update(marker=MARKER, INDEX=INDEX, AUTH=AUTH, COMPATIBILITY=COMPATIBILITY)
     return env
 
