@@ -1,0 +1,91 @@
+"""Refuse reports that contain a literal secret, naming the line and never the value.
+
+A report is pasted into tickets and committed as a fixture: a key or password in it is leaked. Secrets
+are written as ``${NAME}`` references instead, resolved when the report is replayed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from hokusai_contracts.errors import ContractError
+from hokusai_contracts.masking import SECRET_ENVIRONMENT_VARIABLES, mask_secrets
+
+_API_KEY = re.compile(r"hk_(?:live|test)_[A-Za-z0-9_\-]{8,}")
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]+:([^\s@]+)@")
+_BEARER = re.compile(r"(?i)\bbearer\s+([^\s\"',;}]{8,})")
+# A secret-named key given a quoted value in code: password="...", os.environ["X_TOKEN"] = '...'.
+_ASSIGNED = re.compile(
+    r"""(?ix)(?:password|passwd|pwd|secret|token|api[_\-]?key)["']?\]?\s*[:=]\s*(["'])([^"'\n]*)\1"""
+)
+_SECRET_NAME = re.compile(r"(?i)(password|passwd|pwd|secret|token|api_?key|credential)")
+_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+# Values that stand for a secret without being one: placeholders, masks, references.
+_PLACEHOLDER = re.compile(r"^(?:|<[^>]*>|\*+|\.\.\.|\$\{[A-Za-z_][A-Za-z0-9_]*\}|.*<[^>]*>.*)$")
+
+HOW_TO_FIX = (
+    "write secrets as ${NAME} references (e.g. MLFLOW_TRACKING_TOKEN: ${HOKUSAI_API_KEY}) and set NAME in "
+    "the environment when replaying, or use the references the harness provisions (${API_KEY}, "
+    "${MLFLOW_PASSWORD}); in code, read them from os.environ"
+)
+
+
+@dataclass(frozen=True)
+class LiteralSecret:
+    """Where a literal secret is (1-based line) and what kind it is; never the secret itself."""
+
+    line: int
+    kind: str
+
+
+def _is_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDER.match(value.strip()))
+
+
+def scan_text(text: str) -> list[LiteralSecret]:
+    """The literal secrets in the raw text of a report, line by line."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _API_KEY.search(line):
+            found.append(LiteralSecret(number, "a literal Hokusai API key (hk_live_/hk_test_)"))
+        elif any(not _is_placeholder(m.group(1)) for m in _URL_PASSWORD.finditer(line)):
+            found.append(LiteralSecret(number, "a password in a URL"))
+        elif any(not _is_placeholder(m.group(1)) for m in _BEARER.finditer(line)):
+            found.append(LiteralSecret(number, "a literal bearer token"))
+        elif any(not _is_placeholder(m.group(2)) for m in _ASSIGNED.finditer(line)):
+            found.append(LiteralSecret(number, "a literal password, token or key assigned in code"))
+    return found
+
+
+def is_secret_name(name: str) -> bool:
+    """True for a variable whose value is a secret (a token, password, key...)."""
+    return name in SECRET_ENVIRONMENT_VARIABLES or bool(_SECRET_NAME.search(name))
+
+
+def scan_variables(variables: Mapping[str, str], lines: Mapping[str, int]) -> list[LiteralSecret]:
+    """Secret-named variables whose value is not a ``${NAME}`` reference, and values that look secret."""
+    found = []
+    for name, value in variables.items():
+        line = lines.get(name, 1)
+        if is_secret_name(name) and not _REFERENCE.match(value.strip()):
+            found.append(LiteralSecret(line, f"a literal value for the secret variable {name}"))
+        elif mask_secrets(value) != value:
+            found.append(LiteralSecret(line, f"a secret in the value of {name}"))
+    return found
+
+
+def refuse(file: str, found: Iterable[LiteralSecret]) -> None:
+    """Raise :class:`ContractError` naming every line with a literal secret; return when there is none."""
+    found = sorted(found, key=lambda s: s.line)
+    if not found:
+        return
+    first, *others = found
+    more = tuple(f"{file}:{s.line}: {s.kind} (not shown)" for s in others)
+    raise ContractError(
+        f"{first.kind} (not shown); a report must not contain secrets: {HOW_TO_FIX}",
+        file=file,
+        line=first.line,
+        more=more,
+    )
