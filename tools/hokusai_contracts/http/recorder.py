@@ -46,6 +46,7 @@ class Exchange:
     status: int
     response_body: bytes
     response_content_type: str
+    request_headers: tuple[tuple[str, str], ...] = ()  # as sent by the client, credentials included
 
     def request_json(self) -> Any:
         """The request body as JSON, None when it is not JSON."""
@@ -143,6 +144,7 @@ def _handler_class(upstream: str, recording: Recording, timeout: float) -> type[
                     response_content_type=dict((k.lower(), v) for k, v in answer_headers).get(
                         "content-type", ""
                     ),
+                    request_headers=tuple(self.headers.items()),
                 )
             )
 
