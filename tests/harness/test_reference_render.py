@@ -335,7 +335,9 @@ def test_html_is_offline_semantic_and_highlighted(demo):
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), f"{name} loads something remote"
     page = demo["demo.client.html"]
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
-    assert page.count("<h1") == 1 and '<main id="main">' in page and 'role="search"' in page
+    assert (
+        page.count("<h1") == 1 and '<main id="main" class="page-module">' in page and 'role="search"' in page
+    )
     assert '<label for="search-input">' in page
     assert (
         '<th scope="col">Required</th>' in page
