@@ -55,5 +55,9 @@ echo "[matrix: $(( SECONDS - t )) s, exit $matrix_status]"
 # server version is incompatible: the matrix reports it; only the current version must pass (above).
 [[ $matrix_status -ne 2 ]] || fail "the matrix run hit an infrastructure problem (see above)"
 
+phase "API reference site from the contracts, with the Docker run's examples and the matrix"
+.venv/bin/hokusai-contracts docs --out reports/reference --format md,html \
+    --results reports/contracts-docker.json --matrix reports/compatibility-matrix.json
+
 echo
 echo "ci-provisioning: done in $(( SECONDS - start_all )) s"
