@@ -52,24 +52,28 @@ class DiffReport:
 
 
 def attribute_paths(side: Side) -> list[str]:
-    """Paths of every attribute of the side's API (their values are read in its interpreter)."""
-    return [o.path for o in side.api.objects().values() if o.kind is ObjectKind.ATTRIBUTE]
+    """Attributes whose values BC014 compares (read in the side's interpreter; versions are not)."""
+    return [
+        o.path
+        for o in side.api.objects().values()
+        if o.kind is ObjectKind.ATTRIBUTE and "version" not in o.name.lower()
+    ]
 
 
-def import_paths(side: Side) -> list[str]:
-    """Every path the side's objects were importable from (top-level export paths and member paths)."""
-    paths = {o.path for o in side.api.objects().values()}
-    for module in side.api.modules:
-        for obj in module.objects:
-            paths.update(obj.export_paths)
-    return sorted(paths)
+def vanished_paths(old: Side, new: Side) -> list[str]:
+    """Old import paths the new API does not list: the ones a lazy export might still serve."""
+    listed = {o.path for o in new.api.objects().values()}
+    listed |= {p for m in new.api.modules for o in m.objects for p in o.export_paths}
+    paths = {o.path for o in old.api.objects().values()}
+    paths |= {p for m in old.api.modules for o in m.objects for p in o.export_paths}
+    return sorted(paths - listed)
 
 
 def probe_sides(old: Side, new: Side) -> tuple[dict, dict]:
     """Values of both sides' attributes, and which old paths import in the new release (one run each)."""
     requests = [
         (old, {"values": attribute_paths(old)}),
-        (new, {"values": attribute_paths(new), "imports": import_paths(old)}),
+        (new, {"values": attribute_paths(new), "imports": vanished_paths(old, new)}),
     ]
 
     def ask(item: tuple[Side, dict]) -> dict:
