@@ -29,7 +29,9 @@ TARGET = "hokusai.core.registry.ModelRegistry.register_tokenized_model"
 TIMEOUT_S = 10.0
 
 
-def _chromium() -> str:
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """The browser's executable; skips (or fails with HOKUSAI_REQUIRE_BROWSER=1) when there is none."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
@@ -119,12 +121,16 @@ class DevTools:
     def wait_for(self, expression: str, what: str) -> Any:
         """Poll ``expression`` until it is truthy; its value."""
         deadline = time.monotonic() + TIMEOUT_S
+        last_error = None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as exc:  # the page is navigating: its context went away
+                value, last_error = None, exc
             if value:
                 return value
             time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what} ({expression})")
+        raise AssertionError(f"timed out waiting for {what} ({expression}); last error: {last_error}")
 
     def click(self, selector: str) -> None:
         """A real mouse click in the middle of the element ``selector`` (scrolled into view first)."""
@@ -158,8 +164,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_search_finds_the_function_and_its_parameter_table(site: Path, tmp_path: Path):
-    browser = DevTools(_chromium(), tmp_path / "profile")
+def test_search_finds_the_function_and_its_parameter_table(chromium: str, site: Path, tmp_path: Path):
+    browser = DevTools(chromium, tmp_path / "profile")
     try:
         browser.attach_to_page()
         browser.send("Page.enable")
