@@ -13,9 +13,8 @@ from hokusai_contracts.model import Api
 def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:
     """Every change any rule finds in any pair, sorted by subject then rule id."""
     rules = tuple(rules)
-    changes = [
-        change for pair in object_pairs(context) for rule in rules for change in rule.detect(pair, context)
-    ]
+    pairs = list(object_pairs(context))  # kept alive: parameter deltas are cached by pair id
+    changes = [change for pair in pairs for rule in rules for change in rule.detect(pair, context)]
     return sorted(changes, key=lambda c: (c.subject, c.rule, c.message))
 
 

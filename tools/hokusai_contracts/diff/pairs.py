@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from hokusai_contracts.checks.signatures import ObservedIndex
 from hokusai_contracts.model import Api, ApiObject, ObjectKind
@@ -40,6 +41,8 @@ class DiffContext:
     new_values: Mapping[str, str] = field(default_factory=dict)
     old_index: ObservedIndex = field(init=False)
     new_index: ObservedIndex = field(init=False)
+    # Parameter deltas by pair id, shared by the rules (pairs live as long as the context's run).
+    deltas: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.old_index = ObservedIndex.of(self.old)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hokusai_contracts.diff.catalogue import Change, Rule
-from hokusai_contracts.diff.pairs import ObjectPair
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.params import ParameterDelta, compare_parameters
 from hokusai_contracts.model import CallForm, ObjectKind
 
@@ -48,8 +48,18 @@ def change(
     )
 
 
-def parameter_delta(pair: ObjectPair) -> ParameterDelta | None:
-    """The parameter changes of a callable present on both sides with known parameters, else None."""
+def parameter_delta(pair: ObjectPair, context: DiffContext) -> ParameterDelta | None:
+    """The parameter changes of a callable present on both sides with known parameters, else None.
+
+    Computed once per pair: a dozen rules ask for it.
+    """
+    key = id(pair)
+    if key not in context.deltas:
+        context.deltas[key] = _delta(pair)
+    return context.deltas[key]
+
+
+def _delta(pair: ObjectPair) -> ParameterDelta | None:
     old, new = pair.old, pair.new
     if old is None or new is None or old.parameters is None or new.parameters is None:
         return None

@@ -22,7 +22,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """Old parameters without a counterpart by name or by rename, not absorbed."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     return [

@@ -21,7 +21,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """Renamed parameters that callers could pass by keyword."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     return [

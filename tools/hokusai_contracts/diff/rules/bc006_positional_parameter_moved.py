@@ -22,7 +22,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """Parameters positional on both sides whose index among the positional ones changed."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     old_positions = [p.name for p in delta.old if p.kind in POSITIONAL]

@@ -22,7 +22,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """Parameters that lost the positional or the keyword way of passing them."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     found = []

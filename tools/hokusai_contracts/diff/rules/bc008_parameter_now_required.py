@@ -20,7 +20,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """Optional parameters that became required."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     return [

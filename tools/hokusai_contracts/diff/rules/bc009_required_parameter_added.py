@@ -20,7 +20,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """New required parameters (renamed ones are BC005)."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     return [

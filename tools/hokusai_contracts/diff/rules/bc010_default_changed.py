@@ -20,7 +20,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """Parameters optional on both sides whose default ``repr`` differs."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     return [

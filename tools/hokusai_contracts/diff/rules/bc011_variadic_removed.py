@@ -22,7 +22,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """A var-positional or var-keyword parameter present before and gone now."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     found = []

@@ -54,7 +54,7 @@ def narrowed(old: str | None, new: str | None) -> list[str]:
 
 def detect(pair, context):
     """Parameters present on both sides whose annotation lost a union member."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     found = []

@@ -21,7 +21,7 @@ RULE = Rule(
 
 def detect(pair, context):
     """New optional parameters and new variadic parameters."""
-    delta = parameter_delta(pair)
+    delta = parameter_delta(pair, context)
     if delta is None:
         return []
     added = [p for p in delta.added if not p.required]
