@@ -262,7 +262,7 @@ class ConfigurationError(HokusaiException):
         if message is None and missing_key:
             message = f"Missing configuration value: {missing_key}"
         if fix is None and missing_key:
-            fix = f"set {missing_key} (argument, environment variable or ~/.hokusai/config)"
+            fix = f"set {missing_key} (argument, environment variable or $HOKUSAI_HOME/config)"
         super().__init__(message, fix=fix)
 
 

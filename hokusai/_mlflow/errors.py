@@ -223,7 +223,7 @@ def _unreachable(
         f"{scrub(failure.cause, target.credentials.secrets())}",
         tracking_uri=target.tracking_uri,
         endpoint=endpoint,
-        fix=failure.fix,
+        fix=f"{failure.fix}; set HOKUSAI_OPTIONAL_MLFLOW=true to keep tracking locally while it is down",
     )
 
 

@@ -172,7 +172,8 @@ def resolve_target(
     """Pick the tracking URI (argument > ``MLFLOW_TRACKING_URI`` > embedded) and the credentials.
 
     Credentials: explicit ``credentials`` > ``api_key`` (sent as bearer token) > the
-    ``MLFLOW_TRACKING_*`` variables > ``HOKUSAI_API_KEY`` > the key stored by ``hokusai.auth.configure``.
+    ``MLFLOW_TRACKING_*`` variables > ``HOKUSAI_API_KEY`` > the key ``hokusai.auth.configure`` stored in
+    ``$HOKUSAI_HOME/config``.
     """
     environ = os.environ if environ is None else environ
     if env_flag("HOKUSAI_MOCK_MODE", environ) and not tracking_uri:
@@ -193,7 +194,7 @@ def resolve_target(
 
 
 def _credentials_from(api_key: str | None, environ: Mapping[str, str]) -> tuple[Credentials, str]:
-    """api_key > MLFLOW_TRACKING_* > HOKUSAI_API_KEY > the key stored in ~/.hokusai/config."""
+    """api_key > MLFLOW_TRACKING_* > HOKUSAI_API_KEY > the key stored in $HOKUSAI_HOME/config."""
     from_env = Credentials.from_environment(environ)
     tls = {
         "insecure_tls": from_env.insecure_tls,
@@ -206,18 +207,20 @@ def _credentials_from(api_key: str | None, environ: Mapping[str, str]) -> tuple[
         return from_env, "environment (MLFLOW_TRACKING_*)"
     if environ.get("HOKUSAI_API_KEY"):
         return Credentials(token=environ["HOKUSAI_API_KEY"], **tls), "environment (HOKUSAI_API_KEY)"
-    stored = _stored_api_key()
+    stored, label = _stored_api_key()
     if stored:
-        return Credentials(token=stored, **tls), "config file (~/.hokusai/config [default])"
+        return Credentials(token=stored, **tls), label
     return from_env, "none"
 
 
-def _stored_api_key() -> str | None:
+def _stored_api_key() -> tuple[str | None, str]:
+    """The key of the config file's default profile (None when there is none), and how to name it."""
     # Imported here: hokusai.auth builds on this module.
-    from hokusai.auth.config import DEFAULT_PROFILE, ProfileManager, default_config_path
+    from hokusai.auth.config import DEFAULT_PROFILE, ProfileManager, default_config_path, stored_key_label
 
+    path = default_config_path()
     try:
-        profile = ProfileManager(default_config_path()).get_profile(DEFAULT_PROFILE)
+        profile = ProfileManager(path).get_profile(DEFAULT_PROFILE)
     except ConfigurationError:
-        return None  # an unreadable config file must not break a call that needs no key
-    return profile.api_key if profile is not None else None
+        return None, ""  # an unreadable config file must not break a call that needs no key
+    return (profile.api_key if profile is not None else None), stored_key_label()

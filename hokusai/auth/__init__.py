@@ -1,4 +1,4 @@
-"""Hokusai API keys: resolution (argument > environment > ``~/.hokusai/config``), profiles, headers.
+"""Hokusai API keys: resolution (argument > environment > ``$HOKUSAI_HOME/config``), profiles, headers.
 
 ``AuthenticationError`` (HTTP 401), ``AuthorizationError`` (HTTP 403) and ``RateLimitError``
 (HTTP 429) are the SDK-wide exceptions of :mod:`hokusai.exceptions`, re-exported here.

@@ -63,7 +63,7 @@ class HokusaiAuth:
 def configure(
     api_key: str, api_endpoint: str | None = None, profile: str = DEFAULT_PROFILE, save: bool = True
 ) -> AuthConfig:
-    """Use ``api_key`` in this process and, with ``save=True``, store it in ``~/.hokusai/config``."""
+    """Use ``api_key`` in this process and, with ``save=True``, store it in ``$HOKUSAI_HOME/config``."""
     global _global_auth
     if not isinstance(api_key, str) or not api_key.strip():
         raise ConfigurationError(

@@ -1,4 +1,4 @@
-"""Where the Hokusai API key comes from: argument, environment or ``~/.hokusai/config`` profiles.
+"""Where the Hokusai API key comes from: argument, environment or ``$HOKUSAI_HOME/config`` profiles.
 
 The config file is an INI file with one section per profile::
 
@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hokusai._mlflow.target import mask_secret
+from hokusai._mlflow.target import hokusai_home, mask_secret
 from hokusai.exceptions import ConfigurationError
 
 __all__ = [
@@ -52,8 +52,13 @@ class ApiKeyFormatWarning(UserWarning):
 
 
 def default_config_path() -> Path:
-    """``~/.hokusai/config`` (resolved now, so a changed ``HOME`` is honoured)."""
-    return Path.home() / ".hokusai" / "config"
+    """``$HOKUSAI_HOME/config``, by default ``~/.hokusai/config`` (resolved on each call)."""
+    return hokusai_home() / "config"
+
+
+def stored_key_label(profile: str = DEFAULT_PROFILE) -> str:
+    """How messages name a key read from the config file: the file's path and the profile."""
+    return f"config file ({default_config_path()} [{profile}])"
 
 
 def has_known_key_format(api_key: str) -> bool:
@@ -106,7 +111,7 @@ class Profile:
 
 
 class ProfileManager:
-    """Read and write named profiles in the INI config file (``~/.hokusai/config`` by default)."""
+    """Read and write named profiles in the INI config file (``$HOKUSAI_HOME/config`` by default)."""
 
     def __init__(self, config_path: str | os.PathLike[str] | None = None) -> None:
         self.config_path = Path(config_path).expanduser() if config_path else default_config_path()
@@ -218,7 +223,7 @@ class ProfileManager:
 
 
 class AuthConfig:
-    """The Hokusai API key and endpoint: argument > ``HOKUSAI_API_KEY`` > ``~/.hokusai/config``.
+    """The Hokusai API key and endpoint: argument > ``HOKUSAI_API_KEY`` > ``$HOKUSAI_HOME/config``.
 
     ``source`` tells where the key came from: ``"argument"``, ``"environment"``, ``"config file"``
     or None when there is no key. ``profile`` names the config-file section consulted
@@ -287,7 +292,7 @@ class AuthConfig:
                 f"[{self.profile}] of {self.config_path})",
                 missing_key=API_KEY_ENV,
                 fix=f"export {API_KEY_ENV}=hk_live_..., pass api_key=, or run "
-                "hokusai.auth.configure('hk_live_...') to store it in ~/.hokusai/config",
+                "hokusai.auth.configure('hk_live_...') to store it in $HOKUSAI_HOME/config",
             )
 
     def __repr__(self) -> str:
@@ -308,5 +313,5 @@ def _describe_source(source: str | None, profile: str) -> str:
     if source == "environment":
         return API_KEY_ENV
     if source == "config file":
-        return f"profile [{profile}] of ~/.hokusai/config"
+        return f"profile [{profile}] of {default_config_path()}"
     return "api_key="

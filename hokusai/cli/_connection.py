@@ -2,7 +2,7 @@
 
 The CLI resolves exactly as the SDK does (:func:`hokusai._mlflow.target.resolve_target`: ``--mlflow-uri``
 > ``MLFLOW_TRACKING_URI`` > embedded store; ``--api-key`` > ``MLFLOW_TRACKING_*`` > ``HOKUSAI_API_KEY``),
-then falls back to the key stored by ``hokusai.auth.configure()`` in ``~/.hokusai/config``.
+then falls back to the key stored by ``hokusai.auth.configure()`` in ``$HOKUSAI_HOME/config``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hokusai.auth.config import (
     ProfileManager,
     default_config_path,
     has_known_key_format,
+    stored_key_label,
 )
 from hokusai.cli._diagnosis import Note, target_notes
 from hokusai.cli._output import cli_errors
@@ -28,7 +29,6 @@ from hokusai.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from hokusai.core.registry import ModelRegistry
 
-CONFIG_FILE_LABEL = f"config file (~/.hokusai/config [{DEFAULT_PROFILE}])"
 _SECRET_ENV_VARS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", API_KEY_ENV)
 
 
@@ -130,8 +130,8 @@ def _environment_notes(
         ignored.append("MLFLOW_TRACKING_TOKEN")
     if environ.get(API_KEY_ENV) and not credential_source.endswith(f"({API_KEY_ENV})"):
         ignored.append(API_KEY_ENV)
-    if has_stored_key and credential_source != CONFIG_FILE_LABEL:
-        ignored.append("the key in ~/.hokusai/config")
+    if has_stored_key and credential_source != stored_key_label():
+        ignored.append(f"the key in {default_config_path()}")
     if ignored:
         notes.append(Note("info", f"not sent: {', '.join(ignored)} ({credential_source} takes precedence)"))
     return notes
@@ -171,7 +171,7 @@ def resolve_connection(
         credential_source = f"environment ({API_KEY_ENV})"
         key_sent = environ[API_KEY_ENV]
     elif stored.api_key:
-        credential_source = CONFIG_FILE_LABEL
+        credential_source = stored_key_label()
         key_sent = stored.api_key
         target = replace(target, credentials=replace(env_credentials, token=stored.api_key))
     else:
@@ -194,7 +194,7 @@ def resolve_connection(
         uri_source=_uri_source(target),
         credential_source=credential_source,
         mlflow_uri=mlflow_uri,
-        api_key=key_sent if credential_source in ("argument (--api-key)", CONFIG_FILE_LABEL) else None,
+        api_key=key_sent if credential_source in ("argument (--api-key)", stored_key_label()) else None,
         secrets=tuple(sorted((s for s in secrets if s), key=len, reverse=True)),
     )
     notes += target_notes(

@@ -28,8 +28,8 @@ def api_key_option(fn: F) -> F:
         metavar="KEY",
         default=None,
         help="Hokusai API key, sent to MLflow as a bearer token; it overrides the MLFLOW_TRACKING_* "
-        "credentials. Without it: MLFLOW_TRACKING_*, then $HOKUSAI_API_KEY, then ~/.hokusai/config. Prefer "
-        "the environment variable: a key on the command line ends up in the shell history.",
+        "credentials. Without it: MLFLOW_TRACKING_*, then $HOKUSAI_API_KEY, then $HOKUSAI_HOME/config. "
+        "Prefer the environment variable: a key on the command line ends up in the shell history.",
     )(fn)
 
 

@@ -113,7 +113,7 @@ def event_payload(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def platform_key(explicit: str | None, session_token: str | None) -> str | None:
-    """The Hokusai API key: ``api_key=`` > ``HOKUSAI_API_KEY`` > ``~/.hokusai/config`` > the MLflow token."""
+    """The Hokusai API key: ``api_key=`` > ``HOKUSAI_API_KEY`` > the config file > the MLflow token."""
     from hokusai.auth.config import AuthConfig
 
     try:

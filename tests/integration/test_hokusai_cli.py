@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from hokusai import __version__
 from hokusai._mlflow.session import MLflowSession
 from hokusai._mlflow.target import Credentials, resolve_target
-from hokusai.auth import ProfileManager
+from hokusai.auth import ProfileManager, default_config_path
 from hokusai.cli import main
 from hokusai.core import ModelRegistry
 from hokusai_contracts.provisioning import free_port
@@ -349,7 +349,7 @@ def test_doctor_reports_environment_uri_and_config_file_key(mlflow_server, monke
     data = doctor_json()
     assert data["ok"] is True
     assert data["tracking_uri_source"] == "environment (MLFLOW_TRACKING_URI)"
-    assert data["credential"]["source"] == "config file (~/.hokusai/config [default])"
+    assert data["credential"]["source"] == f"config file ({default_config_path()} [default])"
     assert data["credential"]["description"] == "bearer token hk_test_...XyZ"
 
 

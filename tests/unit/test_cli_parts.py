@@ -8,7 +8,8 @@ import ssl
 import pytest
 
 from hokusai._mlflow.target import Credentials
-from hokusai.cli._connection import CONFIG_FILE_LABEL, StoredKey, resolve_connection
+from hokusai.auth.config import stored_key_label
+from hokusai.cli._connection import StoredKey, resolve_connection
 from hokusai.cli._diagnosis import connection_failure, forbidden_fix, unauthenticated_fix, uri_problem
 from hokusai.cli._output import format_table
 from hokusai.cli._report import FAILED, OK, SKIPPED, Check, DoctorReport, render_text
@@ -147,7 +148,7 @@ def test_a_username_without_password_is_pointed_out():
 def test_the_config_file_key_is_the_last_resort():
     env = {"MLFLOW_TRACKING_URI": "http://h:5000"}
     connection = resolve_connection(environ=env, stored=StoredKey(KEY))
-    assert connection.credential_source == CONFIG_FILE_LABEL
+    assert connection.credential_source == stored_key_label()
     assert connection.target.credentials.token == KEY and connection.api_key == KEY
     assert not any("ModelRegistry() in Python does not read" in note.text for note in connection.notes)
     with_env_key = resolve_connection(
