@@ -28,3 +28,14 @@ def test_the_environment_wins_over_the_stored_key(monkeypatch):
 def test_no_stored_key_means_no_credentials():
     target = resolve_target("https://mlflow.example")
     assert (target.credentials.kind, target.credential_source) == ("none", "none")
+
+
+def test_the_key_is_stored_under_hokusai_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOKUSAI_HOME", str(tmp_path / "ci-home"))
+    configure(STORED, save=True)
+    assert (tmp_path / "ci-home" / "config").is_file()
+    target = resolve_target("https://mlflow.example")
+    assert target.credentials.token == STORED
+    assert str(tmp_path / "ci-home" / "config") in target.credential_source
+    monkeypatch.setenv("HOKUSAI_HOME", str(tmp_path / "other-home"))
+    assert resolve_target("https://mlflow.example").credentials.kind == "none"
