@@ -96,3 +96,12 @@ def test_verify_baseline_adds_the_diff_to_the_gate(pair, code, tmp_path, monkeyp
     assert "diff" in result.output
     if code:
         assert "BC005" in result.output
+
+
+def test_behaviour_flag_runs_old_examples_on_new():
+    pair = CORPUS / "behaviour-default-remote-server"
+    static = diff(str(pair / "old"), str(pair / "new"))
+    assert static.exit_code == 0, static.output  # a changed default alone is only a warning
+    result = diff(str(pair / "old"), str(pair / "new"), "--behaviour")
+    assert result.exit_code == 1, result.output
+    assert "BC101" in result.output and "the changes require a major bump" in result.output

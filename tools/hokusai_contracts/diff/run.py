@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hokusai_contracts.diff.accepted import DEFAULT_FILE, AcceptedBreak, entry_yaml, load_accepted
+from hokusai_contracts.diff.accepted import (
+    DEFAULT_FILE,
+    AcceptedBreak,
+    entry_yaml,
+    find_acceptance,
+    load_accepted,
+)
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
 from hokusai_contracts.diff.engine import diff_apis
 from hokusai_contracts.diff.policy import Judged, apply_to_behaviour, judge, to_finding, version_finding
@@ -38,11 +45,7 @@ class DiffReport:
     def unaccepted_entries(self) -> list[str]:
         """Ready-to-paste accepted-breaks entries for the breaking changes that fail the gate."""
         entries = [entry_yaml(j.change, self.new.version) for j in self.judged if j.status == "breaking"]
-        entries += [
-            entry_yaml(Change(f.rule, f.subject, f.message), self.new.version)
-            for f in self.behaviour
-            if f.failed
-        ]
+        entries += [entry_yaml(_as_change(f), self.new.version) for f in self.behaviour if f.failed]
         return entries
 
     @property
@@ -141,6 +144,10 @@ def behaviour_run(old: Side, new: Side, server: Any | None) -> list[Finding]:
     return list(behaviour_findings(side(old), side(new), server=server))
 
 
+def _as_change(finding: Finding) -> Change:
+    return Change(finding.rule, finding.subject, finding.message)
+
+
 def diff_findings(
     old: Side,
     new: Side,
@@ -154,10 +161,10 @@ def diff_findings(
     judged, verdict = compare_sides(old, new, accepted)
     extra: list[Finding] = []
     if behaviour:
-        extra = [
-            apply_to_behaviour(f, accepted, new.version, verdict.allows_breaking)
-            for f in behaviour_run(old, new, server)
-        ]
+        raw = behaviour_run(old, new, server)
+        if any(f.failed and find_acceptance(_as_change(f), accepted, new.version) is None for f in raw):
+            verdict = dataclasses.replace(verdict, required=Bump.MAJOR)
+        extra = [apply_to_behaviour(f, accepted, new.version, verdict.allows_breaking) for f in raw]
     findings = [to_finding(j, new.version) for j in judged]
     findings.append(version_finding(verdict))
     findings.extend(extra)

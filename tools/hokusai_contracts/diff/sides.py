@@ -74,7 +74,7 @@ def resolve_side(
         contracts_root = _contracts_root(path)
         if (_package_dir(path, package)) is not None:
             return _source_side(spec, path, package, python)
-        if contracts_root is not None:
+        if _has_api(contracts_root):
             api = load_contracts(contracts_root / "api")
             return Side(spec, api, contracts_dir=contracts_root, package=package)
         raise HarnessUsageError(
@@ -114,15 +114,26 @@ def _tempdir(stack: contextlib.ExitStack, what: str) -> Path:
     return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"hokusai-diff-{what}-")))
 
 
+_CONTRACT_FILES = (("api", "*.yaml"), ("docs", "*.md"), ("auth", "*.yaml"))
+
+
+def _is_contracts_root(root: Path) -> bool:
+    return any(any((root / sub).glob(pattern)) for sub, pattern in _CONTRACT_FILES)
+
+
 def _contracts_root(path: Path) -> Path | None:
-    """The contracts root for ``path``: itself (has api/*.yaml), its parent (``path`` is api/), or
-    ``path/contracts``."""
+    """The contracts root for ``path``: itself (has api/, docs/ or auth/ contracts), its parent (``path``
+    is api/), or ``path/contracts``."""
     for root in (path, path / "contracts"):
-        if any((root / "api").glob("*.yaml")):
+        if _is_contracts_root(root):
             return root
     if path.name == "api" and any(path.glob("*.yaml")):
         return path.parent
     return None
+
+
+def _has_api(root: Path | None) -> bool:
+    return root is not None and any((root / "api").glob("*.yaml"))
 
 
 def _package_dir(root: Path, package: str) -> Path | None:
@@ -139,7 +150,7 @@ def _interpreter_side(label: str, python: str, package: str) -> Side:
 
 def _code_side(label: str, root: Path, package: str, python: str | None, contracts_root: Path | None) -> Side:
     api = introspect(package, python, extra_paths=[root])
-    if contracts_root is not None:
+    if _has_api(contracts_root):
         api = merge_hand_written(api, load_contracts(contracts_root / "api"))
     return Side(
         label,
