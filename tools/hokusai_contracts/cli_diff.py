@@ -67,7 +67,11 @@ def diff_command(
         typer.Option("--format", help="Standard output: a terminal report or GitHub Actions annotations."),
     ] = DiffFormat.terminal,
 ) -> None:
-    """Compare two releases: breaking changes, the semantic-version verdict, accepted breaks."""
+    """Compare two releases: breaking changes, the semantic-version verdict, accepted breaks.
+
+    A breaking change fails (exit 1) unless NEW is a major release (before 1.0: a minor one, 0.3 -> 0.4),
+    contracts/accepted-breaks.yaml accepts it, or OLD's contract deprecated the removed object.
+    """
     from hokusai_contracts.cli import _stdout, _write_files, harness_errors
     from hokusai_contracts.diff.changelog import render_changelog
     from hokusai_contracts.diff.run import run_diff
