@@ -99,7 +99,12 @@ def repro_command(
         typer.Option("--markdown", help="Where to write the Markdown report (for the ticket)."),
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Where to write the JSON report.")] = None,
-    parallel: Annotated[int, typer.Option("--parallel", min=1, help="Claims run at the same time.")] = 2,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            "--parallel", min=1, help="Claims run at the same time (default: 2 without a server, else 1)."
+        ),
+    ] = None,
 ) -> None:
     """Replay a bug report: the reporter's environment and server, each claim run, a verdict per claim."""
     from hokusai_contracts.cli import harness_errors

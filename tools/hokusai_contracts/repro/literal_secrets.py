@@ -23,7 +23,7 @@ _ASSIGNED = re.compile(
 _SECRET_NAME = re.compile(r"(?i)(password|passwd|pwd|secret|token|api_?key|credential)")
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 # Values that stand for a secret without being one: placeholders, masks, references.
-_PLACEHOLDER = re.compile(r"^(?:|<[^>]*>|\*+|\.\.\.|\$\{[A-Za-z_][A-Za-z0-9_]*\}|.*<[^>]*>.*)$")
+_PLACEHOLDER = re.compile(r"^(?:|\$\{[A-Za-z_][A-Za-z0-9_]*\}|.*(?:<[^>]*>|\.\.\.|\*\*\*).*)$")
 
 HOW_TO_FIX = (
     "write secrets as ${NAME} references (e.g. MLFLOW_TRACKING_TOKEN: ${HOKUSAI_API_KEY}) and set NAME in "

@@ -33,7 +33,9 @@ ROLE_TITLES = {
     CURRENT: "Current SDK and server",
     AGAINST: "--against",
 }
-DEFAULT_PARALLEL = 2
+# Claims without a server run side by side; on one shared server they run one after another, as the
+# reporter ran them (two registrations at once race on creating the same experiment).
+PARALLEL_WITHOUT_SERVER = 2
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,15 @@ class _Replayer:
     report: BugReport
     workdir: Path
     environ: Mapping[str, str]
-    parallel: int
+    parallel: int | None
     pool: ServerPool
     progress: Callable[[str], None]
-    environments: dict[tuple[str, str], SdkEnvironment] = field(default_factory=dict)
+    environments: dict[tuple[str, str, str], SdkEnvironment] = field(default_factory=dict)
     # (sdk key, mlflow client, server) -> claim id -> outcome: identical environments run a claim once
     outcomes: dict[tuple, dict[str, Outcome]] = field(default_factory=dict)
 
     def environment(self, spec: RunSpec) -> SdkEnvironment:
-        key = (spec.sdk.label(), spec.mlflow_client)
+        key = (spec.sdk.kind, spec.sdk.value, spec.mlflow_client)
         if key not in self.environments:
             self.progress(f"preparing {spec.sdk.label()} with MLflow client {spec.mlflow_client}")
             self.environments[key] = ensure_sdk_environment(spec.sdk, spec.mlflow_client)
@@ -140,7 +142,8 @@ class _Replayer:
             given = ClaimInput(claim, self.report.reporter, environment, server, directory, self.environ)
             return claim.id, run_claim(given)
 
-        with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as workers:
+        parallel = self.parallel or (1 if server else PARALLEL_WITHOUT_SERVER)
+        with ThreadPoolExecutor(max_workers=parallel) as workers:
             done.update(workers.map(one, todo))
         outcomes = {claim.id: done[claim.id] for claim in claims}
         judgements = {claim.id: judge(claim.observed, outcomes[claim.id]) for claim in claims}
@@ -161,10 +164,13 @@ def replay(
     against: SdkSource | None = None,
     environ: Mapping[str, str] | None = None,
     workdir: Path | None = None,
-    parallel: int = DEFAULT_PARALLEL,
+    parallel: int | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> ReplayResult:
-    """Replay every claim of ``report``; see the module docstring for the runs it makes."""
+    """Replay every claim of ``report``; see the module docstring for the runs it makes.
+
+    ``parallel``: claims run at the same time (default: 2 without a server, 1 on a shared server).
+    """
     environ = dict(os.environ if environ is None else environ)
     check_references(report, environ)
     started, started_at = time.monotonic(), datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

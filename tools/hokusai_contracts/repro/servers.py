@@ -3,8 +3,10 @@ with basic auth when the report says so, started once per replay and shared by i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,33 +48,63 @@ def provided_names(spec: ServerSpec | None) -> tuple[str, ...]:
 
 def start_server(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
     """Start MLflow ``spec.mlflow`` (and the gateway, or basic auth) in ``workdir``; wait until healthy."""
+    started = time.monotonic()
+    if spec.auth == AUTH_GATEWAY:
+        server = _start_behind_gateway(spec, workdir)
+    else:
+        server = _start_mlflow(spec, workdir)
+    server.startup_seconds = time.monotonic() - started
+    return server
+
+
+def _start_mlflow(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
     from hokusai_contracts.provisioning.process import start_mlflow_process
 
-    started = time.monotonic()
     mlflow = start_mlflow_process(workdir / "mlflow", basic_auth=spec.auth == AUTH_BASIC, version=spec.mlflow)
     server = ProvisionedServer(
         spec, mlflow.url, "", {}, mlflow_version=mlflow.mlflow_version, _stoppables=[mlflow]
     )
-    try:
-        if spec.auth == AUTH_GATEWAY:
-            from hokusai_contracts.gateway.server import TRACKING_PREFIX, start_gateway
+    if spec.auth == AUTH_BASIC:
+        username, password = getattr(mlflow.users, spec.basic_user)
+        server.provided[references.MLFLOW_USERNAME] = username
+        server.provided[references.MLFLOW_PASSWORD] = password
+        server.secrets = mlflow.users.secrets()
+    return server
 
-            gateway = start_gateway(mlflow, workdir / "gateway", rate_limit=None, keys=False)
-            server._stoppables.append(gateway)
-            key = gateway.issue_key(spec.key_scopes)
-            server.upstream_url, server.path_prefix = gateway.url, TRACKING_PREFIX
-            server.provided[references.API_KEY] = key
-            server.secrets = gateway.secrets()
-        elif spec.auth == AUTH_BASIC:
-            users = mlflow.users
-            username, password = getattr(users, spec.basic_user)
-            server.provided[references.MLFLOW_USERNAME] = username
-            server.provided[references.MLFLOW_PASSWORD] = password
-            server.secrets = users.secrets()
-    except BaseException:
-        server.stop()
-        raise
-    server.startup_seconds = time.monotonic() - started
+
+def _start_behind_gateway(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
+    # The gateway only needs MLflow's address to start: both start at once, MLflow on a port chosen here.
+    from hokusai_contracts.gateway.server import TRACKING_PREFIX, start_gateway
+    from hokusai_contracts.provisioning.process import free_port, start_mlflow_process
+
+    port = free_port()
+    with ThreadPoolExecutor(max_workers=1) as background:
+        mlflow_future = background.submit(
+            start_mlflow_process, workdir / "mlflow", version=spec.mlflow, port=port
+        )
+        try:
+            gateway = start_gateway(
+                f"http://127.0.0.1:{port}", workdir / "gateway", rate_limit=None, keys=False
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                mlflow_future.result().stop()
+            raise
+        try:
+            mlflow = mlflow_future.result()
+        except BaseException:
+            gateway.stop()
+            raise
+    server = ProvisionedServer(
+        spec,
+        gateway.url,
+        TRACKING_PREFIX,
+        {},
+        mlflow_version=mlflow.mlflow_version,
+        _stoppables=[mlflow, gateway],
+    )
+    server.provided[references.API_KEY] = gateway.issue_key(spec.key_scopes)
+    server.secrets = gateway.secrets()
     return server
 
 
