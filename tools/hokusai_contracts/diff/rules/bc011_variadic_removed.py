@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
-from hokusai_contracts.diff.params import old_call
+from hokusai_contracts.diff.params import POSITIONAL, VARIADIC, old_call
 from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
 from hokusai_contracts.model import ParameterKind
 
@@ -20,30 +20,30 @@ RULE = Rule(
 )
 
 
+def _extra_call(delta, kind: ParameterKind):
+    """An old call passing one extra argument of ``kind`` (extra positionals follow all positional ones)."""
+    if kind is ParameterKind.VAR_KEYWORD:
+        return old_call(delta.old, extra_kwargs=["extra_option"])
+    positional = [p.name for p in delta.old if p.kind in POSITIONAL]
+    return old_call(delta.old, positional_through=positional[-1] if positional else None, extra_args=1)
+
+
 def detect(pair, context):
     """A var-positional or var-keyword parameter present before and gone now."""
     delta = parameter_delta(pair, context)
     if delta is None:
         return []
-    found = []
-    for kind, spelled, call in (
-        (ParameterKind.VAR_POSITIONAL, "*", dict(extra_args=1)),
-        (ParameterKind.VAR_KEYWORD, "**", dict(extra_kwargs=["extra_option"])),
-    ):
-        if delta.old_has(kind) and not delta.new_has(kind):
-            name = next(p.name for p in delta.old if p.kind is kind)
-            positional = {"positional_through": None}
-            if kind is ParameterKind.VAR_POSITIONAL:
-                # Extra positional values follow every positional parameter.
-                last = [p.name for p in delta.old if p.kind.value.startswith("positional")]
-                positional = {"positional_through": last[-1] if last else None}
-            found.append(
-                change(
-                    RULE,
-                    pair,
-                    f"{callable_name(pair)} no longer accepts {spelled}{name}",
-                    witness="bind",
-                    calls=(old_call(delta.old, **positional, **call),),
-                )
-            )
-    return found
+    return [
+        change(
+            RULE,
+            pair,
+            f"{callable_name(pair)} no longer accepts {spelled}{parameter.name}",
+            witness="bind",
+            calls=(_extra_call(delta, parameter.kind),),
+        )
+        for parameter, spelled in (
+            (p, "*" if p.kind is ParameterKind.VAR_POSITIONAL else "**")
+            for p in delta.old
+            if p.kind in VARIADIC and not delta.new_has(p.kind)
+        )
+    ]
