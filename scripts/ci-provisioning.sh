@@ -59,5 +59,10 @@ phase "API reference site from the contracts, with the Docker run's examples and
 .venv/bin/hokusai-contracts docs --out reports/reference --format md,html \
     --results reports/contracts-docker.json --matrix reports/compatibility-matrix.json
 
+phase "bug-report replays: every fixture in fixtures/bug_reports (MLflow 2.9.0 and 3.17.2, gateway)"
+t=$SECONDS
+.venv/bin/python -m pytest -q -m slow tests/harness/test_repro_fixtures.py
+echo "[repro fixtures: $(( SECONDS - t )) s]"
+
 echo
 echo "ci-provisioning: done in $(( SECONDS - start_all )) s"
