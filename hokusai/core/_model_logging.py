@@ -311,6 +311,7 @@ def _log_object(
 ) -> tuple[str, str]:
     flavor = _flavor(source.kind)
     kwargs = options.log_model_kwargs(flavor)
+    tracking_uri = store.session.tracking_uri
 
     def log(client: MlflowClient) -> tuple[str, str]:
         import mlflow
@@ -323,13 +324,44 @@ def _log_object(
         ) as run:
             if metrics:
                 mlflow.log_metrics(dict(metrics))
-            if source.kind == "sklearn":
-                info = flavor.log_model(source.value, **kwargs)
-            else:
-                info = flavor.log_model(python_model=source.value, **kwargs)
-        return run.info.run_id, info.model_uri
+            if tracking_uri not in _SERVERS_WITHOUT_LOGGED_MODELS:
+                try:
+                    if source.kind == "sklearn":
+                        return run.info.run_id, flavor.log_model(source.value, **kwargs).model_uri
+                    return run.info.run_id, flavor.log_model(python_model=source.value, **kwargs).model_uri
+                except Exception as exc:
+                    if not _lacks_logged_models(exc):
+                        raise
+                    _SERVERS_WITHOUT_LOGGED_MODELS.add(tracking_uri)
+            return run.info.run_id, _upload_saved_model(client, run.info.run_id, flavor, source, kwargs)
 
     return store.call(log)
+
+
+# Tracking URIs whose server predates MLflow 3's LoggedModel API (answered 404 once): models logged
+# there go into the run's artifacts, as MLflow 2 clients did.
+_SERVERS_WITHOUT_LOGGED_MODELS: set[str] = set()
+
+
+def _lacks_logged_models(exc: BaseException) -> bool:
+    return is_not_found(exc) and "/logged-models" in str(exc)
+
+
+def _upload_saved_model(
+    client: MlflowClient, run_id: str, flavor: Any, source: ModelSource, log_kwargs: Mapping[str, Any]
+) -> str:
+    """Save the model object locally and upload it into the run: no LoggedModel needed on the server."""
+    import tempfile
+
+    save_kwargs = {k: v for k, v in log_kwargs.items() if k not in ("name", "artifact_path")}
+    with tempfile.TemporaryDirectory(prefix="hokusai-model-") as workdir:
+        path = Path(workdir) / MODEL_ARTIFACT
+        if source.kind == "sklearn":
+            flavor.save_model(source.value, str(path), **save_kwargs)
+        else:
+            flavor.save_model(str(path), python_model=source.value, **save_kwargs)
+        client.log_artifacts(run_id, str(path), MODEL_ARTIFACT)
+    return f"runs:/{run_id}/{MODEL_ARTIFACT}"
 
 
 def _check_folder(path: Path) -> None:
