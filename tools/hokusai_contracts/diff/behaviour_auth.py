@@ -8,11 +8,13 @@ scenarios as skipped with the reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +98,10 @@ def run_auth_sides(scenarios: list[Scenario], sides: tuple[BehaviourSide, ...], 
     runs.not_run = [_server_error(s, failures[s.server]) for s in scenarios if s not in runnable]
     if runnable:
         auth_dir = Path(runnable[0].file).parent
-        runs.results = [_run_side(side, auth_dir, runnable, servers) for side in sides]
+        # Each side is its own worker process; both mostly wait on servers, so they run at once.
+        with ThreadPoolExecutor(max_workers=len(sides)) as executor:
+            run = functools.partial(_run_side, auth_dir=auth_dir, scenarios=runnable, servers=servers)
+            runs.results = list(executor.map(run, sides))
     return runs
 
 
