@@ -54,7 +54,7 @@ def test_each_pair_gives_exactly_its_expected_behavioural_findings(pair: Path):
     assert sorted((f.rule, f.subject) for f in failed) == expected_behaviour(pair)
     for finding in failed:
         page = Path(finding.location.file)
-        assert page.is_relative_to(Path("fixtures") / "breaking_changes" / pair.name / "old" / "contracts")
+        assert page.resolve().is_relative_to(pair / "old" / "contracts" / "docs")
         assert finding.location.line and finding.location.line <= len(page.read_text().splitlines())
         assert "passes with old and fails with new" in finding.message
         assert "OLD (old): passed" in finding.details and "NEW (new): failed" in finding.details
@@ -163,3 +163,48 @@ def test_a_later_regression_on_the_same_page_is_a_warning_naming_the_first():
 def test_auth_scenarios_need_the_hokusai_package_in_this_interpreter():
     assert "package 'corpkg'" in why_not_runnable(BehaviourSide("new", None, None, (), "corpkg"))
     assert why_not_runnable(BehaviourSide("new", None, None, ("/somewhere",))) is None
+
+
+# -- naming the object a failure points at (pure) -------------------------------------------------------
+
+TRACEBACK = 'Traceback (most recent call last):\n  File "{page}", line {line}, in <module>\n{callee}{error}'
+
+
+@pytest.mark.parametrize(
+    ("code", "callee", "error", "expected"),
+    [
+        (
+            "import corpkg.tracking as t\nt.Run('x').close()",
+            "close",
+            "OSError: x",
+            "corpkg.tracking.Run.close",
+        ),
+        (
+            "from corpkg import open_store\nwith open_store() as s:\n    s.put(1)",
+            "put",
+            "KeyError: 1",
+            "corpkg.open_store.put",
+        ),
+        (
+            "import corpkg\ncorpkg.io.read('x')",
+            None,
+            "AttributeError: module 'corpkg' has no attribute 'io'",
+            "corpkg.io",
+        ),
+        ("from corpkg import Client as C\nc = C(key=None)", "__init__", "ValueError: key", "corpkg.Client"),
+        ("import json\njson.loads('{')", "loads", "JSONDecodeError: x", None),
+    ],
+)
+def test_the_failing_object_is_named_from_the_page_code(tmp_path: Path, code, callee, error, expected):
+    from hokusai_contracts.diff.behaviour_objects import failing_object
+    from hokusai_contracts.snippets.parse import parse_page
+
+    page_file = tmp_path / "page.md"
+    page_file.write_text(f"---\ntitle: t\nexecutable_blocks: 1\n---\n\n```python\n{code}\n```\n")
+    page = parse_page(page_file)
+    [block] = page.blocks
+    line = block.start_line + code.count("\n")
+    frame = f'  File "/sdk/corpkg/x.py", line 3, in {callee}\n' if callee else ""
+    traceback = TRACEBACK.format(page=page_file, line=line, callee=frame, error=error)
+
+    assert failing_object(page.blocks, block, line, traceback, "corpkg") == expected
