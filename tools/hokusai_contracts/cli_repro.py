@@ -66,6 +66,7 @@ def _console(stderr: bool = False) -> Console:
 
 
 def _summary_table(result) -> Table:
+    from hokusai_contracts.repro.render_markdown import claim_evidence
     from hokusai_contracts.repro.verdict import REPRODUCED
 
     table = Table(title=f"{result.report.report}: {result.report.title}", title_justify="left")
@@ -83,8 +84,7 @@ def _summary_table(result) -> Table:
         cells = [claim.claim.id, Text(claim.verdict, style=style)]
         if claim.against_result is not None:
             cells.append(claim.against_result)
-        judgement = claim.current if claim.current and claim.verdict != REPRODUCED else claim.reporter
-        cells.append(judgement.evidence)
+        cells.append(claim_evidence(claim))
         table.add_row(*cells)
     return table
 

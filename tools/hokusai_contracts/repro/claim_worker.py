@@ -36,7 +36,9 @@ def _status(exc):
 
 def describe(exc):
     """The JSON-able description of ``exc``."""
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    # The first frame is this worker's exec(): the reporter's code starts below it.
+    frames = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    lines = traceback.format_exception(type(exc), exc, frames or exc.__traceback__)
     text = "".join(lines).splitlines()
     try:
         message = str(exc)

@@ -10,12 +10,14 @@ from hokusai_contracts.masking import MASK, mask_api_key
 from hokusai_contracts.repro.outcome import Outcome
 from hokusai_contracts.repro.replay import ROLE_TITLES, ClaimResult, EnvironmentRun, ReplayResult
 from hokusai_contracts.repro.report import Claim
-from hokusai_contracts.repro.verdict import FIXED, REPRODUCED, VERDICTS, Judgement
+from hokusai_contracts.repro.verdict import ENVIRONMENT_SPECIFIC, FIXED, REPRODUCED, VERDICTS, Judgement
 
 _OUTPUT_LINES = 12
 _TRACEBACK_LINES = 10
 # Where replay environments keep an installed SDK: shortened to <sdk>/ in tracebacks.
 _SDK_SITE = re.compile(r"/[^\s\"']*/repro/sdk/[^/\s]+/site/")
+# The scratch directory a claim ran in: its code file reads better by its name alone.
+_CLAIM_DIR = re.compile(r"/[^\s\"']*/hokusai-repro-[^/\s]+/[^/\s]+/[^/\s]+/")
 # Python's error-location markers under a traceback line carry nothing a reader of a ticket needs.
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 
@@ -82,7 +84,19 @@ def render_markdown(result: ReplayResult, secrets: Iterable[str] = ()) -> str:
         lines += ["", f"Note: {note}"]
     for number, claim in enumerate(result.claims, start=1):
         lines += ["", *_claim_section(number, claim, result)]
-    return mask_known("\n".join(lines) + "\n", secrets)
+    return mask_known(_display_paths("\n".join(lines) + "\n"), secrets)
+
+
+def _display_paths(text: str) -> str:
+    return _CLAIM_DIR.sub("", _SDK_SITE.sub("<sdk>/", text))
+
+
+def claim_evidence(claim: ClaimResult) -> str:
+    """The one sentence that explains a claim's verdict (both runs for an environment-specific one)."""
+    if claim.verdict == ENVIRONMENT_SPECIFIC and claim.current is not None:
+        reporter, current = claim.reporter.evidence, claim.current.evidence
+        return f"Reporter's environment: {reporter}. Current SDK and server: {current}"
+    return claim.reporter.evidence
 
 
 def _verdict_table(result: ReplayResult) -> list[str]:
@@ -91,11 +105,7 @@ def _verdict_table(result: ReplayResult) -> list[str]:
     rule = "|---|---|---|---|" + ("---|" if against else "")
     rows = [head, rule]
     for number, claim in enumerate(result.claims, start=1):
-        evidence = (
-            claim.current.evidence
-            if claim.current and claim.verdict != REPRODUCED
-            else claim.reporter.evidence
-        )
+        evidence = claim_evidence(claim)
         cells = [str(number), f"`{claim.claim.id}`: {_cell(claim.claim.title)}", _verdict(claim.verdict)]
         cells.append(_cell(evidence))
         if against:
@@ -121,11 +131,8 @@ def _environment_table(result: ReplayResult) -> list[str]:
 
     def python(run: EnvironmentRun) -> str:
         used = run.environment.python_version
-        return (
-            used
-            if run.role != "reporter" or reporter.python == used
-            else f"{used} (reported: {reporter.python})"
-        )
+        same = used == reporter.python or used.startswith(reporter.python + ".")
+        return used if run.role != "reporter" or same else f"{used} (reported: {reporter.python})"
 
     def server(run: EnvironmentRun) -> str:
         return run.server.label() if run.server else "none (the claims need no server)"
@@ -190,7 +197,7 @@ def _run_evidence(run: EnvironmentRun, judgement: Judgement, outcome: Outcome, n
         lines += ["", f"HTTP calls the SDK made{where}:", "", *_fence("\n".join(calls))]
     if outcome.exception is not None:
         frames = "\n".join(line for line in outcome.traceback.splitlines() if not _CARETS.match(line))
-        traceback, _ = _tail(_SDK_SITE.sub("<sdk>/", frames), _TRACEBACK_LINES)
+        traceback, _ = _tail(frames, _TRACEBACK_LINES)
         lines += [
             "",
             f"Exception{where}:",

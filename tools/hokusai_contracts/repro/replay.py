@@ -58,7 +58,7 @@ class EnvironmentRun:
     server_version: str | None
     outcomes: Mapping[str, Outcome]
     judgements: Mapping[str, Judgement]
-    reused_from: str | None = None  # the role whose identical environment's results were reused
+    reused_from: str | None = None  # the identical environment whose results were reused, if any
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,7 @@ class _Replayer:
     environments: dict[tuple[str, str, str], SdkEnvironment] = field(default_factory=dict)
     # (sdk key, mlflow client, server) -> claim id -> outcome: identical environments run a claim once
     outcomes: dict[tuple, dict[str, Outcome]] = field(default_factory=dict)
+    first_role: dict[tuple, str] = field(default_factory=dict)
 
     def environment(self, spec: RunSpec) -> SdkEnvironment:
         key = (spec.sdk.kind, spec.sdk.value, spec.mlflow_client)
@@ -130,6 +131,7 @@ class _Replayer:
             server = server_future.result() if server_future else None
         key = (environment.sdk_key, environment.mlflow_client, spec.server)
         done = self.outcomes.setdefault(key, {})
+        first_role = self.first_role.setdefault(key, spec.role)
         todo = [claim for claim in claims if claim.id not in done]
         reused = len(todo) < len(claims)
         if todo:
@@ -154,7 +156,7 @@ class _Replayer:
             server_version=server.mlflow_version if server else None,
             outcomes=outcomes,
             judgements=judgements,
-            reused_from="an identical environment" if reused else None,
+            reused_from=f"the identical {ROLE_TITLES[first_role]} run" if reused else None,
         )
 
 

@@ -1,0 +1,11 @@
+"""Replay third-party bug reports (``hokusai-contracts repro``) and give a verdict per claim.
+
+A report (YAML, ``contracts/schema/bug-report.schema.json``) names the reporter's environment (Python,
+SDK source, MLflow client, server and its auth) and their claims (code and what they observed).
+
+- :mod:`.report`, :mod:`.load`, :mod:`.literal_secrets`, :mod:`.references`: the format and reading it;
+- :mod:`.sdk_env`, :mod:`.servers`: the environments and servers a replay runs in;
+- :mod:`.run_claims`, :mod:`.claim_worker`, :mod:`.transcript`, :mod:`.outcome`: running one claim;
+- :mod:`.verdict` (pure), :mod:`.replay`: verdicts and the whole replay;
+- :mod:`.render_markdown`, :mod:`.render_json`: the reports.
+"""
