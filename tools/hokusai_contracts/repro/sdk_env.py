@@ -179,10 +179,14 @@ def _stage_git(commit: str, into: Path, log: Path) -> Path:
     return into
 
 
-def install_source(source: SdkSource, site: Path, log: Path) -> None:
-    """pip-install ``source`` (without dependencies) into the directory ``site``."""
+def install_source(source: SdkSource, site: Path, log: Path, pip_cache: Path) -> None:
+    """pip-install ``source`` (without dependencies) into the directory ``site``.
+
+    pip keeps its downloads (the build backend) in ``pip_cache``, beside the environments, whatever
+    ``HOME`` the replay runs with.
+    """
     pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--no-compile"]
-    pip += ["--target", str(site)]
+    pip += ["--cache-dir", str(pip_cache), "--target", str(site)]
     with tempfile.TemporaryDirectory(prefix="hokusai-repro-sdk-") as scratch:
         staged = Path(scratch) / "source"
         if source.kind == "version":
@@ -208,7 +212,7 @@ def ensure_sdk_layer(source: SdkSource, root: Path | None = None) -> tuple[str, 
         shutil.rmtree(site, ignore_errors=True)
         log = home / "install.log"
         log.write_text("")
-        install_source(source, site, log)
+        install_source(source, site, log, repro_cache(root) / "pip")
         marker.write_text(source.label())
         return key, site, True
 
