@@ -208,3 +208,22 @@ def test_the_failing_object_is_named_from_the_page_code(tmp_path: Path, code, ca
     traceback = TRACEBACK.format(page=page_file, line=line, callee=frame, error=error)
 
     assert failing_object(page.blocks, block, line, traceback, "corpkg") == expected
+
+
+@pytest.mark.parametrize(
+    ("pair", "exit_code"),
+    [("behaviour-constructor-needs-credential", 1), ("behaviour-compatible-internals", 0)],
+)
+def test_diff_with_behaviour_gates_on_the_regressed_example(pair: str, exit_code: int):
+    from typer.testing import CliRunner
+
+    from hokusai_contracts.cli import app
+
+    root = CORPUS / pair
+    arguments = ["diff", str(root / "old"), str(root / "new"), "--package", "corpkg", "--behaviour"]
+
+    result = CliRunner().invoke(app, arguments)
+
+    assert result.exit_code == exit_code, result.output
+    assert ("BC101" in result.output) is bool(exit_code)
+    assert ("corpkg.Client" in result.output) is bool(exit_code)
