@@ -40,11 +40,12 @@ def _replay_once(path: Path, label: str) -> float:
     seconds = time.monotonic() - started
     verdicts = ", ".join(f"{c.claim.id}={c.verdict}" for c in result.claims)
     claims = sum(o.seconds for run in result.runs for o in run.outcomes.values())
+    server = sum(run.server_seconds for run in result.runs)
     built = ", ".join(
-        f"{run.role}: env {run.environment.seconds:.1f} s{' (built)' if run.environment.created else ''}"
+        f"{run.role} env {run.environment.seconds:.1f} s{' (built)' if run.environment.created else ''}"
         for run in result.runs
     )
-    print(f"{label:>6}: {seconds:6.1f} s  (claims {claims:.1f} s; {built})")
+    print(f"{label:>6}: {seconds:6.1f} s  (server start {server:.1f} s, claims {claims:.1f} s; {built})")
     print(f"        {verdicts}")
     if not any(c.verdict == REPRODUCED for c in result.claims):
         raise SystemExit("the 403 claim did not reproduce: the benchmark measured a broken replay")

@@ -75,3 +75,49 @@ def _check_403_evidence(data: dict, markdown: str) -> None:
     assert "hk_test_" in markdown and not any(
         len(word) > 20 and word.startswith("hk_test_") and "..." not in word for word in markdown.split()
     )
+
+
+BASIC_AUTH_REPORT = """\
+report: basic-auth-credentials
+title: MLflow basic auth refuses the SDK's credentials
+reporter:
+  python: "3.11"
+  sdk:
+    path: {repo}
+  mlflow_client: 3.17.2
+  server:
+    mlflow: 3.17.2
+    auth: basic
+    basic_user: reader
+  variables:
+    MLFLOW_TRACKING_URI: ${{TRACKING_URI}}
+    MLFLOW_TRACKING_USERNAME: ${{MLFLOW_USERNAME}}
+    MLFLOW_TRACKING_PASSWORD: ${{MLFLOW_PASSWORD}}
+claims:
+  - id: search-answers-401
+    title: Listing models answers 401 although the credentials are right
+    code: |
+      import os
+
+      from hokusai.core import ModelRegistry
+
+      print("password:", os.environ["MLFLOW_TRACKING_PASSWORD"])
+      print("models:", ModelRegistry().list_models_by_type("lead_scoring"))
+    observed:
+      status: 401
+"""
+
+
+def test_basic_auth_replay_provisions_and_masks_the_password(tmp_path: Path) -> None:
+    path = tmp_path / "basic.yaml"
+    path.write_text(BASIC_AUTH_REPORT.format(repo=FIXTURES.parents[1]))
+    result = CliRunner().invoke(
+        app, ["repro", str(path), "--markdown", str(tmp_path / "r.md"), "--json", str(tmp_path / "r.json")]
+    )
+    assert result.exit_code == 0, result.output
+    claim = json.loads((tmp_path / "r.json").read_text())["claims"][0]
+    assert claim["verdict"] == NOT, claim["runs"]["reporter"]["evidence"]
+    outcome = claim["runs"]["reporter"]["outcome"]
+    assert outcome["output"].startswith("password: ***\nmodels: []")
+    assert {call["headers"]["Authorization"] for call in outcome["http"]} == {"Basic ***"}
+    assert all(call["status"] == 200 for call in outcome["http"]) and outcome["http"]

@@ -178,3 +178,17 @@ def test_secrets_are_refused_before_schema_errors_could_echo_them(tmp_path: Path
 def test_references_and_placeholders_are_no_secrets(tmp_path: Path, value: str) -> None:
     text = VALID.replace("      import hokusai\n", f'      registry = ModelRegistry(api_key="{value}")\n')
     assert load_report(_write(tmp_path, text)).claims[0].code.startswith("registry = ")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'print("password:", os.environ["MLFLOW_TRACKING_PASSWORD"])',
+        'token = os.environ["MLFLOW_TRACKING_TOKEN"]',
+        'headers = {"Authorization": f"Bearer {token}"}',
+        'mlflow.set_tracking_uri("https://registry.hokus.ai/mlflow")',
+    ],
+)
+def test_code_that_only_handles_secrets_is_accepted(tmp_path: Path, line: str) -> None:
+    report = load_report(_write(tmp_path, VALID.replace("      import hokusai\n", f"      {line}\n")))
+    assert report.claims[0].code == line + "\n"

@@ -16,9 +16,10 @@ from hokusai_contracts.masking import SECRET_ENVIRONMENT_VARIABLES, mask_secrets
 _API_KEY = re.compile(r"hk_(?:live|test)_[A-Za-z0-9_\-]{8,}")
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]+:([^\s@]+)@")
 _BEARER = re.compile(r"(?i)\bbearer\s+([^\s\"',;}]{8,})")
-# A secret-named key given a quoted value in code: password="...", os.environ["X_TOKEN"] = '...'.
+# A secret-named key given a quoted value in code: password="...", os.environ["X_TOKEN"] = '...'. The
+# value has no space or comma, so prose such as print("password:", value) is not taken for one.
 _ASSIGNED = re.compile(
-    r"""(?ix)(?:password|passwd|pwd|secret|token|api[_\-]?key)["']?\]?\s*[:=]\s*(["'])([^"'\n]*)\1"""
+    r"""(?ix)(?:password|passwd|pwd|secret|token|api[_\-]?key)["']?\]?\s*[:=]\s*(["'])([^"'\s,]*)\1"""
 )
 _SECRET_NAME = re.compile(r"(?i)(password|passwd|pwd|secret|token|api_?key|credential)")
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")

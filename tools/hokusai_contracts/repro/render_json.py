@@ -54,6 +54,8 @@ def _environment(run: EnvironmentRun) -> dict[str, Any]:
         "python": environment.python_version,
         "server": asdict(run.server) if run.server else None,
         "server_version": run.server_version,
+        "server_seconds": round(run.server_seconds, 3),
+        "environment_seconds": round(environment.seconds, 3),
         "claims_run": sorted(run.outcomes),
         "reused_from": run.reused_from,
     }

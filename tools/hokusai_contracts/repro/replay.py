@@ -59,6 +59,7 @@ class EnvironmentRun:
     outcomes: Mapping[str, Outcome]
     judgements: Mapping[str, Judgement]
     reused_from: str | None = None  # the identical environment whose results were reused, if any
+    server_seconds: float = 0.0  # starting the server for this run (0 when an earlier run started it)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ class _Replayer:
 
     def run(self, spec: RunSpec, claims: Sequence[Claim]) -> EnvironmentRun:
         # The server starts while the SDK environment is prepared: the two slowest steps overlap.
+        started_before = self.pool.started(spec.server) if spec.server else True
+        if not started_before:
+            self.progress(f"starting {spec.server.label()}")
         with ThreadPoolExecutor(max_workers=1) as background:
             server_future = background.submit(self.pool.get, spec.server) if spec.server else None
             environment = self.environment(spec)
@@ -157,6 +161,7 @@ class _Replayer:
             outcomes=outcomes,
             judgements=judgements,
             reused_from=f"the identical {ROLE_TITLES[first_role]} run" if reused else None,
+            server_seconds=0.0 if started_before else server.startup_seconds,
         )
 
 

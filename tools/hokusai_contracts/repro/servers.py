@@ -127,6 +127,10 @@ class ServerPool:
                 self._servers[spec] = start_server(spec, directory)
             return self._servers[spec]
 
+    def started(self, spec: ServerSpec) -> bool:
+        """True when a server for ``spec`` is already running."""
+        return spec in self._servers
+
     def secrets(self) -> tuple[str, ...]:
         """Every secret of every server started so far."""
         return tuple(s for server in self._servers.values() for s in server.secrets)
