@@ -126,18 +126,12 @@ def _regression(
     if earlier is not before:
         severity = Severity.WARNING
         message += f" (after the regression of {earlier.subject}, which it may follow from)"
-    details = "\n".join(
-        line
-        for line in (
-            f"{what}: {before.subject} ({after.location})",
-            f"object: {after.obj}" if after.obj else "",
-            f"OLD ({old_label}): passed",
-            f"NEW ({new_label}): failed: {after.message.strip()}",
-            "",
-            after.details.strip(),
-        )
-        if line or after.details
-    ).strip()
+    lines = [f"{what}: {before.subject} ({after.location})"]
+    if after.obj:
+        lines.append(f"object: {after.obj}")
+    lines += [f"OLD ({old_label}): passed", f"NEW ({new_label}): failed: {after.message.strip()}"]
+    if after.details.strip():
+        lines += ["", after.details.strip()]
     return Finding(
         CHECK,
         rule,
@@ -146,7 +140,7 @@ def _regression(
         severity=severity,
         location=after.location,
         fix=FIX,
-        details=mask_secrets(details, secrets),
+        details=mask_secrets("\n".join(lines), secrets),
     )
 
 
@@ -162,7 +156,7 @@ def _unchanged(
     if before.passed and after is not None and after.passed:
         outcome, message = Outcome.PASSED, f"{what} passes with {old_label} and {new_label}"
     elif before.status == FAILED:
-        now = "fails with NEW too" if after is None or after.failed else f"passes with {new_label}"
+        now = f"fails with {new_label} too" if after is None or after.failed else f"passes with {new_label}"
         outcome = Outcome.SKIPPED
         message = (
             f"not a regression: the {what} already fails with {old_label} "
