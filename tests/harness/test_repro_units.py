@@ -115,7 +115,7 @@ def test_unresolved_references_fail_before_anything_starts(tmp_path: Path) -> No
 def _work(tmp_path: Path, code: str) -> tuple[dict, str]:
     (tmp_path / "claim.py").write_text(code)
     done = subprocess.run(
-        [sys.executable, "-I", str(WORKER), str(tmp_path / "claim.py"), str(tmp_path / "result.json")],
+        [sys.executable, "-s", str(WORKER), str(tmp_path / "claim.py"), str(tmp_path / "result.json")],
         capture_output=True,
         text=True,
         cwd=tmp_path,

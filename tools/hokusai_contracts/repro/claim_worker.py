@@ -1,7 +1,7 @@
 """Run one claim's code in the interpreter of the reporter's environment and write what happened as JSON.
 
 Standard library only: it runs inside the replay's virtual environment, where the harness is not
-installed. Usage: ``python -I claim_worker.py CODE_FILE RESULT_FILE``. The code's output goes to this
+installed. Usage: ``python -s claim_worker.py CODE_FILE RESULT_FILE``. The code's output goes to this
 process's stdout/stderr (captured by the caller); the result file holds the exception, if any.
 """
 

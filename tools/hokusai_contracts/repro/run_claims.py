@@ -80,7 +80,9 @@ def run_claim(given: ClaimInput) -> Outcome:
     home = given.workdir
     shutil.rmtree(home, ignore_errors=True)
     (home / "tmp").mkdir(parents=True)
-    code_path, result_path = home / f"{claim.id}.py", home / "result.json"
+    # The claim's directory is first on its sys.path: a name like claim_<id>.py shadows no real module.
+    code_path = home / f"claim_{claim.id.replace('-', '_')}.py"
+    result_path = home / "result.json"
     code_path.write_text(claim.code, encoding="utf-8")
     worker = home / "claim_worker.py"
     shutil.copy(WORKER, worker)
@@ -94,7 +96,8 @@ def run_claim(given: ClaimInput) -> Outcome:
             raise references.unresolved_error("the report", missing, provided)
         secrets = secret_values(variables, {**given.reporter.variables, **claim.variables}, provided)
         secrets.update(server.secrets if server else ())
-        command = [given.environment.python, "-I", str(worker), str(code_path), str(result_path)]
+        # -s, not -I: the report's own PYTHON* variables apply; the harness passes none of its own.
+        command = [given.environment.python, "-s", str(worker), str(code_path), str(result_path)]
         started = time.monotonic()
         output, timed_out = _execute(
             command, home, _child_environment(home, variables, given.environ), claim.timeout
