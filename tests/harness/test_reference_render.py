@@ -48,6 +48,9 @@ GUIDE = """\
     ```python
     print(client.models)
     ```
+    ```python
+    print(client.models[0])
+    ```
     ## Old style
     ```python skip="needs the 1.x server"
     from demo.client import Client
@@ -258,16 +261,20 @@ def test_lifecycle_since_and_deprecation_with_replacement_and_removal(demo):
 
 def test_examples_carry_the_verification_of_the_given_run(demo):
     register = _entry(demo["demo.client.md"], REGISTER)
-    assert "From Guide › Connect (`guide.md`, line 6): *Verified against MLflow 3.17.2.*" in register  # noqa: RUF001
+    # No line numbers in Markdown: a prose edit above a block must not make the committed copy stale.
+    assert "From Guide › Connect (`guide.md`): *Verified against MLflow 3.17.2.*" in register  # noqa: RUF001
     assert 'client.register("lead-scoring")' in register
     models = _entry(demo["demo.client.md"], f"{CLIENT}.models")
-    assert "*FAILED against MLflow 3.17.2 (DOC001).*" in models
+    assert "(`guide.md`, block 1 of 2 under this heading): *FAILED against MLflow 3.17.2 (DOC001).*" in models
+    assert "(`guide.md`, block 2 of 2 under this heading): *Not run in the given results.*" in models
     old = _entry(demo["demo.client.md"], f"{CLIENT}.old_register")
     assert "*Not run by the documentation checks: needs the 1.x server*" in old
     index = demo["index.md"]
     assert "Examples were verified against MLflow 3.17.2 with SDK 1.4.0:" in index
-    assert "1 passed, 1 failed, 0 not run, 1 skipped." in index
-    assert 'class="status status-verified">Verified against MLflow 3.17.2.' in demo["demo.client.html"]
+    assert "1 passed, 1 failed, 1 not run, 1 skipped." in index
+    html = demo["demo.client.html"]
+    verified = '<span class="status status-verified">Verified against MLflow 3.17.2.'
+    assert f"(<code>guide.md</code>, line 6): {verified}" in html
 
 
 def test_without_results_examples_say_they_are_not_verified(tmp_path):

@@ -17,7 +17,7 @@ from hokusai_contracts.reference.pages import (
     TypeRef,
 )
 
-# Examples shown in full under an entry; the others are listed by page and line.
+# Examples shown in full under an entry; the others are listed by page and heading.
 EXAMPLES_SHOWN = 3
 SIGNATURE_WIDTH = 88
 _CLASS_KINDS = (ObjectKind.CLASS, ObjectKind.EXCEPTION)
@@ -117,6 +117,8 @@ def _example_views(examples: Iterable[Example], status: ExampleStatus) -> list[E
                 page_title=example.page_title,
                 heading=example.heading,
                 line=example.line,
+                position=example.position,
+                blocks_under_heading=example.blocks_under_heading,
                 code=example.code,
                 status=kind,
                 status_text=text,

@@ -26,6 +26,10 @@ class Example:
     page_title: str
     heading: str
     line: int  # the opening fence's line
+    # Which of the blocks under its heading (1-based) and how many there are: names a block without its
+    # line number, which every edit above it would change.
+    position: int
+    blocks_under_heading: int
     code: str
     subject: str  # the block's name in verify reports: ``<page>::<heading-slug>::L<line>``
     skip: str | None = None
@@ -92,11 +96,14 @@ def _visit(visitor: _Visitor, code: str, start_line: int) -> None:
 
 
 def _example(page: Page, block: Block) -> Example:
+    siblings = [other.index for other in page.blocks if other.heading == block.heading]
     return Example(
         page=Path(page.path).name,
         page_title=page.title or Path(page.path).stem,
         heading=block.heading,
         line=block.fence_line,
+        position=siblings.index(block.index) + 1,
+        blocks_under_heading=len(siblings),
         code=block.code,
         subject=subject(page, block),
         skip=block.skip,

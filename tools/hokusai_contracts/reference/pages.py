@@ -68,6 +68,8 @@ class ExampleView:
     page_title: str
     heading: str
     line: int
+    position: int
+    blocks_under_heading: int
     code: str
     status: str  # verified | failed | skipped | not-run | unverified
     status_text: str
