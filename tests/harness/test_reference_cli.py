@@ -141,3 +141,20 @@ def test_results_that_are_not_a_verify_report_are_a_usage_error(contracts, tmp_p
     result = docs("--contracts", contracts, "--out", tmp_path / "out", "--results", bad)
     assert result.exit_code == EXIT_USAGE
     assert "not a verify report" in result.output
+
+
+def test_missing_contracts_dir_is_a_usage_error(tmp_path):
+    result = docs("--contracts", tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert result.exit_code == EXIT_USAGE
+    assert "has no api/ folder" in result.output
+
+
+def test_a_malformed_docs_page_is_a_contract_error_at_its_line(contracts, tmp_path):
+    page = contracts / "docs" / "guide.md"
+    page.write_text(
+        page.read_text().replace("executable_blocks: 2", "executable_blocks: many"), encoding="utf-8"
+    )
+    result = docs("--contracts", contracts, "--out", tmp_path / "out")
+    assert result.exit_code == EXIT_FAILED
+    assert f"{page}:3: front matter executable_blocks" in result.output.replace("\n", "")
+    assert not (tmp_path / "out").exists()
