@@ -1,4 +1,8 @@
-"""Which registered versions serve a request: a pinned one, or the latest with the previous as fallback."""
+"""Which registered versions serve a request: a pinned one, or the current one with a fallback.
+
+The current version is the one the ``production`` alias names (set by a rollback), otherwise the latest;
+the fallback is the READY version just below it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hokusai.core.entries import PRODUCTION_ALIAS
 from hokusai.core.semver import Version, version_sort_key
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError
 
@@ -32,6 +37,12 @@ class ServingPlan:
 class _Ready:
     versions: tuple[str, ...]  # MLflow version numbers, lowest first
     by_semver: dict[str, str]  # semver tag -> MLflow version number
+    production: str | None = None  # the MLflow version the production alias names, when READY
+
+    def current(self) -> tuple[str, ...]:
+        """The version that serves unpinned requests, then its fallback (the READY version below it)."""
+        top = self.versions.index(self.production) + 1 if self.production else len(self.versions)
+        return tuple(reversed(self.versions[max(0, top - 2) : top]))
 
 
 def order_versions(history: list[dict[str, Any]]) -> _Ready:
@@ -46,6 +57,9 @@ def order_versions(history: list[dict[str, Any]]) -> _Ready:
     return _Ready(
         versions=tuple(str(h["mlflow_version"]) for h in ordered),
         by_semver={h["semver"]: str(h["mlflow_version"]) for h in ready if Version.is_valid(h.get("semver"))},
+        production=next(
+            (str(h["mlflow_version"]) for h in ordered if PRODUCTION_ALIAS in (h.get("aliases") or ())), None
+        ),
     )
 
 
@@ -70,7 +84,7 @@ class VersionResolver:
         self._lock = threading.Lock()
 
     def plan(self, model_name: str, version: object = None) -> ServingPlan:
-        """The versions to try for ``model_name`` (latest then previous when ``version`` is None)."""
+        """The versions to try for ``model_name``: ``version`` alone, or the current one then its fallback."""
         if version is not None:
             return ServingPlan(model_name, (self._pinned(model_name, version),), pinned=True)
         ready = self._ready(model_name)
@@ -80,7 +94,7 @@ class VersionResolver:
                 message=f"Model '{model_name}' has no version ready to serve",
                 fix="register a version (register_baseline) or wait for its registration to finish",
             )
-        return ServingPlan(model_name, tuple(reversed(ready.versions[-2:])), pinned=False)
+        return ServingPlan(model_name, ready.current(), pinned=False)
 
     def forget(self, model_name: str) -> None:
         """Drop the remembered version list of ``model_name`` (the next plan asks the registry)."""

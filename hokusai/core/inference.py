@@ -81,7 +81,7 @@ def _new_request_id() -> str:
 
 @dataclass
 class InferenceRequest:
-    """One prediction request: the model (version None = latest), the data, and who asks."""
+    """One prediction request: the model (version None = the current one), the data, and who asks."""
 
     model_name: str
     data: Any
@@ -216,7 +216,10 @@ class HokusaiInferencePipeline:
     # -- public API -------------------------------------------------------------------------------
 
     def predict_batch(self, data: Any, model_name: str, model_version: str | int | None = None) -> list:
-        """Predictions of ``model_name`` (latest version when None) for every row of ``data``, as a list."""
+        """Predictions of ``model_name`` for every row of ``data``, as a list.
+
+        ``model_version`` None serves the version the ``production`` alias names, else the latest.
+        """
         return self._serve(InferenceRequest(model_name, data, model_version)).predictions
 
     async def predict(self, request: InferenceRequest) -> InferenceResponse:
@@ -417,9 +420,9 @@ def _pinned_error(name: str, failure: _Failure) -> Exception:
 def _exhausted_error(name: str, failures: list[_Failure]) -> Exception:
     if len(failures) == 1:
         return _pinned_error(name, failures[0])
-    latest, previous = failures[0], failures[-1]
+    current, previous = failures[0], failures[-1]
     return InferenceException(
-        f"Latest {_failure_text(name, latest)}; the fallback to version {previous.version} failed too: "
+        f"Current {_failure_text(name, current)}; the fallback to version {previous.version} failed too: "
         f"{type(previous.error).__name__}: {_first_line(previous.error)}",
-        fix=_fix(name, latest),
+        fix=_fix(name, current),
     )

@@ -227,6 +227,26 @@ def test_semantic_versions_order_by_semver_and_map_to_mlflow_numbers():
     assert ready.by_semver == {"2.0.0": "1", "1.5.1": "2"}
 
 
+def test_unpinned_requests_serve_the_latest_then_the_previous_version():
+    ready = order_versions(history(("1", None, "READY"), ("2", None, "READY"), ("3", None, "READY")))
+    assert ready.current() == ("3", "2")
+
+
+def test_the_production_alias_set_by_a_rollback_serves_unpinned_requests():
+    entries = history(("1", None, "READY"), ("2", None, "READY"), ("3", None, "READY"))
+    entries[1]["aliases"] = ["production"]
+    assert order_versions(entries).current() == ("2", "1")
+    entries[1]["aliases"], entries[0]["aliases"] = [], ["production"]
+    # The oldest version has nothing below it to fall back to.
+    assert order_versions(entries).current() == ("1",)
+
+
+def test_a_production_alias_on_a_version_not_ready_is_ignored():
+    entries = history(("1", None, "READY"), ("2", None, "FAILED_REGISTRATION"))
+    entries[1]["aliases"] = ["production"]
+    assert order_versions(entries).current() == ("1",)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [(3, "3"), ("03", "3"), (" 7 ", "7"), (0, None), (True, None)]
 )
