@@ -241,3 +241,16 @@ def test_changes_point_at_the_old_contract():
     (change,) = diff_apis(api(old), api(fn("f")))
     assert (change.rule, change.old_file, change.old_line) == ("BC004", "contracts/api/pkg.yaml", 12)
     assert change.witness == "bind" and change.calls[0].kwargs == ("a",)
+
+
+def test_rule_shapes_only_skip_pairs_the_rule_cannot_match():
+    from hokusai_contracts.diff.pairs import DiffContext, object_pairs
+
+    old = [fn("f", p("a", default="1")), fn("g"), cls("C", ApiObject("m", ObjectKind.METHOD, parameters=[]))]
+    new = [fn("f", p("b")), fn("h"), cls("C", ApiObject("n", ObjectKind.PROPERTY))]
+    context = DiffContext(api(*old), api(*new))
+    pairs = list(object_pairs(context))
+    everything = {
+        (c.rule, c.subject) for pair in pairs for r in STATIC_RULES for c in r.detect(pair, context)
+    }
+    assert everything == found(old, new) and len(everything) == 5

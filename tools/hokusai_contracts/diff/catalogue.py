@@ -74,7 +74,12 @@ Detector = Callable[["ObjectPair", "DiffContext"], Iterable[Change]]
 
 @dataclass(frozen=True)
 class StaticRule:
-    """A rule and the function that finds its changes in one pair of objects."""
+    """A rule and the function that finds its changes in one pair of objects.
+
+    ``shape`` says which pairs can hold such a change: ``both`` sides present, old only (``removed``)
+    or new only (``added``); the engine skips the others.
+    """
 
     rule: Rule
     detect: Detector = field(compare=False)
+    shape: str = "both"

@@ -5,17 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from hokusai_contracts.diff.catalogue import Change, StaticRule
-from hokusai_contracts.diff.pairs import DiffContext, object_pairs
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair, object_pairs
 from hokusai_contracts.diff.rules import STATIC_RULES
 from hokusai_contracts.model import Api
 
 
 def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:
     """Every change any rule finds in any pair, sorted by subject then rule id."""
-    rules = tuple(rules)
+    by_shape: dict[str, list[StaticRule]] = {"both": [], "removed": [], "added": []}
+    for rule in rules:
+        by_shape[rule.shape].append(rule)
     pairs = list(object_pairs(context))  # kept alive: parameter deltas are cached by pair id
-    changes = [change for pair in pairs for rule in rules for change in rule.detect(pair, context)]
+    changes = [
+        change for pair in pairs for rule in by_shape[shape_of(pair)] for change in rule.detect(pair, context)
+    ]
     return sorted(changes, key=lambda c: (c.subject, c.rule, c.message))
+
+
+def shape_of(pair: ObjectPair) -> str:
+    """``both``, ``removed`` (no new object) or ``added`` (no old object)."""
+    if pair.new is None:
+        return "removed"
+    return "added" if pair.old is None else "both"
 
 
 def diff_apis(

@@ -34,7 +34,7 @@ from hokusai_contracts.diff.rules import (
 )
 
 STATIC_RULES: tuple[StaticRule, ...] = tuple(
-    StaticRule(module.RULE, module.detect)
+    StaticRule(module.RULE, module.detect, getattr(module, "SHAPE", "both"))
     for module in (
         bc001_object_removed,
         bc002_export_path_removed,

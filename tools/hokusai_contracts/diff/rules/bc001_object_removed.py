@@ -20,6 +20,10 @@ RULE = Rule(
 )
 
 
+# Only pairs with no new object can hold this change.
+SHAPE = "removed"
+
+
 def detect(pair, context):
     """The old object has no counterpart in the new API."""
     if pair.old is None or pair.new is not None:

@@ -19,6 +19,10 @@ RULE = Rule(
 )
 
 
+# Only pairs with no new object can hold this change.
+SHAPE = "removed"
+
+
 def detect(pair, context):
     """A member attribute of an enum present before and gone now."""
     if pair.old is None or pair.new is not None or pair.owner is None or pair.owner.new is None:

@@ -17,6 +17,10 @@ RULE = Rule(
 )
 
 
+# Only pairs with no old object can hold this change.
+SHAPE = "added"
+
+
 def detect(pair, context):
     """A new object nobody in the old API matches."""
     if pair.old is not None or pair.new is None:
