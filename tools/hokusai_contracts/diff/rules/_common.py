@@ -5,7 +5,7 @@ from __future__ import annotations
 from hokusai_contracts.diff.catalogue import Change, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.params import ParameterDelta, compare_parameters
-from hokusai_contracts.model import CallForm, ObjectKind
+from hokusai_contracts.model import ApiObject, CallForm, ObjectKind
 
 # Kinds whose "signature" a caller relies on through calls.
 CALLED_KINDS = frozenset(
@@ -76,6 +76,6 @@ def callable_name(pair: ObjectPair) -> str:
 _ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
 
 
-def is_enum(obj) -> bool:
+def is_enum(obj: ApiObject | None) -> bool:
     """True for a class deriving directly from one of the standard enum bases."""
     return obj is not None and any(base.rsplit(".", 1)[-1] in _ENUM_BASES for base in obj.bases)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change, is_enum
 from hokusai_contracts.model import ObjectKind
 
@@ -24,7 +25,7 @@ RULE = Rule(
 SHAPE = "removed"
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """The old object has no counterpart in the new API."""
     if pair.old is None or pair.new is not None:
         return []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
 from hokusai_contracts.model import ObjectKind
 
@@ -28,7 +29,7 @@ _SAFE = {
 }
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """The old and new kinds differ in a way old uses notice."""
     if pair.old is None or pair.new is None or pair.old.kind is pair.new.kind:
         return []

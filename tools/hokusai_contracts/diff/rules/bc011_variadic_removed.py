@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
-from hokusai_contracts.diff.params import POSITIONAL, VARIADIC, old_call
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
+from hokusai_contracts.diff.params import POSITIONAL, VARIADIC, ParameterDelta, old_call
 from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
-from hokusai_contracts.model import ParameterKind
+from hokusai_contracts.model import CallForm, ParameterKind
 
 RULE = Rule(
     id="BC011",
@@ -20,7 +21,7 @@ RULE = Rule(
 )
 
 
-def _extra_call(delta, kind: ParameterKind):
+def _extra_call(delta: ParameterDelta, kind: ParameterKind) -> CallForm:
     """An old call passing one extra argument of ``kind`` (extra positionals follow all positional ones)."""
     if kind is ParameterKind.VAR_KEYWORD:
         return old_call(delta.old, extra_kwargs=["extra_option"])
@@ -28,7 +29,7 @@ def _extra_call(delta, kind: ParameterKind):
     return old_call(delta.old, positional_through=positional[-1] if positional else None, extra_args=1)
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """A var-positional or var-keyword parameter present before and gone now."""
     delta = parameter_delta(pair, context)
     if delta is None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hokusai_contracts.checks.annotations import same_annotation
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
 from hokusai_contracts.model import CALLABLE_KINDS, ObjectKind
 
@@ -23,7 +24,7 @@ RULE = Rule(
 _KINDS = CALLABLE_KINDS | {ObjectKind.PROPERTY}
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Annotated before, and now annotated differently or not at all."""
     old, new = pair.old, pair.new
     if old is None or new is None or old.kind not in _KINDS or new.kind not in _KINDS or not old.returns:

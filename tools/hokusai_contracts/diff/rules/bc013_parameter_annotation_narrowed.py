@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 
 from hokusai_contracts.checks.annotations import normalize_annotation
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
 
 RULE = Rule(
@@ -52,7 +53,7 @@ def narrowed(old: str | None, new: str | None) -> list[str]:
     return sorted(union_members(old) - after)
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Parameters present on both sides whose annotation lost a union member."""
     delta = parameter_delta(pair, context)
     if delta is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
 from hokusai_contracts.model import ObjectKind
 
@@ -21,7 +22,7 @@ RULE = Rule(
 )
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Attributes whose ``repr`` read in each side's interpreter differs."""
     old, new = pair.old, pair.new
     if old is None or new is None or ObjectKind.ATTRIBUTE not in (old.kind, new.kind):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.checks.signatures import ObservedIndex
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
 from hokusai_contracts.model import ObjectKind
 
@@ -22,7 +24,7 @@ RULE = Rule(
 _CLASS_KINDS = frozenset({ObjectKind.CLASS, ObjectKind.EXCEPTION})
 
 
-def _names(path: str, index) -> set[str]:
+def _names(path: str, index: ObservedIndex) -> set[str]:
     """Every name a base is known by: its paths, export paths and its bare name."""
     names = {path, path.rsplit(".", 1)[-1]}
     target = index.resolve(path)
@@ -31,7 +33,7 @@ def _names(path: str, index) -> set[str]:
     return names
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Old bases none of whose names appear among the new class's ancestors."""
     old, new = pair.old, pair.new
     if old is None or new is None or old.kind not in _CLASS_KINDS or new.kind not in _CLASS_KINDS:

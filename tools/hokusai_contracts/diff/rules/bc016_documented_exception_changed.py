@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import builtins
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
 
 RULE = Rule(
@@ -21,7 +22,7 @@ RULE = Rule(
 )
 
 
-def _ancestors(name: str, context) -> set[str]:
+def _ancestors(name: str, context: DiffContext) -> set[str]:
     """Bare names of exception ``name`` and of every class it derives from (new API, then builtins)."""
     bare = name.rsplit(".", 1)[-1]
     index = context.new_index
@@ -34,7 +35,7 @@ def _ancestors(name: str, context) -> set[str]:
     return {bare}
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Old documented exceptions not covered by any exception the new docstring names."""
     old, new = pair.old, pair.new
     if old is None or new is None or not old.raises or not new.raises:

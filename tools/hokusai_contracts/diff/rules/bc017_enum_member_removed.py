@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change, is_enum
 from hokusai_contracts.model import ObjectKind
 
@@ -23,7 +24,7 @@ RULE = Rule(
 SHAPE = "removed"
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """A member attribute of an enum present before and gone now."""
     if pair.old is None or pair.new is not None or pair.owner is None or pair.owner.new is None:
         return []

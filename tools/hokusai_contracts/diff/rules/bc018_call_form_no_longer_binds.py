@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hokusai_contracts.callforms import bind_error
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import CALLED_KINDS, change
 
 RULE = Rule(
@@ -20,7 +21,7 @@ RULE = Rule(
 )
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Old contract call forms that the new parameters cannot bind."""
     old, new = pair.old, pair.new
     if old is None or new is None or not old.call_forms or new.parameters is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.params import VARIADIC
 from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
 
@@ -19,7 +20,7 @@ RULE = Rule(
 )
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """New optional parameters and new variadic parameters."""
     delta = parameter_delta(pair, context)
     if delta is None:

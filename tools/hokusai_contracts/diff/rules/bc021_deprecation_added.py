@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
 
 RULE = Rule(
@@ -18,7 +19,7 @@ RULE = Rule(
 )
 
 
-def detect(pair, context):
+def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
     """Deprecated in the new contract and not in the old one."""
     old, new = pair.old, pair.new
     if old is None or new is None or old.lifecycle.deprecated_since or not new.lifecycle.deprecated_since:
