@@ -224,16 +224,27 @@ def _check_runs_uri(store: RegistryStore, uri: str) -> str:
         raise
 
     def has_model(client: MlflowClient) -> bool:
-        if any(a.path.rsplit("/", 1)[-1] == "MLmodel" for a in client.list_artifacts(run_id, path)):
+        from mlflow.artifacts import list_artifacts
+
+        # Listed through the run's artifact URI: a runs:/ path would make an MLflow 3 client look for
+        # logged models, an API a 2.x server does not have.
+        listed = list_artifacts(artifact_uri=f"{run.info.artifact_uri.rstrip('/')}/{path}")
+        if any(a.path.rsplit("/", 1)[-1] == "MLmodel" for a in listed):
             return True
-        if not hasattr(client, "search_logged_models"):
+        if not hasattr(client, "search_logged_models") or where in _SERVERS_WITHOUT_LOGGED_MODELS:
             return False
         # MLflow 3 keeps models logged with name= outside the run's artifacts.
-        found = client.search_logged_models(
-            experiment_ids=[run.info.experiment_id],
-            filter_string=f"source_run_id = '{run_id}' AND name = {quote(path)}",
-            max_results=1,
-        )
+        try:
+            found = client.search_logged_models(
+                experiment_ids=[run.info.experiment_id],
+                filter_string=f"source_run_id = '{run_id}' AND name = {quote(path)}",
+                max_results=1,
+            )
+        except Exception as exc:
+            if not _lacks_logged_models(exc):
+                raise
+            _SERVERS_WITHOUT_LOGGED_MODELS.add(where)
+            return False
         return len(found) > 0
 
     if not store.call(has_model):
