@@ -16,6 +16,7 @@ from hokusai_contracts.model import (
     Api,
     ApiModule,
     ApiObject,
+    Change,
     Lifecycle,
     ObjectKind,
     Parameter,
@@ -102,7 +103,7 @@ def demo_api() -> Api:
         returns="Entry",
         raises=["demo.errors.NotFound", "ValueError"],
         summary="Register the model ``name``; :class:`NotFound` when it is gone.",
-        lifecycle=Lifecycle(since="1.1"),
+        lifecycle=Lifecycle(since="1.1", changed=(Change("1.3", "Tags are validated before the call."),)),
     )
     old_register = ApiObject(
         f"{CLIENT}.old_register",
@@ -254,7 +255,10 @@ def test_lifecycle_since_and_deprecation_with_replacement_and_removal(demo):
     replacement = "[`demo.client.Client.register`](demo.client.md#demo.client.Client.register)"
     assert f"> **Deprecated** since 1.2: use {replacement} instead. Removed in 2.0." in old
     assert "**Removal:** 2.0" in old
-    assert "**Since:** 1.1" in _entry(demo["demo.client.md"], REGISTER)
+    register = _entry(demo["demo.client.md"], REGISTER)
+    assert "**Since:** 1.1" in register
+    assert "**Changed in 1.3:** Tags are validated before the call." in register
+    assert "<dt>Changed in 1.3</dt><dd>Tags are validated before the call.</dd>" in demo["demo.client.html"]
     assert "(method), deprecated" in demo["demo.client.md"]
     assert 'class="deprecation" role="note"' in demo["demo.client.html"]
 

@@ -18,6 +18,7 @@ from hokusai_contracts.model import (
     ApiModule,
     ApiObject,
     CallForm,
+    Change,
     Lifecycle,
     ObjectKind,
     Parameter,
@@ -46,7 +47,12 @@ def sample_api() -> Api:
         raises=["pkg.errors.NotFound"],
         summary="Register a model.",
         call_forms=[CallForm("register(m, name='n')", args=("m",), kwargs=("name",))],
-        lifecycle=Lifecycle(since="1.0", deprecated_since="2.0", replacement="pkg.core.Registry.add"),
+        lifecycle=Lifecycle(
+            since="1.0",
+            changed=(Change("1.5", "Tags are validated."),),
+            deprecated_since="2.0",
+            replacement="pkg.core.Registry.add",
+        ),
     )
     registry = ApiObject(
         path="pkg.core.Registry",
@@ -177,9 +183,8 @@ def test_merge_keeps_hand_written_parts():
     register.parameters = [*register.parameters, Parameter("force", ParameterKind.KEYWORD_ONLY, "False")]
     merged = merge_hand_written(extracted, existing).objects()["pkg.core.Registry.register"]
     assert [f.text for f in merged.call_forms] == ["register(m, name='n')"]
-    assert merged.lifecycle == Lifecycle(
-        since="1.0", deprecated_since="2.0", replacement="pkg.core.Registry.add"
-    )
+    assert merged.lifecycle == existing.objects()["pkg.core.Registry.register"].lifecycle
+    assert merged.lifecycle.changed == (Change("1.5", "Tags are validated."),)
     assert [p.description for p in merged.parameters] == ["The model to log.", None, None, None]
     assert merged.parameters[-1].name == "force"
 

@@ -73,10 +73,19 @@ class CallForm:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A release that changed an object's behaviour without changing its signature."""
+
+    version: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Lifecycle:
-    """When an object appeared, was deprecated, or will be removed (hand-written in contracts)."""
+    """When an object appeared, changed, was deprecated, or will be removed (hand-written in contracts)."""
 
     since: str | None = None
+    changed: tuple[Change, ...] = ()
     deprecated_since: str | None = None
     removed_in: str | None = None
     replacement: str | None = None

@@ -20,6 +20,7 @@ from hokusai_contracts.model import (
     Api,
     ApiModule,
     ApiObject,
+    Change,
     Lifecycle,
     ObjectKind,
     Parameter,
@@ -35,7 +36,8 @@ HEADER = (
 )
 # Kinds whose call forms can be checked: callables, and classes through their constructor.
 CALLABLE_FORM_KINDS = CALLABLE_KINDS | {ObjectKind.CLASS, ObjectKind.EXCEPTION}
-_LIFECYCLE_KEYS = tuple(f.name for f in dataclasses.fields(Lifecycle))
+# Plain string fields; ``changed`` is a list of version + note and is written and read on its own.
+_LIFECYCLE_KEYS = tuple(f.name for f in dataclasses.fields(Lifecycle) if f.name != "changed")
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -108,6 +110,8 @@ def _object_data(obj: ApiObject, parent: str) -> dict[str, Any]:
     if obj.call_forms:
         data["call_forms"] = [form.text for form in obj.call_forms]
     lifecycle = {key: getattr(obj.lifecycle, key) for key in _LIFECYCLE_KEYS if getattr(obj.lifecycle, key)}
+    if obj.lifecycle.changed:
+        lifecycle["changed"] = [dataclasses.asdict(change) for change in obj.lifecycle.changed]
     if lifecycle:
         data["lifecycle"] = lifecycle
     if obj.members:
@@ -206,7 +210,10 @@ def _object_from(loaded: LoadedYaml, data: dict, parent: str, where: list) -> Ap
             )
             for i, text in enumerate(forms)
         ],
-        lifecycle=Lifecycle(**{key: lifecycle.get(key) for key in _LIFECYCLE_KEYS}),
+        lifecycle=Lifecycle(
+            **{key: lifecycle.get(key) for key in _LIFECYCLE_KEYS},
+            changed=tuple(Change(str(c["version"]), c["note"]) for c in lifecycle.get("changed") or ()),
+        ),
         members=[_object_from(loaded, m, path, [*where, "members", i]) for i, m in enumerate(members)],
         source_file=loaded.file,
         source_line=loaded.line(where),

@@ -153,6 +153,7 @@ def object_entry(
         call_forms=[form.text for form in obj.call_forms],
         lifecycle=LifecycleView(
             since=lifecycle.since,
+            changed=tuple((change.version, change.note) for change in lifecycle.changed),
             deprecated_since=lifecycle.deprecated_since,
             removed_in=lifecycle.removed_in,
             replacement=linker.ref(lifecycle.replacement) if lifecycle.replacement else None,

@@ -42,9 +42,10 @@ class TypeRef:
 
 @dataclass(frozen=True)
 class LifecycleView:
-    """since / deprecated / removal of an object, ready to print."""
+    """since / changed / deprecated / removal of an object, ready to print."""
 
     since: str | None = None
+    changed: tuple[tuple[str, str], ...] = ()  # (version, note), oldest first
     deprecated_since: str | None = None
     removed_in: str | None = None
     replacement: TypeRef | None = None
@@ -52,7 +53,8 @@ class LifecycleView:
     @property
     def any(self) -> bool:
         """True when there is something to show."""
-        return bool(self.since or self.deprecated_since or self.removed_in or self.replacement)
+        shown = (self.since, self.changed, self.deprecated_since, self.removed_in, self.replacement)
+        return any(bool(value) for value in shown)
 
     @property
     def deprecated(self) -> bool:
