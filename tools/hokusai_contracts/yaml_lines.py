@@ -11,6 +11,10 @@ import yaml
 from hokusai_contracts.errors import ContractError
 
 
+# libyaml's loader builds the same nodes (with marks) about three times faster when it is available.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass(frozen=True)
 class LoadedYaml:
     """A parsed YAML document: plain data plus the node tree that knows where everything stands."""
@@ -38,7 +42,7 @@ class LoadedYaml:
 
 def load_yaml(text: str, file: str) -> LoadedYaml:
     """Parse one YAML document; syntax errors and duplicate keys become :class:`ContractError`."""
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
