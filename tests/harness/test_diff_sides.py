@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from hokusai_contracts.diff.corpus import CORPUS
-from hokusai_contracts.diff.run import compare_sides
+from hokusai_contracts.diff.run import _named_by_label, compare_sides
 from hokusai_contracts.diff.sides import REPOSITORY, resolve_side, resolve_sides
 from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.findings import Finding, Location
 
 PAIR = CORPUS / "bc005-parameter-renamed"
 
@@ -110,3 +111,15 @@ def test_empty_directory_and_broken_wheel(tmp_path, stack):
     broken.write_text("not a zip")
     with pytest.raises(HarnessUsageError, match="not a readable wheel"):
         resolve_side(str(broken), stack)
+
+
+def test_findings_in_a_git_export_are_named_by_the_ref_not_the_temporary_copy():
+    with contextlib.ExitStack() as stack:
+        side = resolve_side("git:HEAD", stack)
+        assert side.scratch_root is not None
+        inside = Location(str(side.scratch_root / "contracts" / "docs" / "quickstart.md"), 12)
+        finding = Finding("diff", "BC101", "quickstart.md::x::L12", "regressed", location=inside)
+        named = _named_by_label(finding, (side,))
+    assert named.location == Location("git:HEAD:contracts/docs/quickstart.md", 12)
+    elsewhere = Finding("diff", "BC001", "x", "gone", location=Location("contracts/api/hokusai.yaml", 3))
+    assert _named_by_label(elsewhere, (side,)) == elsewhere

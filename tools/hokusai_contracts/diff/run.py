@@ -168,8 +168,25 @@ def diff_findings(
     findings = [to_finding(j, new.version) for j in judged]
     findings.append(version_finding(verdict))
     findings.extend(extra)
+    findings = [_named_by_label(f, (old, new)) for f in findings]
     result = RunResult(findings=findings, sdk_version=new.version, duration_s=time.monotonic() - started)
     return DiffReport(old, new, judged, verdict, result, extra)
+
+
+def _named_by_label(finding: Finding, sides: tuple[Side, ...]) -> Finding:
+    """``finding`` with a file of a side's temporary copy named ``<label>:<path>`` (git:v1.1.0:...)."""
+    if finding.location is None:
+        return finding
+    for side in sides:
+        if side.scratch_root is None:
+            continue
+        try:
+            relative = Path(finding.location.file).relative_to(side.scratch_root)
+        except ValueError:
+            continue
+        location = dataclasses.replace(finding.location, file=f"{side.label}:{relative}")
+        return dataclasses.replace(finding, location=location)
+    return finding
 
 
 def run_diff(

@@ -15,7 +15,7 @@ import tarfile
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hokusai_contracts.errors import HarnessUsageError, InfrastructureError
@@ -42,6 +42,8 @@ class Side:
     contracts_dir: Path | None = None
     importable: bool = False
     package: str = "hokusai"
+    # A temporary copy (git export, unpacked wheel or sdist): reports name its files by ``label`` instead.
+    scratch_root: Path | None = None
 
     @property
     def version(self) -> str | None:
@@ -60,14 +62,15 @@ def resolve_side(
     """The :class:`Side` named by ``spec``; temporary directories are removed when ``stack`` closes."""
     if spec.startswith("git:"):
         root = _git_export(spec[4:], package, repository, _tempdir(stack, "git"))
-        return _source_side(spec, root, package, python)
+        return replace(_source_side(spec, root, package, python), scratch_root=root)
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".whl":
         root = _tempdir(stack, "wheel")
         _unzip(path, root)
-        return _code_side(spec, root, package, python, contracts_root=None)
+        return replace(_code_side(spec, root, package, python, contracts_root=None), scratch_root=root)
     if path.is_file() and (path.name.endswith((".tar.gz", ".tgz")) or path.suffix == ".zip"):
-        return _source_side(spec, _unpack_sdist(path, _tempdir(stack, "sdist")), package, python)
+        root = _unpack_sdist(path, _tempdir(stack, "sdist"))
+        return replace(_source_side(spec, root, package, python), scratch_root=root)
     if path.is_dir():
         if (path / "pyvenv.cfg").is_file():
             return _interpreter_side(spec, str(path), package)
