@@ -15,18 +15,19 @@ from hokusai_contracts.yaml_lines import LoadedYaml, load_yaml
 
 SCHEMA_NAME = "api-contract.schema.json"
 # contracts/schema/ of the repository this harness lives in (tools/hokusai_contracts/ -> repo root).
-REPO_SCHEMA = Path(__file__).resolve().parents[2] / "contracts" / "schema" / SCHEMA_NAME
+REPO_SCHEMAS = Path(__file__).resolve().parents[2] / "contracts" / "schema"
+REPO_SCHEMA = REPO_SCHEMAS / SCHEMA_NAME
 
 
-def schema_path(contracts_dir: Path | None = None) -> Path:
-    """The schema next to ``contracts_dir`` (``contracts/api`` -> ``contracts/schema``), else the repo's."""
-    if contracts_dir is not None:
-        beside = Path(contracts_dir).parent / "schema" / SCHEMA_NAME
+def schema_path(name: str = SCHEMA_NAME, contracts_root: Path | None = None) -> Path:
+    """The schema ``name`` in ``contracts_root/schema/`` when it is there, else the repository's."""
+    if contracts_root is not None:
+        beside = Path(contracts_root) / "schema" / name
         if beside.is_file():
             return beside
-    if REPO_SCHEMA.is_file():
-        return REPO_SCHEMA
-    raise ContractError(f"the contract schema {SCHEMA_NAME} was not found (looked in contracts/schema/)")
+    if (REPO_SCHEMAS / name).is_file():
+        return REPO_SCHEMAS / name
+    raise ContractError(f"the schema {name} was not found (looked in contracts/schema/)")
 
 
 @functools.lru_cache(maxsize=4)

@@ -142,7 +142,7 @@ def load_contracts(directory: Path) -> Api:
             f"no contract files in {directory}; expected one <module>{SUFFIX} per public module "
             "(create them with the extract command)"
         )
-    schema = schema_path(directory)
+    schema = schema_path(contracts_root=Path(directory).parent)
     modules = sorted((load_module_file(path, schema) for path in files), key=lambda m: m.name)
     packages = sorted({m.name.split(".")[0] for m in modules})
     if len(packages) > 1:
@@ -153,7 +153,7 @@ def load_contracts(directory: Path) -> Api:
 def load_module_file(path: Path, schema: Path | None = None) -> ApiModule:
     """Read one contract file; any problem is a :class:`ContractError` naming FILE:LINE."""
     file = str(path)
-    loaded = load_contract_file(path, schema or schema_path(Path(path).parent))
+    loaded = load_contract_file(path, schema or schema_path(contracts_root=Path(path).parent.parent))
     data = loaded.data
     expected = Path(path).name[: -len(SUFFIX)]
     if data["module"] != expected:

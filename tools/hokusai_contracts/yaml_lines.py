@@ -10,7 +10,6 @@ import yaml
 
 from hokusai_contracts.errors import ContractError
 
-
 # libyaml's loader builds the same nodes (with marks) about three times faster when it is available.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -21,7 +21,7 @@ from hokusai_contracts.auth.variables import (
     is_secret_reference,
     references,
 )
-from hokusai_contracts.contract_schema import REPO_SCHEMA, load_contract_file
+from hokusai_contracts.contract_schema import load_contract_file, schema_path
 from hokusai_contracts.errors import ContractError
 from hokusai_contracts.yaml_lines import LoadedYaml
 
@@ -30,17 +30,6 @@ SUFFIXES = (".yaml", ".yml")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Expectations about an exception: meaningless without `exception`.
 _EXCEPTION_KEYS = ("status_code", "error_code", "required_scope", "mlflow_registered", "message_contains")
-
-
-def schema_path(auth_dir: Path) -> Path:
-    """The schema beside ``auth_dir`` (``contracts/auth`` -> ``contracts/schema``), else the repo's."""
-    beside = Path(auth_dir).parent / "schema" / SCHEMA_NAME
-    if beside.is_file():
-        return beside
-    repo = REPO_SCHEMA.with_name(SCHEMA_NAME)
-    if repo.is_file():
-        return repo
-    raise ContractError(f"the auth scenario schema {SCHEMA_NAME} was not found (looked in contracts/schema/)")
 
 
 def scenario_files(auth_dir: Path) -> list[Path]:
@@ -72,7 +61,7 @@ class _Problems:
 def load_file(path: Path, schema: Path | None = None) -> list[Scenario]:
     """The scenarios of one file; any problem raises :class:`ContractError` with FILE:LINE."""
     file = str(path)
-    loaded = load_contract_file(path, schema or schema_path(Path(path).parent))
+    loaded = load_contract_file(path, schema or schema_path(SCHEMA_NAME, Path(path).parent.parent))
     problems = _Problems(file)
     scenarios = []
     seen: dict[str, int | None] = {}
@@ -106,7 +95,7 @@ def load_dir(auth_dir: Path) -> Loaded:
     schema = None
     files = scenario_files(auth_dir)
     if files:
-        schema = schema_path(auth_dir)
+        schema = schema_path(SCHEMA_NAME, Path(auth_dir).parent)
     names: dict[str, Scenario] = {}
     for path in files:
         try:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.contract_schema import REPO_SCHEMA, load_contract_file
+from hokusai_contracts.contract_schema import load_contract_file, schema_path
 from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import parse_version
@@ -61,15 +61,9 @@ class AcceptedBreak:
         return self.rule == change.rule and self.object == change.subject and self.covers_version(version)
 
 
-def schema_for(path: Path) -> Path:
-    """The schema beside the file (``contracts/schema/``), else the repository's."""
-    beside = Path(path).parent / "schema" / SCHEMA_NAME
-    return beside if beside.is_file() else REPO_SCHEMA.with_name(SCHEMA_NAME)
-
-
 def load_accepted(path: Path) -> list[AcceptedBreak]:
     """Read and check an accepted-breaks file; any problem is a :class:`ContractError` at FILE:LINE."""
-    loaded = load_contract_file(path, schema_for(path))
+    loaded = load_contract_file(path, schema_path(SCHEMA_NAME, Path(path).parent))
     entries = []
     for i, item in enumerate(loaded.data.get("accepted") or []):
         where = ["accepted", i]
