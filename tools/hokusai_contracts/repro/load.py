@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hokusai_contracts.contract_schema import load_contract_file
+from hokusai_contracts.contract_schema import load_contract_file, schema_path
 from hokusai_contracts.errors import ContractError
 from hokusai_contracts.repro import literal_secrets
 from hokusai_contracts.repro.references import malformed_reference
@@ -24,15 +24,15 @@ from hokusai_contracts.repro.report import (
 )
 from hokusai_contracts.yaml_lines import LoadedYaml
 
-SCHEMA = Path(__file__).resolve().parents[3] / "contracts" / "schema" / "bug-report.schema.json"
+SCHEMA_NAME = "bug-report.schema.json"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?([a-z0-9.+-]*)$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-__all__ = ["SCHEMA", "load_report"]
+__all__ = ["SCHEMA_NAME", "load_report"]
 
 
-def load_report(path: Path, schema: Path = SCHEMA) -> BugReport:
+def load_report(path: Path, schema: Path | None = None) -> BugReport:
     """The report at ``path``; :class:`ContractError` naming FILE:LINE for anything wrong in it."""
     path = Path(path)
     file = str(path)
@@ -44,7 +44,7 @@ def load_report(path: Path, schema: Path = SCHEMA) -> BugReport:
         raise ContractError(f"not UTF-8 text ({exc.reason}); expected a YAML file", file=file) from None
     # Before parsing: a schema or YAML error message must not be the place a secret is echoed.
     literal_secrets.refuse(file, literal_secrets.scan_text(text))
-    loaded = load_contract_file(path, schema)
+    loaded = load_contract_file(path, schema or schema_path(SCHEMA_NAME))
     return _Builder(loaded, path.resolve().parent).report()
 
 
