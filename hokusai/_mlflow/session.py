@@ -135,7 +135,14 @@ class MLflowSession:
             location = None
             if self.target.artifact_root:
                 location = f"{self.target.artifact_root}/{_UNSAFE_NAME_CHARS.sub('_', name)}"
-            return client.create_experiment(name, artifact_location=location)
+            try:
+                return client.create_experiment(name, artifact_location=location)
+            except Exception as exc:
+                # Another process created it between our lookup and our create: use theirs.
+                created = client.get_experiment_by_name(name) if _already_exists(exc) else None
+                if created is None:
+                    raise
+                return created.experiment_id
 
         return self.call(get_or_create)
 
@@ -157,3 +164,8 @@ def _restore_registry_uri(value: Any) -> None:
     utils = getattr(_model_registry, "utils", None)
     if utils is not None and hasattr(utils, "_registry_uri"):
         utils._registry_uri = value
+
+
+def _already_exists(exc: BaseException) -> bool:
+    code = "RESOURCE_ALREADY_EXISTS"
+    return getattr(exc, "error_code", None) == code or code in str(exc)
