@@ -1,19 +1,18 @@
 """Which documentation blocks use which contracted objects: the examples shown under each entry.
 
-The API cross-check already resolves every ``hokusai`` name a page's code uses (imports, attribute chains,
-members of instances it can type); here the same walk records what it resolved, block by block, instead of
-what it could not.
+The API cross-check resolves every ``hokusai`` name a page's code uses (imports, attribute chains,
+members of instances it can type); :func:`~hokusai_contracts.snippets.crosscheck.used_objects` gives what
+that walk resolved, block by block.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.model import Api, ApiObject
-from hokusai_contracts.snippets.crosscheck import ApiIndex, _Binding, _Object, _Visitor
+from hokusai_contracts.model import Api
+from hokusai_contracts.snippets.crosscheck import ApiIndex, used_objects
 from hokusai_contracts.snippets.family import subject
 from hokusai_contracts.snippets.model import Block, Page
 
@@ -33,66 +32,6 @@ class Example:
     code: str
     subject: str  # the block's name in verify reports: ``<page>::<heading-slug>::L<line>``
     skip: str | None = None
-
-
-@dataclass
-class _RecordingIndex(ApiIndex):
-    """The cross-check's index, telling ``on_member`` about every member it finds."""
-
-    on_member: Callable[[ApiObject], None] = lambda member: None
-
-    @classmethod
-    def of(cls, index: ApiIndex, on_member: Callable[[ApiObject], None]) -> _RecordingIndex:
-        """``index`` with the callback."""
-        return cls(index.package, index.modules, index.objects, on_member)
-
-    def member(self, owner: ApiObject, name: str, seen: frozenset[str] = frozenset()) -> ApiObject | None:
-        found = super().member(owner, name, seen)
-        if found is not None and not seen:
-            self.on_member(found)
-        return found
-
-
-class _UsageVisitor(_Visitor):
-    """The cross-check's walk, remembering each contracted object a block resolves to."""
-
-    def __init__(self, index: ApiIndex):
-        super().__init__(_RecordingIndex.of(index, self._record_member))
-        self.used: dict[int, set[str]] = {}
-
-    def _record_member(self, member: ApiObject) -> None:
-        # Properties and attributes end the cross-check's chain (their type is unknown): seen here.
-        self.used.setdefault(self.block, set()).add(member.path)
-
-    def _record(self, binding: _Binding | None) -> _Binding | None:
-        if isinstance(binding, _Object):
-            self.used.setdefault(self.block, set()).add(binding.obj.path)
-        return binding
-
-    def resolve(self, node: ast.expr) -> _Binding | None:
-        return self._record(super().resolve(node))
-
-    def _resolve_path(self, node: ast.AST, path: str) -> _Binding | None:
-        return self._record(super()._resolve_path(node, path))
-
-
-def _used_by_block(page: Page, index: ApiIndex) -> dict[int, set[str]]:
-    visitor = _UsageVisitor(index)
-    for block in page.blocks:
-        visitor.block = block.index
-        for setup in block.setup:
-            _visit(visitor, setup.code, setup.start_line)
-        visitor.used.pop(block.index, None)  # hidden setup code is not what the reader sees
-        _visit(visitor, block.code, block.start_line)
-    return visitor.used
-
-
-def _visit(visitor: _Visitor, code: str, start_line: int) -> None:
-    try:
-        tree = ast.parse("\n" * (start_line - 1) + code)
-    except SyntaxError:
-        return  # the snippets family reports it
-    visitor.visit(tree)
 
 
 def _example(page: Page, block: Block) -> Example:
@@ -115,7 +54,7 @@ def examples_by_object(api: Api, pages: Iterable[Page]) -> dict[str, list[Exampl
     index = ApiIndex.from_api(api)
     found: dict[str, list[Example]] = {}
     for page in sorted(pages, key=lambda p: Path(p.path).name):
-        for block_index, paths in sorted(_used_by_block(page, index).items()):
+        for block_index, paths in sorted(used_objects(page, index).items()):
             example = _example(page, page.blocks[block_index])
             for path in paths:
                 found.setdefault(path, []).append(example)

@@ -101,6 +101,13 @@ class _Visitor(ast.NodeVisitor):
         self.bindings: dict[str, _Binding] = {}
         self.references: list[Reference] = []
         self.block = 0
+        # Contracted objects each block's code uses; off while a block's hidden setup code runs.
+        self.used: dict[int, set[str]] = {}
+        self.recording = True
+
+    def _use(self, obj: ApiObject) -> None:
+        if self.recording:
+            self.used.setdefault(self.block, set()).add(obj.path)
 
     def report(
         self, node: ast.AST, name: str, choices: Iterable[str] = (), wanted: str = "", kind: str = "name"
@@ -118,6 +125,7 @@ class _Visitor(ast.NodeVisitor):
             return _Module(path)
         obj = self.index.objects.get(path)
         if obj is not None:
+            self._use(obj)
             return _Object(obj)
         parent, _, name = path.rpartition(".")
         self.report(node, path, self.index.names_under(parent), name)
@@ -158,7 +166,10 @@ class _Visitor(ast.NodeVisitor):
     def resolve(self, node: ast.expr) -> _Binding | None:
         """What ``node`` statically is, reporting an uncontracted attribute on the way."""
         if isinstance(node, ast.Name):
-            return self.bindings.get(node.id)
+            binding = self.bindings.get(node.id)
+            if isinstance(binding, _Object):
+                self._use(binding.obj)
+            return binding
         if isinstance(node, ast.Attribute):
             return self._attribute(node)
         if isinstance(node, ast.Call):
@@ -190,6 +201,7 @@ class _Visitor(ast.NodeVisitor):
             names = [m.name for m in owner.members]
             self.report(node, f"{owner.path}.{node.attr}", names, node.attr)
             return None
+        self._use(member)
         # Only callables go on: an attribute's or property's value is of a type the contract may not know.
         return _Object(member) if member.kind in CALLABLE_KINDS or member.kind in _CLASS_KINDS else None
 
@@ -273,6 +285,19 @@ def uncontracted_names(page: Page, index: ApiIndex) -> list[Reference]:
         _visit(visitor, block.code, block.start_line)
     unique = dict.fromkeys(visitor.references)
     return list(unique)
+
+
+def used_objects(page: Page, index: ApiIndex) -> dict[int, set[str]]:
+    """By block index, the paths of the contracted objects each block's visible code uses."""
+    visitor = _Visitor(index)
+    for block in page.blocks:
+        visitor.block = block.index
+        visitor.recording = False  # hidden setup code is not what the reader sees
+        for setup in block.setup:
+            _visit(visitor, setup.code, setup.start_line)
+        visitor.recording = True
+        _visit(visitor, block.code, block.start_line)
+    return visitor.used
 
 
 def _visit(visitor: _Visitor, code: str, start_line: int) -> None:
