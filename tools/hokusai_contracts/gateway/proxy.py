@@ -11,22 +11,11 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from hokusai_contracts.gateway import errors
+from hokusai_contracts.http_headers import HOP_BY_HOP
 
-# Hop-by-hop headers (RFC 9110 7.6.1) are per connection; host and credentials are the gateway's.
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
-_NOT_FORWARDED_UP = _HOP_BY_HOP | {"host", "authorization", "cookie"}
-_NOT_FORWARDED_DOWN = _HOP_BY_HOP | {"set-cookie"}
+# Host and credentials are the gateway's own.
+_NOT_FORWARDED_UP = HOP_BY_HOP | {"host", "authorization", "cookie"}
+_NOT_FORWARDED_DOWN = HOP_BY_HOP | {"set-cookie"}
 
 
 def request_headers(

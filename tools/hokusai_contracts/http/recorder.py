@@ -16,22 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from hokusai_contracts.http_headers import HOP_BY_HOP
+
 # Bodies beyond this are kept truncated: artifact uploads and downloads are not validated anyway.
 MAX_KEPT_BODY = 256 * 1024
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-    }
-)
+# The recorder's own connection decides these; the body length may change on the way.
+_NOT_RELAYED = HOP_BY_HOP | {"host", "content-length"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +101,7 @@ def _handler_class(upstream: str, recording: Recording, timeout: float) -> type[
 
         def _forward(self) -> None:
             body = _read_body(self)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _NOT_RELAYED}
             connection = http.client.HTTPConnection(target.hostname, target.port, timeout=timeout)
             try:
                 connection.request(self.command, self.path, body=body or None, headers=headers)
@@ -125,7 +115,7 @@ def _handler_class(upstream: str, recording: Recording, timeout: float) -> type[
                 connection.close()
             self.send_response(status, reason)
             for name, value in answer_headers:
-                if name.lower() not in _HOP_BY_HOP:
+                if name.lower() not in _NOT_RELAYED:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
