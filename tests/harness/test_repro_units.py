@@ -28,7 +28,7 @@ from hokusai_contracts.repro.replay import (
 )
 from hokusai_contracts.repro.report import BugReport, Claim, Environment, Observed, SdkSource, ServerSpec
 from hokusai_contracts.repro.run_claims import WORKER
-from hokusai_contracts.repro.sdk_env import SdkEnvironment, git_commit, source_key
+from hokusai_contracts.repro.sdk_env import SdkEnvironment, git_commit, release_tag, source_key
 from hokusai_contracts.repro.transcript import calls_of
 from hokusai_contracts.repro.verdict import ENVIRONMENT_SPECIFIC, judge
 
@@ -83,6 +83,21 @@ def test_git_keys_are_commits_of_this_repository() -> None:
 
 
 # -- references ---------------------------------------------------------------------------------
+
+
+def test_released_versions_are_found_by_their_tag(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "README").write_text("release\n")
+    git("add", "README")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "release")
+    git("tag", "v1.4.0")
+    git("tag", "2.0.0")
+    assert release_tag("1.4.0", tmp_path) == "v1.4.0"
+    assert release_tag("2.0.0", tmp_path) == "2.0.0"
+    assert release_tag("1.5.0", tmp_path) is None
 
 
 def test_references_prefer_what_the_harness_provisioned() -> None:

@@ -134,6 +134,19 @@ def git_commit(ref: str, repository: Path = REPO_ROOT) -> str:
     return done.stdout.strip()
 
 
+def release_tag(version: str, repository: Path = REPO_ROOT) -> str | None:
+    """This repository's tag of release ``version`` (``v1.2.0`` or ``1.2.0``), None when it has none."""
+    for tag in (f"v{version}", version):
+        found = subprocess.run(
+            ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
+            capture_output=True,
+            text=True,
+        )
+        if found.returncode == 0 and found.stdout.strip():
+            return tag
+    return None
+
+
 def source_key(source: SdkSource) -> str:
     """The cache key of ``source``: it changes exactly when what gets installed changes."""
     if source.kind == "version":
@@ -190,7 +203,12 @@ def install_source(source: SdkSource, site: Path, log: Path, pip_cache: Path) ->
     with tempfile.TemporaryDirectory(prefix="hokusai-repro-sdk-") as scratch:
         staged = Path(scratch) / "source"
         if source.kind == "version":
-            target = f"{SDK_DISTRIBUTION}=={source.value}"
+            # A release tagged in this repository is built from the tag; others come from the index.
+            tag = release_tag(source.value)
+            if tag:
+                target = str(_stage_git(git_commit(tag), staged, log))
+            else:
+                target = f"{SDK_DISTRIBUTION}=={source.value}"
         elif source.kind == "git":
             target = str(_stage_git(git_commit(source.value), staged, log))
         elif source.kind == "path":
