@@ -16,9 +16,10 @@ from hokusai_contracts.masking import mask_secrets
 from hokusai_contracts.provisioning.process import (
     RunningServer,
     ServerStartError,
+    await_health,
     free_port,
-    poll_health,
     read_log_tail,
+    spawn_logged,
     stop_process_group,
 )
 
@@ -98,23 +99,6 @@ def issue_standard_keys(store: KeyStore) -> GatewayKeys:
     )
 
 
-def _wait_until_healthy(gateway: RunningGateway, timeout: float) -> None:
-    def check_alive() -> None:
-        if not gateway.is_alive():
-            raise GatewayStartError(
-                f"the gateway exited with code {gateway.process.returncode} before it was healthy.\n"
-                f"Log tail ({gateway.log_path}):\n{gateway.log_tail()}"
-            )
-
-    if poll_health(gateway.url, timeout, check_alive=check_alive, interval=0.1):
-        return
-    gateway.stop()
-    raise GatewayStartError(
-        f"the gateway at {gateway.url} was not healthy within {timeout:.0f}s.\n"
-        f"Log tail ({gateway.log_path}):\n{gateway.log_tail()}"
-    )
-
-
 def _upstream_auth(upstream: RunningServer | str) -> UpstreamAuth:
     # A basic-auth MLflow server is reached as its admin: the gateway, not the caller, is MLflow's client.
     if isinstance(upstream, RunningServer) and upstream.users is not None:
@@ -161,9 +145,7 @@ def start_gateway(
     command = [python, "-m", "hokusai_contracts.gateway.serve", "--config", str(config_path)]
     command += ["--host", host, "--port", str(port)]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        process = spawn_logged(command, workdir, env, log)
     gateway = RunningGateway(
         url=f"http://{host}:{port}",
         upstream_url=upstream_url,
@@ -174,5 +156,5 @@ def start_gateway(
         keys=standard,
         _issued=list(standard.all()) if standard else [],
     )
-    _wait_until_healthy(gateway, timeout)
+    await_health(gateway, timeout, name="the gateway", error=GatewayStartError, interval=0.1)
     return gateway

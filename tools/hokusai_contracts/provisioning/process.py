@@ -10,9 +10,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from hokusai_contracts.provisioning.basic_auth import BasicAuthUsers, write_auth_config
 from hokusai_contracts.provisioning.errors import ServerStartError
@@ -58,14 +59,7 @@ class RunningServer:
         with open(self.log_path, "ab") as log:
             log.write(b"\n--- restarted by the harness ---\n")
             log.flush()
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.workdir,
-                env=self.environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self.process = spawn_logged(self.command, self.workdir, self.environment, log)
         wait_until_healthy(self, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -86,6 +80,15 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 10.0) -> None
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout)
+
+
+def spawn_logged(
+    command: list[str], workdir: Path, env: Mapping[str, str], log: IO[bytes]
+) -> subprocess.Popen:
+    """Start ``command`` in its own process group (so it can be stopped whole), output into ``log``."""
+    return subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def read_log_tail(path: Path, lines: int = 40) -> str:
@@ -132,23 +135,32 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
-def wait_until_healthy(server: RunningServer, timeout: float) -> None:
-    """Poll ``/health`` until it answers 200; raise :class:`ServerStartError` with the log tail if not."""
+def await_health(started: Any, timeout: float, *, name: str, error: type[Exception], interval: float) -> None:
+    """Poll ``started``'s ``/health`` until 200; else stop it and raise ``error`` with its log tail.
+
+    ``started`` is a process-backed server (``url``, ``process``, ``log_path``, ``is_alive``,
+    ``log_tail``, ``stop``): an MLflow server or the gateway; ``name`` says which in the messages.
+    """
 
     def check_alive() -> None:
-        if not server.is_alive():
-            raise ServerStartError(
-                f"MLflow server exited with code {server.process.returncode} before it was healthy.\n"
-                f"Log tail ({server.log_path}):\n{server.log_tail()}"
+        if not started.is_alive():
+            raise error(
+                f"{name} exited with code {started.process.returncode} before it was healthy.\n"
+                f"Log tail ({started.log_path}):\n{started.log_tail()}"
             )
 
-    if poll_health(server.url, timeout, check_alive=check_alive, interval=0.2):
+    if poll_health(started.url, timeout, check_alive=check_alive, interval=interval):
         return
-    server.stop()
-    raise ServerStartError(
-        f"MLflow server at {server.url} was not healthy within {timeout:.0f}s.\n"
-        f"Log tail ({server.log_path}):\n{server.log_tail()}"
+    started.stop()
+    raise error(
+        f"{name} at {started.url} was not healthy within {timeout:.0f}s.\n"
+        f"Log tail ({started.log_path}):\n{started.log_tail()}"
     )
+
+
+def wait_until_healthy(server: RunningServer, timeout: float) -> None:
+    """Poll the MLflow server's ``/health``; raise :class:`ServerStartError` with the log tail if not."""
+    await_health(server, timeout, name="MLflow server", error=ServerStartError, interval=0.2)
 
 
 def start_mlflow_process(
@@ -217,9 +229,7 @@ def start_mlflow_process(
     log_path = workdir / "server.log"
     started = time.monotonic()
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        process = spawn_logged(command, workdir, env, log)
     server = RunningServer(
         url=f"http://{host}:{port}",
         workdir=workdir,
