@@ -98,6 +98,11 @@ def is_not_found(exc: BaseException) -> bool:
     return http_status(exc) == 404 or (isinstance(exc, MLflowError) and exc.status_code == 404)
 
 
+def is_already_exists(exc: BaseException) -> bool:
+    """True when MLflow refused to create something because it exists already (HTTP 409)."""
+    return error_code_name(exc) in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS")
+
+
 def _endpoint(text: str) -> str | None:
     match = _ENDPOINT_PATTERN.search(text)
     if not match:

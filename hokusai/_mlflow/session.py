@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hokusai._mlflow.errors import translate
+from hokusai._mlflow.errors import is_already_exists, translate
 from hokusai._mlflow.target import CREDENTIAL_ENV_VARS, MLflowTarget
 from hokusai.resilience import call_with_resilience, get_circuit_breaker, get_resilience_config
 
@@ -139,7 +139,7 @@ class MLflowSession:
                 return client.create_experiment(name, artifact_location=location)
             except Exception as exc:
                 # Another process created it between our lookup and our create: use theirs.
-                created = client.get_experiment_by_name(name) if _already_exists(exc) else None
+                created = client.get_experiment_by_name(name) if is_already_exists(exc) else None
                 if created is None:
                     raise
                 return created.experiment_id
@@ -164,8 +164,3 @@ def _restore_registry_uri(value: Any) -> None:
     utils = getattr(_model_registry, "utils", None)
     if utils is not None and hasattr(utils, "_registry_uri"):
         utils._registry_uri = value
-
-
-def _already_exists(exc: BaseException) -> bool:
-    code = "RESOURCE_ALREADY_EXISTS"
-    return getattr(exc, "error_code", None) == code or code in str(exc)

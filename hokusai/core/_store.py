@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hokusai._mlflow.errors import error_code_name, is_not_found
+from hokusai._mlflow.errors import is_already_exists, is_not_found
 from hokusai.exceptions import InvalidParameterError, MLflowError, ModelNotFoundError, RegistryException
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def _ensure_registered_model(client: MlflowClient, name: str) -> None:
         client.create_registered_model(name)
     except Exception as exc:
         # Raised inside session.call, so this is still MLflow's own exception.
-        if error_code_name(exc) not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+        if not is_already_exists(exc):
             raise
 
 
