@@ -201,12 +201,12 @@ def _write_files(result: RunResult, files: Mapping[str, Path | None]) -> None:
             ) from exc
 
 
-def _append_step_summary(result: RunResult) -> None:
+def _append_step_summary(text: str) -> None:
     # In GitHub Actions the step summary file is shared by the step's commands: append, never replace.
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with contextlib.suppress(OSError), open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown.render(result, known_secrets()))
+            handle.write(text)
 
 
 def _print_diff(console: Console, diff: str) -> None:
@@ -349,7 +349,7 @@ def build_app(
             _write_files(result, {"junit": junit, "markdown": markdown_file, "json": json_file})
         if output is OutputFormat.github:
             write_report(result, "github")
-            _append_step_summary(result)
+            _append_step_summary(markdown.render(result, known_secrets()))
         else:
             print_report(result, console, known_secrets(), summary=not quiet)
         raise typer.Exit(result.exit_code)

@@ -72,7 +72,7 @@ def diff_command(
     A breaking change fails (exit 1) unless NEW is a major release (before 1.0: a minor one, 0.3 -> 0.4),
     contracts/accepted-breaks.yaml accepts it, or OLD's contract deprecated the removed object.
     """
-    from hokusai_contracts.cli import _stdout, _write_files, harness_errors
+    from hokusai_contracts.cli import _append_step_summary, _stdout, _write_files, harness_errors
     from hokusai_contracts.diff.changelog import render_changelog
     from hokusai_contracts.diff.run import run_diff
     from hokusai_contracts.masking import known_secrets
@@ -118,13 +118,3 @@ def _write_text(path: Path, text: str) -> None:
         raise HarnessUsageError(
             f"cannot write the Markdown changelog to {path}: {exc.strerror or exc}"
         ) from exc
-
-
-def _append_step_summary(text: str) -> None:
-    import contextlib
-    import os
-
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with contextlib.suppress(OSError), open(summary, "a", encoding="utf-8") as handle:
-            handle.write(text)
