@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hokusai_contracts.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.git_refs import commit_of
 from hokusai_contracts.introspection import introspect
 from hokusai_contracts.introspection.runner import resolve_python
 from hokusai_contracts.model import Api
@@ -196,14 +197,8 @@ def _git_has(repository: Path, ref: str, path: str) -> bool:
     probe = subprocess.run(
         ["git", "-C", str(repository), "cat-file", "-e", f"{ref}:{path}"], capture_output=True, check=False
     )
-    if probe.returncode != 0 and path != "contracts":
-        known = subprocess.run(
-            ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-            capture_output=True,
-            check=False,
-        )
-        if known.returncode != 0:
-            raise HarnessUsageError(f"git:{ref}: not a commit, branch or tag of {repository}")
+    if probe.returncode != 0 and path != "contracts" and commit_of(ref, repository) is None:
+        raise HarnessUsageError(f"git:{ref}: not a commit, branch or tag of {repository}")
     return probe.returncode == 0
 
 

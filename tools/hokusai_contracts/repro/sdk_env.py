@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.git_refs import commit_of
 from hokusai_contracts.provisioning.cache import cache_root, file_lock
 from hokusai_contracts.provisioning.errors import EnvironmentBuildError
 from hokusai_contracts.provisioning.venvs import ensure_environment, venv_python
@@ -121,30 +122,18 @@ def _file_hash(path: Path) -> str:
 
 def git_commit(ref: str, repository: Path = REPO_ROOT) -> str:
     """The commit ``ref`` names in ``repository``; HarnessUsageError when there is none."""
-    done = subprocess.run(
-        ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0 or not done.stdout.strip():
+    commit = commit_of(ref, repository)
+    if commit is None:
         raise HarnessUsageError(
             f"sdk git ref {ref!r} is not a commit of {repository}; fetch it (git fetch origin {ref}) or "
             "give the SDK as path: or wheel:"
         )
-    return done.stdout.strip()
+    return commit
 
 
 def release_tag(version: str, repository: Path = REPO_ROOT) -> str | None:
     """This repository's tag of release ``version`` (``v1.2.0`` or ``1.2.0``), None when it has none."""
-    for tag in (f"v{version}", version):
-        found = subprocess.run(
-            ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
-            capture_output=True,
-            text=True,
-        )
-        if found.returncode == 0 and found.stdout.strip():
-            return tag
-    return None
+    return next((tag for tag in (f"v{version}", version) if commit_of(f"refs/tags/{tag}", repository)), None)
 
 
 def source_key(source: SdkSource) -> str:
