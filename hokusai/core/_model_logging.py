@@ -13,6 +13,7 @@ import inspect
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -362,8 +363,6 @@ def _upload_saved_model(
     client: MlflowClient, run_id: str, flavor: Any, source: ModelSource, log_kwargs: Mapping[str, Any]
 ) -> str:
     """Save the model object locally and upload it into the run: no LoggedModel needed on the server."""
-    import tempfile
-
     save_kwargs = {k: v for k, v in log_kwargs.items() if k not in ("name", "artifact_path")}
     with tempfile.TemporaryDirectory(prefix="hokusai-model-") as workdir:
         path = Path(workdir) / MODEL_ARTIFACT
