@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from hokusai_contracts.gateway import sqlite_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS registration_events (
@@ -67,19 +68,10 @@ class EventStore:
     """Registration events in one SQLite file."""
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        self.path = sqlite_file.create(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_file.transaction(self.path)
 
     def add(self, event: RegistrationEvent, key_id: str) -> StoredRegistrationEvent:
         """Store ``event`` sent with the key ``key_id``."""

@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from hokusai_contracts.gateway import sqlite_file
 
 READ, WRITE, ADMIN = "mlflow:read", "mlflow:write", "admin"
 SCOPES = frozenset({READ, WRITE, ADMIN})
@@ -101,24 +103,15 @@ class KeyStore:
     """API keys in one SQLite file, hashed with HMAC-SHA256 under a salt of that store."""
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = sqlite_file.create(path, _SCHEMA)
         with self._connect() as db:
-            db.executescript(_SCHEMA)
             db.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES ('salt', ?)", (secrets.token_hex(32),)
             )
             self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE name = 'salt'").fetchone()[0])
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One short-lived connection per call: the gateway and the test process share the file.
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_file.transaction(self.path)
 
     def _hash(self, key: str) -> str:
         return hmac.new(self._salt, key.encode(), hashlib.sha256).hexdigest()
