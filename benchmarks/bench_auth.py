@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from hokusai_contracts.auth.family import run_one
-from hokusai_contracts.auth.load import load_dir
-from hokusai_contracts.auth.servers import ServerPool
+from hokusai_contracts.checks.auth.family import run_one
+from hokusai_contracts.checks.auth.load import load_dir
+from hokusai_contracts.checks.auth.servers import ServerPool
 from hokusai_contracts.findings import Outcome
 
 AUTH_DIR = Path(__file__).resolve().parents[1] / "contracts" / "auth"

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import griffe
 
+from hokusai_contracts.contract.store import load_contracts, write_contracts
 from hokusai_contracts.diff.catalogue import Impact
-from hokusai_contracts.diff.corpus import PACKAGE, CorpusPair, Key, load_corpus, run_pair, score
 from hokusai_contracts.diff.engine import diff_apis
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.sides import resolve_sides
-from hokusai_contracts.store import load_contracts, write_contracts
+from hokusai_contracts.release.corpus import PACKAGE, CorpusPair, Key, load_corpus, run_pair, score
 
 REPEATS = 5
 _GRIFFE_RULES = {

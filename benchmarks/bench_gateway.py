@@ -74,8 +74,8 @@ def bench_mlflow_client(mlflow_url: str, tracking_uri: str, key: str, calls: int
 
 def main() -> None:
     """Start MLflow and the gateway (rate limit off), measure, print one line per figure."""
-    from hokusai_contracts.gateway.server import start_gateway
-    from hokusai_contracts.provisioning import start_mlflow_process
+    from hokusai_contracts.servers import start_mlflow_process
+    from hokusai_contracts.servers.gateway import start_gateway
 
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,9 +38,9 @@ def _line(name: str, findings, seconds: float) -> str:
 
 def main() -> None:
     """Measure each part once per ``max_examples`` value and print one line each."""
-    from hokusai_contracts.http.fuzz import check_http
-    from hokusai_contracts.http.recorded import record_sdk_flow, recording_findings
-    from hokusai_contracts.http.servers import fuzz_targets
+    from hokusai_contracts.checks.http.fuzz import check_http
+    from hokusai_contracts.checks.http.recorded import record_sdk_flow, recording_findings
+    from hokusai_contracts.checks.http.servers import fuzz_targets
 
     values = [int(v) for v in sys.argv[1:]] or [10]
     with tempfile.TemporaryDirectory() as tmp:

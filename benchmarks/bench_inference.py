@@ -55,7 +55,7 @@ def run(workdir: Path) -> dict[str, float | str]:
     from hokusai.core.inference import CacheConfig, HokusaiInferencePipeline
     from hokusai.core.registry import ModelRegistry
     from hokusai.core.versioning import ModelVersionManager
-    from hokusai_contracts.provisioning import start_mlflow_process
+    from hokusai_contracts.servers import start_mlflow_process
 
     rng = np.random.default_rng(0)
     columns = [f"f{i}" for i in range(FEATURES)]

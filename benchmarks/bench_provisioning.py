@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hokusai_contracts.provisioning.containers import start_mlflow_container
-from hokusai_contracts.provisioning.process import start_mlflow_process
-from hokusai_contracts.provisioning.providers import docker_probe
-from hokusai_contracts.provisioning.venvs import ensure_environment
+from hokusai_contracts.servers.containers import start_mlflow_container
+from hokusai_contracts.servers.process import start_mlflow_process
+from hokusai_contracts.servers.providers import docker_probe
+from hokusai_contracts.servers.venvs import ensure_environment
 
 
 def process_rss_mb(pid: int) -> float:

@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hokusai_contracts.provisioning.cache import CACHE_ENV, cache_root
 from hokusai_contracts.repro.load import load_report
 from hokusai_contracts.repro.replay import replay
 from hokusai_contracts.repro.verdict import REPRODUCED
+from hokusai_contracts.servers.cache import CACHE_ENV, cache_root
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_S = 30.0

@@ -62,7 +62,7 @@ def bench_tokenized_round_trip(workdir: Path, rounds: int = 5) -> dict[str, floa
     from sklearn.linear_model import LogisticRegression
 
     from hokusai import ModelRegistry
-    from hokusai_contracts.provisioning import start_mlflow_process
+    from hokusai_contracts.servers import start_mlflow_process
 
     server = start_mlflow_process(workdir / "server")
     try:

@@ -26,14 +26,14 @@ import time
 from pathlib import Path
 
 from hokusai_contracts.checks import VerifyContext
-from hokusai_contracts.provisioning import start_mlflow_process
-from hokusai_contracts.snippets.crosscheck import ApiIndex, uncontracted_names
-from hokusai_contracts.snippets.execute import PageSession, run_blocks
-from hokusai_contracts.snippets.family import discover, run_snippets
-from hokusai_contracts.snippets.lint import lint_page
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.snippets.run import PageRun, run_page_process
-from hokusai_contracts.store import load_contracts
+from hokusai_contracts.checks.snippets.crosscheck import ApiIndex, uncontracted_names
+from hokusai_contracts.checks.snippets.execute import PageSession, run_blocks
+from hokusai_contracts.checks.snippets.family import discover, run_snippets
+from hokusai_contracts.checks.snippets.lint import lint_page
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.checks.snippets.run import PageRun, run_page_process
+from hokusai_contracts.contract.store import load_contracts
+from hokusai_contracts.servers import start_mlflow_process
 
 REPO = Path(__file__).resolve().parents[1]
 

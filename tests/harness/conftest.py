@@ -13,8 +13,8 @@ import pytest
 from harness_support import SDK_SOURCE, SYNTHETIC, introspect_tree, write_tree
 from sdk_mutations import copy_sdk
 
-from hokusai_contracts.model import Api
-from hokusai_contracts.store import load_contracts, write_contracts
+from hokusai_contracts.contract.model import Api
+from hokusai_contracts.contract.store import load_contracts, write_contracts
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from hokusai_contracts.contract.model import Api
 from hokusai_contracts.introspection import build_api, run_worker
-from hokusai_contracts.model import Api
 
 REPO = Path(__file__).resolve().parents[2]
 SDK_SOURCE = REPO / "hokusai"

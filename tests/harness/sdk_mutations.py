@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.model import Api, ApiObject, ObjectKind
+from hokusai_contracts.contract.model import Api, ApiObject, ObjectKind
 
 
 class Unsuitable(Exception):

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from hokusai_contracts.snippets.execute import BlockOutcome, PageSession, run_blocks
-from hokusai_contracts.snippets.model import Page
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.snippets.run import PageRun
+from hokusai_contracts.checks.snippets.execute import BlockOutcome, PageSession, run_blocks
+from hokusai_contracts.checks.snippets.model import Page
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.checks.snippets.run import PageRun
 
 
 def write_page(directory: Path, text: str, name: str = "page.md") -> Path:

@@ -15,12 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from hokusai.exceptions import AuthorizationError
-from hokusai_contracts.auth.execute import ScenarioRun
-from hokusai_contracts.auth.family import run_auth, run_scenarios
-from hokusai_contracts.auth.isolation import captured, environment, sdk_state
-from hokusai_contracts.auth.judge import judge
-from hokusai_contracts.auth.load import load_dir, load_file
-from hokusai_contracts.auth.model import (
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.checks import VerifyContext
+from hokusai_contracts.checks.auth.execute import ScenarioRun
+from hokusai_contracts.checks.auth.family import run_auth, run_scenarios
+from hokusai_contracts.checks.auth.isolation import captured, environment, sdk_state
+from hokusai_contracts.checks.auth.judge import judge
+from hokusai_contracts.checks.auth.load import load_dir, load_file
+from hokusai_contracts.checks.auth.model import (
     GATEWAY_KINDS,
     Expectation,
     Observation,
@@ -28,9 +30,8 @@ from hokusai_contracts.auth.model import (
     Resilience,
     Scenario,
 )
-from hokusai_contracts.checks import CHECKS, VerifyContext
-from hokusai_contracts.cli import build_app
-from hokusai_contracts.errors import ContractError
+from hokusai_contracts.checks.registry import CHECKS
+from hokusai_contracts.cli.app import build_app
 from hokusai_contracts.findings import Outcome, RunResult
 from hokusai_contracts.reports import FORMATS, render
 

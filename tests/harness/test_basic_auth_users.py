@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from hokusai_contracts.provisioning.basic_auth import (
+from hokusai_contracts.servers.basic_auth import (
     BasicAuthUsers,
     PermissionGrantError,
     grant,

@@ -16,16 +16,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hokusai_contracts.checks import CHECKS, CheckFamily, VerifyContext
-from hokusai_contracts.cli import (
-    EXIT_FAILED,
-    EXIT_INFRASTRUCTURE,
-    EXIT_OK,
-    EXIT_USAGE,
-    build_app,
-    split_names,
-)
-from hokusai_contracts.errors import ContractError, HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.errors import ContractError, HarnessUsageError, InfrastructureError
+from hokusai_contracts.checks import CheckFamily, VerifyContext
+from hokusai_contracts.checks.registry import CHECKS
+from hokusai_contracts.cli.app import build_app, split_names
+from hokusai_contracts.cli.output import EXIT_FAILED, EXIT_INFRASTRUCTURE, EXIT_OK, EXIT_USAGE
 from hokusai_contracts.findings import Finding, Location, Outcome
 
 KEY = "hk_live_9fQx2LmZpR7tVbN3QtN"
@@ -275,7 +270,7 @@ def test_server_that_does_not_start_exits_2_after_running_the_rest(contracts, tm
 
 @dataclass
 class FakeExtract:
-    """A stand-in for hokusai_contracts.extract.extract that records its calls."""
+    """A stand-in for hokusai_contracts.introspection.extract.extract that records its calls."""
 
     ok: bool = True
     diff: str = ""

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hokusai_contracts.diff.behaviour import BehaviourSide, behaviour_findings, compare
-from hokusai_contracts.diff.behaviour_auth import why_not_runnable
-from hokusai_contracts.diff.behaviour_model import FAILED, PASSED, SKIPPED, CaseResult
 from hokusai_contracts.findings import Location, Outcome, RunResult, Severity
+from hokusai_contracts.release.behaviour import BehaviourSide, behaviour_findings, compare
+from hokusai_contracts.release.behaviour_auth import why_not_runnable
+from hokusai_contracts.release.behaviour_model import FAILED, PASSED, SKIPPED, CaseResult
 from hokusai_contracts.reports import FORMATS, render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -196,8 +196,8 @@ TRACEBACK = 'Traceback (most recent call last):\n  File "{page}", line {line}, i
     ],
 )
 def test_the_failing_object_is_named_from_the_page_code(tmp_path: Path, code, callee, error, expected):
-    from hokusai_contracts.diff.behaviour_objects import failing_object
-    from hokusai_contracts.snippets.parse import parse_page
+    from hokusai_contracts.checks.snippets.parse import parse_page
+    from hokusai_contracts.release.behaviour_objects import failing_object
 
     page_file = tmp_path / "page.md"
     page_file.write_text(f"---\ntitle: t\nexecutable_blocks: 1\n---\n\n```python\n{code}\n```\n")
@@ -217,7 +217,7 @@ def test_the_failing_object_is_named_from_the_page_code(tmp_path: Path, code, ca
 def test_diff_with_behaviour_gates_on_the_regressed_example(pair: str, exit_code: int):
     from typer.testing import CliRunner
 
-    from hokusai_contracts.cli import app
+    from hokusai_contracts.cli.app import app
 
     root = CORPUS / pair
     arguments = ["diff", str(root / "old"), str(root / "new"), "--package", "corpkg", "--behaviour"]

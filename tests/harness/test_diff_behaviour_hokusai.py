@@ -14,8 +14,8 @@ from pathlib import Path
 from harness_support import REPO, SDK_SOURCE
 from sdk_mutations import copy_sdk
 
-from hokusai_contracts.diff.behaviour import BehaviourSide, behaviour_findings
 from hokusai_contracts.findings import Outcome, Severity
+from hokusai_contracts.release.behaviour import BehaviourSide, behaviour_findings
 
 PAGE = REPO / "contracts" / "docs" / "authentication.md"
 SCENARIOS = REPO / "contracts" / "auth" / "basic-auth.yaml"

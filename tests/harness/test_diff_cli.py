@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hokusai_contracts.checks import CheckFamily
-from hokusai_contracts.cli import app, build_app
-from hokusai_contracts.diff.corpus import CORPUS
+from hokusai_contracts.cli.app import app, build_app
+from hokusai_contracts.release.corpus import CORPUS
 
 BREAKING = CORPUS / "bc005-parameter-renamed"
 COMPATIBLE = CORPUS / "bc019-optional-parameter-added"

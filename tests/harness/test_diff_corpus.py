@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from hokusai_contracts.diff.corpus import PairResult, load_corpus, run_pair, score
 from hokusai_contracts.diff.rules import STATIC_RULES
+from hokusai_contracts.release.corpus import PairResult, load_corpus, run_pair, score
 
 PAIRS = load_corpus()
 

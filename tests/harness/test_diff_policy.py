@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.contract.model import CallForm
 from hokusai_contracts.diff import probe_worker
 from hokusai_contracts.diff.accepted import AcceptedBreak, entry_yaml, load_accepted
 from hokusai_contracts.diff.catalogue import Bump, Change
 from hokusai_contracts.diff.policy import judge, to_finding, version_finding
 from hokusai_contracts.diff.semver import Verdict, version_bump
 from hokusai_contracts.diff.witness import Witness, judge_changes, witness_requests
-from hokusai_contracts.errors import ContractError
 from hokusai_contracts.findings import Outcome, Severity
-from hokusai_contracts.model import CallForm
 
 ENTRY = (
     "accepted:\n  - rule: {rule}\n    object: pkg.f\n    versions: {versions}\n"

@@ -6,11 +6,7 @@ import re
 
 import pytest
 
-from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
-from hokusai_contracts.diff.engine import diff_apis
-from hokusai_contracts.diff.params import compare_parameters, old_call
-from hokusai_contracts.diff.rules import BC101, BC102, BEHAVIOUR_RULES, RULES, STATIC_RULES
-from hokusai_contracts.model import (
+from hokusai_contracts.contract.model import (
     Api,
     ApiModule,
     ApiObject,
@@ -20,6 +16,10 @@ from hokusai_contracts.model import (
     Parameter,
     ParameterKind,
 )
+from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
+from hokusai_contracts.diff.engine import diff_apis
+from hokusai_contracts.diff.params import compare_parameters, old_call
+from hokusai_contracts.diff.rules import BC101, BC102, BEHAVIOUR_RULES, RULES, STATIC_RULES
 
 PK = ParameterKind
 

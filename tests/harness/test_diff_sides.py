@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.diff.corpus import CORPUS
-from hokusai_contracts.diff.run import _named_by_label, compare_sides
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.diff.sides import REPOSITORY, resolve_side, resolve_sides
-from hokusai_contracts.errors import HarnessUsageError
 from hokusai_contracts.findings import Finding, Location
+from hokusai_contracts.release.corpus import CORPUS
+from hokusai_contracts.release.run import _named_by_label, compare_sides
 
 PAIR = CORPUS / "bc005-parameter-renamed"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 import hokusai
-from hokusai_contracts.model import ObjectKind
-from hokusai_contracts.snippets.model import Page
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.store import load_contracts
+from hokusai_contracts.checks.snippets.model import Page
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.contract.model import ObjectKind
+from hokusai_contracts.contract.store import load_contracts
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts" / "api"

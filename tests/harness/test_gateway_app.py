@@ -20,7 +20,7 @@ import yaml
 from hokusai_contracts.gateway import openapi
 from hokusai_contracts.gateway.config import UpstreamAuth
 from hokusai_contracts.gateway.keys import READ, WRITE
-from hokusai_contracts.gateway.server import RunningGateway, start_gateway
+from hokusai_contracts.servers.gateway import RunningGateway, start_gateway
 
 pytestmark = pytest.mark.server
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from hokusai_contracts.cli import app
+from hokusai_contracts.cli.app import app
 from hokusai_contracts.gateway import openapi
 
 KEY = re.compile(r"hk_test_[A-Za-z0-9_\-]{32}")
@@ -37,7 +37,7 @@ def test_up_prints_the_url_and_keys_once_and_stops_on_ctrl_c(mlflow_server, tmp_
     command = [
         sys.executable,
         "-m",
-        "hokusai_contracts.cli",
+        "hokusai_contracts.cli.app",
         "gateway",
         "up",
         "--upstream",

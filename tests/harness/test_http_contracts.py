@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hokusai_contracts.checks import CHECKS, VerifyContext
+from hokusai_contracts.checks import VerifyContext
+from hokusai_contracts.checks.http import family
+from hokusai_contracts.checks.http.consumer import SchemaCache, request_mismatches
+from hokusai_contracts.checks.http.document import load_document
+from hokusai_contracts.checks.http.fuzz import check_http
+from hokusai_contracts.checks.http.recorded import Recording, record_sdk_flow, recording_findings
+from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.findings import Finding, Outcome
-from hokusai_contracts.http import family
-from hokusai_contracts.http.consumer import SchemaCache, request_mismatches
-from hokusai_contracts.http.document import load_document
-from hokusai_contracts.http.fuzz import check_http
-from hokusai_contracts.http.recorded import Recording, record_sdk_flow, recording_findings
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 pytestmark = pytest.mark.server
 

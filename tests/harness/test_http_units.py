@@ -13,13 +13,13 @@ import pytest
 import requests
 import yaml
 
-from hokusai_contracts.errors import ContractError
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.checks.http.consumer import SchemaCache, check_exchanges, request_mismatches
+from hokusai_contracts.checks.http.document import load_document
+from hokusai_contracts.checks.http.fuzz import check_http, fuzz_modes
+from hokusai_contracts.checks.http.operation_run import rule_of
+from hokusai_contracts.checks.http.recorder import Exchange, recording_proxy
 from hokusai_contracts.findings import Outcome
-from hokusai_contracts.http.consumer import SchemaCache, check_exchanges, request_mismatches
-from hokusai_contracts.http.document import load_document
-from hokusai_contracts.http.fuzz import check_http, fuzz_modes
-from hokusai_contracts.http.operation_run import rule_of
-from hokusai_contracts.http.recorder import Exchange, recording_proxy
 
 CONSUMER = Path(__file__).resolve().parents[2] / "contracts" / "http" / "mlflow-consumer.openapi.yaml"
 
@@ -258,7 +258,7 @@ def test_an_unreachable_upstream_is_recorded_as_502():
 
 
 def test_the_server_to_fuzz_is_never_the_runs_own(monkeypatch, tmp_path):
-    from hokusai_contracts.http import servers
+    from hokusai_contracts.checks.http import servers
 
     class Server:
         def __init__(self, url):

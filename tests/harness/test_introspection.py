@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from harness_support import introspect_tree
 
-from hokusai_contracts.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.contract.model import Api, ObjectKind, ParameterKind
 from hokusai_contracts.introspection import WORKER, build_api, introspect, resolve_python
-from hokusai_contracts.model import Api, ObjectKind, ParameterKind
 
 
 def obj(api: Api, path: str):

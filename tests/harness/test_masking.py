@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hokusai_contracts.masking import known_secrets, mask_api_key, mask_secrets
+from hokusai_contracts.base.masking import known_secrets, mask_api_key, mask_secrets
 
 KEY = "hk_live_9fQx2LmZpR7tVbN3QtN"
 

@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from hokusai_contracts.checks import CheckFamily, VerifyContext
-from hokusai_contracts.cli import build_app
+from hokusai_contracts.cli.app import build_app
 from hokusai_contracts.findings import Finding, Outcome
-from hokusai_contracts.provisioning import ServerStartError, start_mlflow_process
-from hokusai_contracts.provisioning.providers import ServerRequest, docker_probe, provisioner_for
-from hokusai_contracts.provisioning.venvs import own_mlflow_version
-from hokusai_contracts.server_run import run_with_provisioner
+from hokusai_contracts.servers import ServerStartError, start_mlflow_process
+from hokusai_contracts.servers.providers import ServerRequest, docker_probe, provisioner_for
+from hokusai_contracts.servers.venvs import own_mlflow_version
+from hokusai_contracts.verify.server_run import run_with_provisioner
 
 pytestmark = pytest.mark.server
 

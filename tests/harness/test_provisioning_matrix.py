@@ -6,10 +6,16 @@ import json
 
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, Outcome, RunResult
-from hokusai_contracts.matrix import Matrix, parse_versions, render_markdown, row_from_result, write_matrix
-from hokusai_contracts.provisioning.providers import ServerRequest
-from hokusai_contracts.provisioning.venvs import own_mlflow_version
-from hokusai_contracts.server_run import run_matrix
+from hokusai_contracts.servers.providers import ServerRequest
+from hokusai_contracts.servers.venvs import own_mlflow_version
+from hokusai_contracts.verify.matrix import (
+    Matrix,
+    parse_versions,
+    render_markdown,
+    row_from_result,
+    write_matrix,
+)
+from hokusai_contracts.verify.server_run import run_matrix
 
 
 def _result(*outcomes: tuple[str, Outcome]) -> RunResult:

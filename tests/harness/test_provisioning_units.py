@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.errors import HarnessUsageError
-from hokusai_contracts.provisioning.cache import CACHE_ENV, cache_root
-from hokusai_contracts.provisioning.containers import needs_allowed_hosts, server_command
-from hokusai_contracts.provisioning.providers import ServerRequest, choose_provider, provisioner_for
-from hokusai_contracts.provisioning.venvs import (
+from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.servers.cache import CACHE_ENV, cache_root
+from hokusai_contracts.servers.containers import needs_allowed_hosts, server_command
+from hokusai_contracts.servers.providers import ServerRequest, choose_provider, provisioner_for
+from hokusai_contracts.servers.venvs import (
     COMPLETE_MARKER,
     ensure_environment,
     own_mlflow_version,

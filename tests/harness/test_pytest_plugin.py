@@ -15,9 +15,9 @@ CONFTEST = """
 from pathlib import Path
 
 from hokusai_contracts.checks import CheckFamily, VerifyContext
-from hokusai_contracts.errors import ContractError, InfrastructureError
+from hokusai_contracts.base.errors import ContractError, InfrastructureError
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
-from hokusai_contracts.model import Api, ApiModule, ApiObject, ObjectKind
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind
 
 HERE = Path(__file__).parent
 MODE = (HERE / "mode.txt").read_text().strip() if (HERE / "mode.txt").exists() else "normal"
@@ -225,7 +225,7 @@ def test_server_fixtures_are_still_provided(project):
 
 def test_real_contracts_of_the_installed_sdk_pass(pytester_or_skip):
     """End to end: contracts extracted from the SDK installed here, checked by the real signature check."""
-    from hokusai_contracts.extract import extract
+    from hokusai_contracts.introspection.extract import extract
 
     pytester = pytester_or_skip
     extract(pytester.path / "contracts" / "api")

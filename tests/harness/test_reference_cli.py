@@ -8,7 +8,8 @@ import pytest
 from test_reference_render import write_demo_contracts, write_results
 from typer.testing import CliRunner
 
-from hokusai_contracts.cli import EXIT_FAILED, EXIT_USAGE, app
+from hokusai_contracts.cli.app import app
+from hokusai_contracts.cli.output import EXIT_FAILED, EXIT_USAGE
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.findings import Finding, Outcome, RunResult
-from hokusai_contracts.matrix import Matrix, MatrixCell, MatrixRow, to_json
-from hokusai_contracts.model import (
+from hokusai_contracts.contract.model import (
     Api,
     ApiModule,
     ApiObject,
@@ -22,10 +20,12 @@ from hokusai_contracts.model import (
     Parameter,
     ParameterKind,
 )
+from hokusai_contracts.contract.store import write_contracts
+from hokusai_contracts.findings import Finding, Outcome, RunResult
 from hokusai_contracts.reference import build_reference
 from hokusai_contracts.reference.results import mlflow_version_of
 from hokusai_contracts.reports import json_report
-from hokusai_contracts.store import write_contracts
+from hokusai_contracts.verify.matrix import Matrix, MatrixCell, MatrixRow, to_json
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = "demo.client.Client"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hokusai_contracts.cli import app
+from hokusai_contracts.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
 

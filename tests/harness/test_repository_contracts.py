@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hokusai_contracts.cli import app
+from hokusai_contracts.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def test_verify_passes_and_writes_every_report(tmp_path):
 
 
 def test_every_documented_call_form_is_contracted():
-    from hokusai_contracts.store import load_contracts
+    from hokusai_contracts.contract.store import load_contracts
 
     objects = load_contracts(REPO / "contracts" / "api").objects()
     documented = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hokusai_contracts.cli import app
-from hokusai_contracts.provisioning.cache import CACHE_ENV, cache_root
+from hokusai_contracts.cli.app import app
+from hokusai_contracts.servers.cache import CACHE_ENV, cache_root
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "bug_reports"

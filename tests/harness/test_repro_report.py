@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.errors import ContractError
+from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.repro.load import load_report
 from hokusai_contracts.repro.report import AUTH_GATEWAY
 

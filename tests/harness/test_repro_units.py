@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.cli_repro import parse_sdk_source
-from hokusai_contracts.errors import HarnessUsageError
-from hokusai_contracts.http.recorder import Exchange
+from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.checks.http.recorder import Exchange
+from hokusai_contracts.cli.repro import parse_sdk_source
 from hokusai_contracts.repro import references
 from hokusai_contracts.repro.load import load_report
 from hokusai_contracts.repro.outcome import HttpCall, Outcome, RaisedException

@@ -10,11 +10,10 @@ import pytest
 from harness_support import introspect_tree
 from sdk_mutations import MUTATIONS, Mutation, Unsuitable, unparse_all
 
-from hokusai_contracts.checks.annotations import normalize_annotation, same_annotation
-from hokusai_contracts.checks.signature_rules import RULES
-from hokusai_contracts.checks.signatures import check_signatures, render_signature
-from hokusai_contracts.findings import Finding, Outcome, Severity
-from hokusai_contracts.model import (
+from hokusai_contracts.checks.signatures.gate import check_signatures, render_signature
+from hokusai_contracts.checks.signatures.rules import RULES
+from hokusai_contracts.contract.annotations import normalize_annotation, same_annotation
+from hokusai_contracts.contract.model import (
     Api,
     ApiModule,
     ApiObject,
@@ -23,7 +22,8 @@ from hokusai_contracts.model import (
     Parameter,
     ParameterKind,
 )
-from hokusai_contracts.store import load_contracts, render_contracts, write_contracts
+from hokusai_contracts.contract.store import load_contracts, render_contracts, write_contracts
+from hokusai_contracts.findings import Finding, Outcome, Severity
 
 POK = ParameterKind.POSITIONAL_OR_KEYWORD
 KW = ParameterKind.KEYWORD_ONLY

@@ -18,9 +18,9 @@ from snippets_support import write_page
 from typer.testing import CliRunner
 
 from hokusai_contracts.checks import VerifyContext
-from hokusai_contracts.cli import build_app
+from hokusai_contracts.checks.snippets.family import OPTION_EXTRA_PATHS, OPTION_RUFF_CONFIG, run_snippets
+from hokusai_contracts.cli.app import build_app
 from hokusai_contracts.findings import Outcome
-from hokusai_contracts.snippets.family import OPTION_EXTRA_PATHS, OPTION_RUFF_CONFIG, run_snippets
 
 TOKEN_PAGE = """\
 ---
@@ -159,6 +159,6 @@ def test_no_pages_is_a_skip_not_a_pass(tmp_path):
 
 @pytest.mark.parametrize("name", ["snippets"])
 def test_family_is_registered_and_needs_a_server(name):
-    from hokusai_contracts.checks import CHECKS
+    from hokusai_contracts.checks.registry import CHECKS
 
     assert CHECKS[name].needs_server

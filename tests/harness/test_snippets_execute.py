@@ -11,19 +11,19 @@ from types import SimpleNamespace
 import pytest
 from snippets_support import run_in_process, run_text, write_page
 
-from hokusai_contracts.provisioning import BasicAuthUsers
-from hokusai_contracts.snippets.execute import (
+from hokusai_contracts.checks.snippets.execute import (
     FAILED,
     PASSED,
     SKIPPED,
     output_matches,
     page_environment,
 )
-from hokusai_contracts.snippets.family import outcome_finding
-from hokusai_contracts.snippets.model import Block
-from hokusai_contracts.snippets.names import name_mapping, substitute_code
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.snippets.run import PageRun, block_environment, run_page_process
+from hokusai_contracts.checks.snippets.family import outcome_finding
+from hokusai_contracts.checks.snippets.model import Block
+from hokusai_contracts.checks.snippets.names import name_mapping, substitute_code
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.checks.snippets.run import PageRun, block_environment, run_page_process
+from hokusai_contracts.servers import BasicAuthUsers
 
 SDK_PAGE = """\
 ---
@@ -87,7 +87,7 @@ def test_live_server_page_and_unique_names_do_not_collide(tmp_path, mlflow_serve
     runs = [PageRun(page), PageRun(page)]
     for number, run in enumerate(runs):
         session_dir = tmp_path / f"work{number}"
-        from hokusai_contracts.snippets.execute import PageSession, run_blocks
+        from hokusai_contracts.checks.snippets.execute import PageSession, run_blocks
 
         session_dir.mkdir()
         outcomes = run_blocks(

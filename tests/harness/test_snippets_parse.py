@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.errors import ContractError
-from hokusai_contracts.snippets.model import slug
-from hokusai_contracts.snippets.parse import parse_text
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.checks.snippets.model import slug
+from hokusai_contracts.checks.snippets.parse import parse_text
 
 PAGE = Path("docs/page.md")
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from hokusai_contracts.checks import VerifyContext
-from hokusai_contracts.model import Api, ApiModule, ApiObject, ObjectKind
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind
 
 HERE = Path(__file__).parent
 

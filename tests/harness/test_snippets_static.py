@@ -9,13 +9,13 @@ import pytest
 from harness_support import REPO
 from snippets_support import write_page
 
-from hokusai_contracts.errors import ContractError
-from hokusai_contracts.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
-from hokusai_contracts.snippets.crosscheck import ApiIndex, uncontracted_names
-from hokusai_contracts.snippets.family import count_finding, discover, static_findings
-from hokusai_contracts.snippets.lint import lint_page
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.store import load_contracts
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.checks.snippets.crosscheck import ApiIndex, uncontracted_names
+from hokusai_contracts.checks.snippets.family import count_finding, discover, static_findings
+from hokusai_contracts.checks.snippets.lint import lint_page
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
+from hokusai_contracts.contract.store import load_contracts
 
 POK = ParameterKind.POSITIONAL_OR_KEYWORD
 # Pages in tmp dirs are outside the project: lint them with its configuration explicitly.

@@ -7,10 +7,10 @@ import textwrap
 from snippets_support import run_in_process, write_page
 from typer.testing import CliRunner
 
-from hokusai_contracts.cli import build_app
-from hokusai_contracts.snippets.execute import PASSED
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.snippets.update import apply_edits, update_page
+from hokusai_contracts.checks.snippets.execute import PASSED
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.checks.snippets.update import apply_edits, update_page
+from hokusai_contracts.cli.app import build_app
 
 STALE = """\
 ---
@@ -158,7 +158,7 @@ def test_front_matter_is_added_and_line_endings_are_kept(tmp_path):
 
 
 def test_apply_edits_without_a_final_newline():
-    from hokusai_contracts.snippets.update import Edit
+    from hokusai_contracts.checks.snippets.update import Edit
 
     assert apply_edits("a\nb", [Edit(2, 2, ("c", "d"))]) == "a\nc\nd"
 

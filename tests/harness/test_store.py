@@ -9,11 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from hokusai_contracts.callforms import parse_call_form
-from hokusai_contracts.contract_schema import REPO_SCHEMA
-from hokusai_contracts.errors import ContractError, InfrastructureError
-from hokusai_contracts.extract import extract
-from hokusai_contracts.model import (
+from hokusai_contracts.base.errors import ContractError, InfrastructureError
+from hokusai_contracts.contract.callforms import parse_call_form
+from hokusai_contracts.contract.model import (
     Api,
     ApiModule,
     ApiObject,
@@ -24,13 +22,15 @@ from hokusai_contracts.model import (
     Parameter,
     ParameterKind,
 )
-from hokusai_contracts.store import (
+from hokusai_contracts.contract.schema import REPO_SCHEMA
+from hokusai_contracts.contract.store import (
     dump_module,
     load_contracts,
     merge_hand_written,
     render_contracts,
     write_contracts,
 )
+from hokusai_contracts.introspection.extract import extract
 
 
 def sample_api() -> Api:

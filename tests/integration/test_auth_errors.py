@@ -28,7 +28,7 @@ from hokusai.exceptions import (
     MLflowAuthenticationError,
     MLflowConnectionError,
 )
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.auth_server]
 

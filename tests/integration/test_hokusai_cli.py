@@ -25,7 +25,7 @@ from hokusai._mlflow.target import Credentials, resolve_target
 from hokusai.auth import ProfileManager, default_config_path
 from hokusai.cli import main
 from hokusai.core import ModelRegistry
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 pytestmark = pytest.mark.server
 

@@ -10,7 +10,7 @@ import pytest
 
 from hokusai.core import ModelRegistry
 from hokusai.exceptions import NotificationError
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 pytestmark = pytest.mark.server
 

@@ -12,7 +12,7 @@ from hokusai._mlflow.fallback import local_store_path
 from hokusai._mlflow.target import embedded_target
 from hokusai.exceptions import AuthenticationError, LocalFallbackWarning, MLflowConnectionError
 from hokusai.tracking import ExperimentManager, PerformanceTracker
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from hokusai.exceptions import (
     ModelNotFoundError,
     RateLimitError,
 )
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 TOKEN = "hk_live_0123456789abcdefQtN"
 SEARCH = "/api/2.0/mlflow/experiments/search"

@@ -19,7 +19,7 @@ from hokusai.core._notification import (
     platform_key,
 )
 from hokusai.exceptions import InvalidParameterError, NotificationError
-from hokusai_contracts.provisioning import free_port
+from hokusai_contracts.servers import free_port
 
 KEY = "hk_test_0123456789abcdefghijklmnopqrsKq7"
 SESSION_TOKEN = "hk_test_sessiontoken0123456789abcdefgZz9"

@@ -1,6 +1,7 @@
-"""The registry of check families that ``verify`` runs, and the context each one receives.
+"""What a check family is and the context each one receives (the registry is ``checks.registry``).
 
-Adding a family is one line at the bottom: ``register(CheckFamily("snippets", "...", run_snippets))``.
+Family modules import this package; this package imports no family, so the registry can import them
+all at the top without a cycle.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hokusai_contracts.contract.model import Api
 from hokusai_contracts.findings import Finding
-from hokusai_contracts.model import Api
 
 
 def _load_contracts(api_dir: Path) -> Api:
     # Imported on use so the CLI starts (and --help works) without loading YAML machinery.
-    from hokusai_contracts.store import load_contracts
+    from hokusai_contracts.contract.store import load_contracts
 
     return load_contracts(api_dir)
 
@@ -78,52 +79,3 @@ class CheckFamily:
     description: str
     run: Callable[[VerifyContext], Iterable[Finding]]
     needs_server: bool = False
-
-
-CHECKS: dict[str, CheckFamily] = {}
-
-
-def register(family: CheckFamily) -> CheckFamily:
-    """Add ``family`` to :data:`CHECKS` (replacing one of the same name)."""
-    CHECKS[family.name] = family
-    return family
-
-
-def run_signatures(context: VerifyContext) -> list[Finding]:
-    """Compare the contracted signatures with the introspected ones."""
-    from hokusai_contracts.checks.signatures import check_signatures
-
-    return check_signatures(context.contract_api(), context.observed_api())
-
-
-register(CheckFamily("signatures", "public names, signatures and exports match the contract", run_signatures))
-
-
-def run_snippets(context: VerifyContext) -> list[Finding]:
-    """Run every documentation page (``<contracts>/docs/*.md``) as an executable contract."""
-    from hokusai_contracts.snippets.family import run_snippets as run
-
-    return run(context)
-
-
-register(CheckFamily("snippets", "documentation examples run as documented", run_snippets, needs_server=True))
-
-
-def run_auth(context: VerifyContext) -> list[Finding]:
-    """Run every auth scenario (``<contracts>/auth/*.yaml``) against live gateways and MLflow servers."""
-    from hokusai_contracts.auth.family import run_auth as run
-
-    return run(context)
-
-
-register(CheckFamily("auth", "auth scenarios end as documented, leak no secret", run_auth, needs_server=True))
-
-
-def run_http(context: VerifyContext) -> list[Finding]:
-    """Check the HTTP contracts (``<contracts>/http/*.openapi.yaml``) against live servers."""
-    from hokusai_contracts.http.family import run_http as run
-
-    return run(context)
-
-
-register(CheckFamily("http", "HTTP contracts hold on live servers", run_http, needs_server=True))

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.contract_schema import load_contract_file, schema_path
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.contract.schema import load_contract_file, schema_path
 from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import parse_version
-from hokusai_contracts.errors import ContractError
 
 SCHEMA_NAME = "accepted-breaks.schema.json"
 DEFAULT_FILE = Path("contracts") / "accepted-breaks.yaml"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from hokusai_contracts.contract.model import CallForm
     from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-    from hokusai_contracts.model import CallForm
 
 
 class Impact(str, enum.Enum):

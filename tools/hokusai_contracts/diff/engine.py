@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from hokusai_contracts.contract.model import Api
 from hokusai_contracts.diff.catalogue import Change, StaticRule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair, object_pairs
 from hokusai_contracts.diff.rules import STATIC_RULES
-from hokusai_contracts.model import Api
 
 
 def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:

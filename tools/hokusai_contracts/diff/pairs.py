@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hokusai_contracts.checks.signatures import ObservedIndex
-from hokusai_contracts.model import Api, ApiObject, ObjectKind
+from hokusai_contracts.checks.signatures.gate import ObservedIndex
+from hokusai_contracts.contract.model import Api, ApiObject, ObjectKind
 
 _CLASS_KINDS = frozenset({ObjectKind.CLASS, ObjectKind.EXCEPTION})
 

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from hokusai_contracts.errors import InfrastructureError
+from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.introspection.runner import resolve_python, worker_environment
 
 WORKER = Path(__file__).with_name("probe_worker.py")

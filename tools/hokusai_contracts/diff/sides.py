@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hokusai_contracts.errors import HarnessUsageError, InfrastructureError
-from hokusai_contracts.git_refs import commit_of
+from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.git_refs import commit_of
+from hokusai_contracts.contract.model import Api
+from hokusai_contracts.contract.store import load_contracts, merge_hand_written
 from hokusai_contracts.introspection import introspect
 from hokusai_contracts.introspection.runner import resolve_python
-from hokusai_contracts.model import Api
-from hokusai_contracts.store import load_contracts, merge_hand_written
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 SPEC_HELP = (

@@ -10,8 +10,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from hokusai_contracts.base.http_headers import HOP_BY_HOP
 from hokusai_contracts.gateway import errors
-from hokusai_contracts.http_headers import HOP_BY_HOP
 
 # Host and credentials are the gateway's own.
 _NOT_FORWARDED_UP = HOP_BY_HOP | {"host", "authorization", "cookie"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+from hokusai_contracts.contract.model import Api
 from hokusai_contracts.introspection.build import build_api
 from hokusai_contracts.introspection.runner import DEFAULT_TIMEOUT_S, WORKER, resolve_python, run_worker
-from hokusai_contracts.model import Api
 
 __all__ = ["WORKER", "build_api", "introspect", "resolve_python", "run_worker"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from hokusai_contracts.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
 
 
 def path_rank(path: str) -> tuple[int, int, str]:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from hokusai_contracts.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 
 WORKER = Path(__file__).with_name("worker.py")
 PAYLOAD_FORMAT = 1

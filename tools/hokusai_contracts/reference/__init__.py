@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.reference.inputs import load_inputs
 from hokusai_contracts.reference.render import FORMATS, render_site
 from hokusai_contracts.reference.site import build_site

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hokusai_contracts.auth.model import Scenario
+from hokusai_contracts.checks.auth.model import Scenario
 from hokusai_contracts.reference.entries import Linker
 from hokusai_contracts.reference.pages import AuthRow, AuthSection, TypeRef
 

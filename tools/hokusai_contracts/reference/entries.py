@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from hokusai_contracts.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
 from hokusai_contracts.reference.examples import Example
 from hokusai_contracts.reference.pages import (
     ExampleView,

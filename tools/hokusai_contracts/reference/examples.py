@@ -1,8 +1,8 @@
 """Which documentation blocks use which contracted objects: the examples shown under each entry.
 
 The API cross-check resolves every ``hokusai`` name a page's code uses (imports, attribute chains,
-members of instances it can type); :func:`~hokusai_contracts.snippets.crosscheck.used_objects` gives what
-that walk resolved, block by block.
+members of instances it can type); :func:`~hokusai_contracts.checks.snippets.crosscheck.used_objects`
+gives what that walk resolved, block by block.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.model import Api
-from hokusai_contracts.snippets.crosscheck import ApiIndex, used_objects
-from hokusai_contracts.snippets.family import subject
-from hokusai_contracts.snippets.model import Block, Page
+from hokusai_contracts.checks.snippets.crosscheck import ApiIndex, used_objects
+from hokusai_contracts.checks.snippets.family import subject
+from hokusai_contracts.checks.snippets.model import Block, Page
+from hokusai_contracts.contract.model import Api
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hokusai_contracts.auth.load import load_dir
-from hokusai_contracts.auth.model import Scenario
-from hokusai_contracts.errors import HarnessUsageError
-from hokusai_contracts.matrix import Matrix
-from hokusai_contracts.model import Api
+from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.checks.auth.load import load_dir
+from hokusai_contracts.checks.auth.model import Scenario
+from hokusai_contracts.checks.snippets.family import discover
+from hokusai_contracts.checks.snippets.model import Page
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.contract.model import Api
+from hokusai_contracts.contract.store import load_contracts
 from hokusai_contracts.reference.results import Verification, read_matrix, read_verification
-from hokusai_contracts.snippets.family import discover
-from hokusai_contracts.snippets.model import Page
-from hokusai_contracts.snippets.parse import parse_page
-from hokusai_contracts.store import load_contracts
+from hokusai_contracts.verify.matrix import Matrix
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.reference.pages import AUTH, COMPATIBILITY, INDEX, Link, Site
 from hokusai_contracts.reference.search import (
     JSON_NAME,

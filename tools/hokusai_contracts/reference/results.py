@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hokusai_contracts.errors import HarnessUsageError
-from hokusai_contracts.matrix import Matrix, MatrixCell, MatrixRow
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.reports.json_report import SCHEMA_VERSION
+from hokusai_contracts.verify.matrix import Matrix, MatrixCell, MatrixRow
 
 SNIPPETS_CHECK = "snippets"
 _MLFLOW_VERSION = re.compile(r"\bMLflow (\d+(?:\.\d+)+\S*?)(?=[\s:,)]|$)")

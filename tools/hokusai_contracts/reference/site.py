@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from hokusai_contracts.matrix import Matrix
 from hokusai_contracts.reference.auth_table import auth_sections
 from hokusai_contracts.reference.entries import ExampleStatus, Linker, module_pages
 from hokusai_contracts.reference.examples import Example, examples_by_object
@@ -17,6 +16,7 @@ from hokusai_contracts.reference.pages import (
     VerificationSummary,
 )
 from hokusai_contracts.reference.results import Verification
+from hokusai_contracts.verify.matrix import Matrix
 
 _PROVIDER = re.compile(r"\b(\w+) provider\b")
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.reference.render import MARKER
 
 _DIFF_LINES_SHOWN = 40

@@ -1,6 +1,6 @@
 """Reports of a verify run, one module per output format; :func:`write_report` picks one.
 
-Every format renders a masked copy of the run (see :mod:`hokusai_contracts.masking`), so no API key,
+Every format renders a masked copy of the run (see :mod:`hokusai_contracts.base.masking`), so no API key,
 token or password reaches a terminal, a CI log or an uploaded artifact.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from hokusai_contracts.base.masking import known_secrets
 from hokusai_contracts.findings import RunResult
-from hokusai_contracts.masking import known_secrets
 from hokusai_contracts.reports import github, json_report, junit, markdown, terminal
 
 Renderer = Callable[[RunResult, Iterable[str]], str]

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.findings import Finding, Location, Outcome, RunResult
-from hokusai_contracts.masking import mask_secrets
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 

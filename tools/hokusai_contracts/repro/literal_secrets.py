@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hokusai_contracts.errors import ContractError
-from hokusai_contracts.masking import SECRET_ENVIRONMENT_VARIABLES, mask_secrets
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.masking import SECRET_ENVIRONMENT_VARIABLES, mask_secrets
 
 _API_KEY = re.compile(r"hk_(?:live|test)_[A-Za-z0-9_\-]{8,}")
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]+:([^\s@]+)@")

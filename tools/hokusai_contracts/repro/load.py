@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hokusai_contracts.contract_schema import load_contract_file, schema_path
-from hokusai_contracts.errors import ContractError
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.contract.schema import load_contract_file, schema_path
+from hokusai_contracts.contract.yaml_lines import LoadedYaml
 from hokusai_contracts.repro import literal_secrets
 from hokusai_contracts.repro.references import malformed_reference
 from hokusai_contracts.repro.report import (
@@ -22,7 +23,6 @@ from hokusai_contracts.repro.report import (
     SdkSource,
     ServerSpec,
 )
-from hokusai_contracts.yaml_lines import LoadedYaml
 
 SCHEMA_NAME = "bug-report.schema.json"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hokusai_contracts.errors import HarnessUsageError
+from hokusai_contracts.base.errors import HarnessUsageError
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ANY_REFERENCE_START = re.compile(r"\$\{")

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from hokusai_contracts.masking import MASK, mask_api_key
+from hokusai_contracts.base.masking import MASK, mask_api_key
 from hokusai_contracts.repro.outcome import Outcome
 from hokusai_contracts.repro.replay import ROLE_TITLES, ClaimResult, EnvironmentRun, ReplayResult
 from hokusai_contracts.repro.report import Claim

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hokusai_contracts.provisioning.venvs import own_mlflow_version
 from hokusai_contracts.repro import references
 from hokusai_contracts.repro.outcome import Outcome
 from hokusai_contracts.repro.report import BugReport, Claim, SdkSource, ServerSpec
@@ -26,6 +25,7 @@ from hokusai_contracts.repro.verdict import (
     final_verdict,
     judge,
 )
+from hokusai_contracts.servers.venvs import own_mlflow_version
 
 REPORTER, CURRENT, AGAINST = "reporter", "current", "against"
 ROLE_TITLES = {

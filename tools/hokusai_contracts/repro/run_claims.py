@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.http.recorder import start_recording_proxy
-from hokusai_contracts.masking import mask_secrets
+from hokusai_contracts.base.masking import mask_secrets
+from hokusai_contracts.checks.http.recorder import start_recording_proxy
 from hokusai_contracts.repro import references
 from hokusai_contracts.repro.literal_secrets import is_secret_name
 from hokusai_contracts.repro.outcome import Outcome, RaisedException

@@ -3,7 +3,7 @@
 An SDK source is installed (``pip install --no-deps --target``) into its own directory, keyed by what
 it is: a released version, a git commit, the content of a project directory or of a wheel. A replay
 environment is a bare venv whose ``.pth`` file puts that directory first and the site-packages of the
-cached per-MLflow-version venv (:mod:`hokusai_contracts.provisioning.venvs`) after it, so MLflow is never
+cached per-MLflow-version venv (:mod:`hokusai_contracts.servers.venvs`) after it, so MLflow is never
 downloaded again and a warm environment costs nothing. The ``.pth`` lists plain directories: the
 harness's own editable installs (its ``.pth`` hooks) stay out of the replay.
 
@@ -24,12 +24,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hokusai_contracts.errors import HarnessUsageError
-from hokusai_contracts.git_refs import commit_of
-from hokusai_contracts.provisioning.cache import cache_root, file_lock
-from hokusai_contracts.provisioning.errors import EnvironmentBuildError
-from hokusai_contracts.provisioning.venvs import ensure_environment, venv_python
+from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.base.git_refs import commit_of
 from hokusai_contracts.repro.report import SdkSource
+from hokusai_contracts.servers.cache import cache_root, file_lock
+from hokusai_contracts.servers.errors import EnvironmentBuildError
+from hokusai_contracts.servers.venvs import ensure_environment, venv_python
 
 SDK_DISTRIBUTION = "hokusai-ml-platform"
 COMPLETE_MARKER = ".hokusai-complete"

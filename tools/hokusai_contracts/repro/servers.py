@@ -58,7 +58,7 @@ def start_server(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
 
 
 def _start_mlflow(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
-    from hokusai_contracts.provisioning.process import start_mlflow_process
+    from hokusai_contracts.servers.process import start_mlflow_process
 
     mlflow = start_mlflow_process(workdir / "mlflow", basic_auth=spec.auth == AUTH_BASIC, version=spec.mlflow)
     server = ProvisionedServer(
@@ -74,8 +74,8 @@ def _start_mlflow(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
 
 def _start_behind_gateway(spec: ServerSpec, workdir: Path) -> ProvisionedServer:
     # The gateway only needs MLflow's address to start: both start at once, MLflow on a port chosen here.
-    from hokusai_contracts.gateway.server import TRACKING_PREFIX, start_gateway
-    from hokusai_contracts.provisioning.process import free_port, start_mlflow_process
+    from hokusai_contracts.servers.gateway import TRACKING_PREFIX, start_gateway
+    from hokusai_contracts.servers.process import free_port, start_mlflow_process
 
     port = free_port()
     with ThreadPoolExecutor(max_workers=1) as background:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hokusai_contracts.http.recorder import Exchange
-from hokusai_contracts.masking import mask_secrets
+from hokusai_contracts.base.masking import mask_secrets
+from hokusai_contracts.checks.http.recorder import Exchange
 from hokusai_contracts.repro.outcome import HttpCall
 
 # The headers that tell who called and how; the rest (content type, length...) is noise in a ticket.

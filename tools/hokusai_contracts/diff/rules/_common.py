@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hokusai_contracts.contract.model import ApiObject, CallForm, ObjectKind
 from hokusai_contracts.diff.catalogue import Change, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.params import ParameterDelta, compare_parameters
-from hokusai_contracts.model import ApiObject, CallForm, ObjectKind
 
 # Kinds whose "signature" a caller relies on through calls.
 CALLED_KINDS = frozenset(

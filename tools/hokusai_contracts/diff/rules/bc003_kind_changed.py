@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hokusai_contracts.contract.model import ObjectKind
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
-from hokusai_contracts.model import ObjectKind
 
 RULE = Rule(
     id="BC003",

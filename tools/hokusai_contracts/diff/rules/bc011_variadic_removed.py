@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from hokusai_contracts.contract.model import CallForm, ParameterKind
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.params import POSITIONAL, VARIADIC, ParameterDelta, old_call
 from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
-from hokusai_contracts.model import CallForm, ParameterKind
 
 RULE = Rule(
     id="BC011",

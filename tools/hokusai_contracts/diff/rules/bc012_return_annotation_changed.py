@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.checks.annotations import same_annotation
+from hokusai_contracts.contract.annotations import same_annotation
+from hokusai_contracts.contract.model import CALLABLE_KINDS, ObjectKind
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
-from hokusai_contracts.model import CALLABLE_KINDS, ObjectKind
 
 RULE = Rule(
     id="BC012",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from hokusai_contracts.checks.annotations import normalize_annotation
+from hokusai_contracts.contract.annotations import normalize_annotation
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta

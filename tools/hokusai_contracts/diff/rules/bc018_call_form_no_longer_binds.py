@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.callforms import bind_error
+from hokusai_contracts.contract.callforms import bind_error
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import CALLED_KINDS, change

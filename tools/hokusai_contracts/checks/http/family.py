@@ -1,0 +1,91 @@
+"""The ``http`` check family: the HTTP contracts of ``<contracts>/http`` checked against live servers.
+
+HTTP001 server error (5xx) · HTTP002 status code not in the contract · HTTP003 response violates the
+schema · HTTP004 credentials not enforced · HTTP005 malformed contract · HTTP006 a field or endpoint the
+SDK relies on is missing.
+
+Three checks: the SDK's real calls recorded against the run's MLflow server and checked against the
+MLflow consumer contract; Schemathesis fuzzing of that contract on a throwaway MLflow server; fuzzing of
+the gateway contract on a throwaway gateway (with a read+write key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.checks import VerifyContext
+from hokusai_contracts.checks.http.fuzz import DEFAULT_MAX_EXAMPLES, check_http
+from hokusai_contracts.checks.http.recorded import check_recorded
+from hokusai_contracts.checks.http.rules import CONFORMS, finding
+from hokusai_contracts.checks.http.servers import FuzzTargets, start_fuzz_targets
+from hokusai_contracts.findings import Finding, Location, Outcome
+
+HTTP_DIR = "http"
+MLFLOW_CONTRACT = "mlflow-consumer.openapi.yaml"
+GATEWAY_CONTRACT = "gateway.openapi.yaml"
+# Options read from VerifyContext.options.
+OPTION_MAX_EXAMPLES = "http_max_examples"  # generated requests per operation and mode
+# How the run starts servers (server_run.OPTION_SERVER_START): the throwaway MLflow is then of the run's
+# provider and MLflow version, so `verify --matrix` fuzzes each version.
+OPTION_SERVER_START = "server_start"
+
+
+def _skipped(path: Path, why: str) -> Finding:
+    return finding(CONFORMS, str(path), why, Location(str(path)), outcome=Outcome.SKIPPED)
+
+
+def _fuzz_all(
+    mlflow_contract: Path, gateway_contract: Path, targets: FuzzTargets, examples: int
+) -> list[Finding]:
+    findings = []
+    if mlflow_contract.is_file():
+        findings += check_http(mlflow_contract, targets.mlflow.url, max_examples=examples)
+    if gateway_contract.is_file():
+        gateway = targets.gateway
+        findings += check_http(
+            gateway_contract, gateway.url, auth=gateway.keys.write, max_examples=examples,
+            secrets=gateway.secrets(),
+        )  # fmt: skip
+    return findings
+
+
+def _started(starting: Future[FuzzTargets]) -> FuzzTargets:
+    from hokusai_contracts.servers import ServerStartError
+
+    try:
+        return starting.result()
+    except ServerStartError as exc:
+        raise InfrastructureError(f"could not start the servers to fuzz:\n{exc}") from exc
+
+
+def run_http(context: VerifyContext) -> list[Finding]:
+    """The ``http`` family: recorded SDK traffic and fuzzing, against live servers."""
+    directory = context.contracts_dir / HTTP_DIR
+    mlflow_contract, gateway_contract = directory / MLFLOW_CONTRACT, directory / GATEWAY_CONTRACT
+    if not mlflow_contract.is_file() and not gateway_contract.is_file():
+        return [_skipped(directory, f"no {MLFLOW_CONTRACT} or {GATEWAY_CONTRACT} in {directory}")]
+    examples = int(context.options.get(OPTION_MAX_EXAMPLES, DEFAULT_MAX_EXAMPLES))
+    findings: list[Finding] = []
+    with tempfile.TemporaryDirectory(prefix="hokusai-http-") as workdir:
+        # The throwaway servers start (seconds) while the SDK flow runs on the run's own server.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            start = context.options.get(OPTION_SERVER_START)
+            avoid = context.server.url if context.server is not None else None
+            starting = pool.submit(start_fuzz_targets, Path(workdir), start, avoid)
+            try:
+                if mlflow_contract.is_file() and context.server is not None:
+                    findings += check_recorded(mlflow_contract, context.server.url, python=context.python)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    starting.result().stop()
+                raise
+            targets = _started(starting)
+        try:
+            findings += _fuzz_all(mlflow_contract, gateway_contract, targets, examples)
+        finally:
+            targets.stop()
+    return findings

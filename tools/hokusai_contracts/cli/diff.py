@@ -1,0 +1,120 @@
+"""``hokusai-contracts diff OLD NEW``: breaking changes between two releases, judged against the version."""
+# No `from __future__ import annotations`: typer evaluates the option annotations at runtime.
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from hokusai_contracts.cli.output import append_step_summary, harness_errors, stdout_console, write_files
+
+SIDE_HELP = (
+    "A contracts directory (or its api/), git:REF of this repository, a wheel or sdist, a source tree "
+    "holding the package, or a Python interpreter / virtual environment with the SDK installed."
+)
+ACCEPTED_HELP = "Accepted-breaks file (default: contracts/accepted-breaks.yaml when it exists)."
+PYTHON_HELP = "Interpreter that imports git refs, wheels, sdists and source trees (default: this one)."
+BEHAVIOUR_HELP = (
+    "Also run OLD's executable documentation and auth scenarios on NEW (BC101/BC102; starts servers)."
+)
+
+BASELINE_HELP = (
+    "Also diff this previous release (as for `diff OLD`) against the SDK under test: breaking changes "
+    "without a major version bump fail the gate; with server-needing families, OLD's examples and auth "
+    "scenarios run too."
+)
+
+
+class DiffFormat(str, Enum):
+    """What ``diff`` prints on standard output."""
+
+    terminal = "terminal"
+    github = "github"
+
+
+def print_entries(console: Console, entries: list[str]) -> None:
+    """The ready-to-paste accepted-breaks entries for the breaking changes that fail the gate."""
+    if not entries:
+        return
+    console.print(
+        Text(
+            "To accept these breaks without a major release, add to contracts/accepted-breaks.yaml "
+            "(under `accepted:`) and write each justification:",
+            style="bold",
+        ),
+        soft_wrap=True,
+    )
+    for entry in entries:
+        console.print(Text(entry.rstrip("\n")), soft_wrap=True)
+
+
+def diff_command(
+    old: Annotated[str, typer.Argument(help=f"The previous release. {SIDE_HELP}")],
+    new: Annotated[str, typer.Argument(help=f"The release to check. {SIDE_HELP}")],
+    behaviour: Annotated[bool, typer.Option("--behaviour", help=BEHAVIOUR_HELP)] = False,
+    accepted: Annotated[Path | None, typer.Option("--accepted", help=ACCEPTED_HELP)] = None,
+    package: Annotated[str, typer.Option("--package", help="Top-level package of the SDK.")] = "hokusai",
+    python: Annotated[str | None, typer.Option("--python", help=PYTHON_HELP)] = None,
+    markdown_file: Annotated[
+        Path | None,
+        typer.Option("--markdown", help="Also write the changes as a Markdown changelog section."),
+    ] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Also write a JSON report.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
+    output: Annotated[
+        DiffFormat,
+        typer.Option("--format", help="Standard output: a terminal report or GitHub Actions annotations."),
+    ] = DiffFormat.terminal,
+) -> None:
+    """Compare two releases: breaking changes, the semantic-version verdict, accepted breaks.
+
+    A breaking change fails (exit 1) unless NEW is a major release (before 1.0: a minor one, 0.3 -> 0.4),
+    contracts/accepted-breaks.yaml accepts it, or OLD's contract deprecated the removed object.
+    """
+    from hokusai_contracts.base.masking import known_secrets
+    from hokusai_contracts.release.run import run_diff
+    from hokusai_contracts.reports import write_report
+    from hokusai_contracts.reports.changelog import render_changelog
+    from hokusai_contracts.reports.terminal import print_report
+
+    with harness_errors():
+        report = run_diff(
+            old, new, package=package, python=python, accepted_file=accepted, behaviour=behaviour
+        )
+        write_files(report.result, {"json": json_file, "junit": junit})
+        changelog = render_changelog(
+            report.result.findings,
+            _label(report.old),
+            _label(report.new),
+            report.verdict.describe(),
+            known_secrets(),
+        )
+        if markdown_file is not None:
+            _write_text(markdown_file, changelog)
+    if output is DiffFormat.github:
+        write_report(report.result, "github")
+        append_step_summary(changelog)
+    else:
+        console = stdout_console()
+        print_report(report.result, console, known_secrets())
+        console.print(Text.assemble(("version: ", "bold"), report.verdict.describe()), soft_wrap=True)
+        print_entries(console, report.unaccepted_entries)
+    raise typer.Exit(report.exit_code)
+
+
+def _label(side) -> str:
+    return f"{side.label} ({side.version})" if side.version else side.label
+
+
+def _write_text(path: Path, text: str) -> None:
+    from hokusai_contracts.base.errors import HarnessUsageError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise HarnessUsageError(
+            f"cannot write the Markdown changelog to {path}: {exc.strerror or exc}"
+        ) from exc

@@ -1,0 +1,395 @@
+"""pytest plugin: live MLflow server fixtures, and contract files collected as tests (opt-in).
+
+Contract tests: with ``--hokusai-contracts DIR`` (or the ini option ``hokusai_contracts_dir``) every
+``DIR/api/*.yaml`` is collected as a file with one test per contracted object, which fails when the
+installed SDK's signature of that object differs from the contract; and every documentation page
+``DIR/docs/*.md`` (but ``README.md``, the authoring guide) as a file with one test per ``python`` block,
+run in page order in one namespace (see :mod:`hokusai_contracts.pytest_plugin.snippet_items`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from hokusai_contracts.base.errors import ContractError, HarnessUsageError, InfrastructureError
+from hokusai_contracts.checks import CheckFamily, VerifyContext
+from hokusai_contracts.checks.registry import CHECKS
+from hokusai_contracts.contract.subjects import Contracted, contracted, owner, same_file
+from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.servers import RunningServer, ServerStartError, free_port, start_mlflow_process
+
+if TYPE_CHECKING:
+    from hokusai_contracts.servers.gateway import RunningGateway
+
+
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _start(
+    tmp_path_factory: pytest.TempPathFactory, name: str, basic_auth: bool, config: pytest.Config | None = None
+) -> Iterator[RunningServer]:
+    workdir = tmp_path_factory.mktemp(f"{name}-{_worker_id()}")
+    try:
+        if config is None:
+            server = start_mlflow_process(workdir, basic_auth=basic_auth)
+        else:  # --mlflow / --mlflow-version (default: a local process of the installed MLflow)
+            from hokusai_contracts.servers.pytest_options import provisioner_of
+
+            server = provisioner_of(config).start(workdir, basic_auth=basic_auth)
+    except ServerStartError as exc:
+        pytest.fail(f"infrastructure: could not start the {name} MLflow server:\n{exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[RunningServer]:
+    """A real ``mlflow server`` (no auth) for this test session (one per xdist worker)."""
+    yield from _start(tmp_path_factory, "mlflow", basic_auth=False, config=pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def basic_auth_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[RunningServer]:
+    """A real ``mlflow server --app-name basic-auth`` with an admin and a READ-only user."""
+    yield from _start(tmp_path_factory, "basic-auth", basic_auth=True, config=pytestconfig)
+
+
+def _start_gateway(
+    tmp_path_factory: pytest.TempPathFactory, name: str, upstream: RunningServer | str, **options
+) -> Iterator[RunningGateway]:
+    # Imported here: the gateway needs fastapi, uvicorn and httpx, which other fixtures do not.
+    from hokusai_contracts.servers.gateway import start_gateway
+
+    workdir = tmp_path_factory.mktemp(f"{name}-{_worker_id()}")
+    try:
+        gateway = start_gateway(upstream, workdir, **options)
+    except ServerStartError as exc:
+        pytest.fail(f"infrastructure: could not start the {name} gateway:\n{exc}", pytrace=False)
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    mlflow_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    """The reference platform gateway in front of ``mlflow_server`` (one per xdist worker).
+
+    ``gateway.url``, ``gateway.tracking_uri`` (``<url>/api/mlflow``, for MLflow clients and the SDK),
+    ``gateway.keys.write`` / ``.read`` / ``.expired`` / ``.admin`` (plain keys: for tests only, never
+    print them), ``gateway.issue_key(scopes, expired=False)`` and ``gateway.log_tail()`` (masked).
+    Rate limit: 1000 requests/s per key (burst 1000), out of reach of sequential tests sharing a key;
+    ``rate_limited_gateway`` is the one for 429s.
+    """
+    from hokusai_contracts.gateway import RateLimit
+
+    yield from _start_gateway(
+        tmp_path_factory, "gateway", mlflow_server, rate_limit=RateLimit(per_second=1000, burst=1000)
+    )
+
+
+@pytest.fixture(scope="session")
+def rate_limited_gateway(
+    mlflow_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    """A gateway like ``gateway`` limited to 1 request/s with a burst of 2, per key.
+
+    Buckets are per key and the fixture is shared: a test that counts requests issues its own key.
+    """
+    from hokusai_contracts.gateway import RateLimit
+
+    yield from _start_gateway(
+        tmp_path_factory, "gateway-limited", mlflow_server, rate_limit=RateLimit(per_second=1, burst=2)
+    )
+
+
+@pytest.fixture(scope="session")
+def dead_upstream_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """A gateway whose MLflow is a closed port: every authorized MLflow call answers 502."""
+    yield from _start_gateway(tmp_path_factory, "gateway-dead", f"http://127.0.0.1:{free_port()}")
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest):
+    """Factory of names unique across tests and xdist workers: ``unique_name("model")``."""
+
+    def make(prefix: str = "hk") -> str:
+        return f"{prefix}-{_worker_id()}-{uuid.uuid4().hex[:10]}"
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------------------
+# Contract files as tests
+
+
+class HokusaiContractWarning(UserWarning):
+    """A contract finding that does not fail the gate (severity warning or info)."""
+
+
+class ContractCheckFailure(Exception):
+    """Raised by a contract test; carries the findings that :meth:`ContractItem.repr_failure` shows."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__(f"{len(findings)} contract finding(s)")
+        self.findings = findings
+
+
+@dataclass
+class ContractRun:
+    """Per-session state: the contract (read once) and the check's findings (computed once)."""
+
+    contracts_dir: Path
+    context: VerifyContext
+    check: CheckFamily
+    _findings: dict[str | None, list[Finding]] | None = field(default=None, repr=False)
+
+    @property
+    def api_dir(self) -> Path:
+        """Where the contract files the tests come from are."""
+        return self.context.api_dir
+
+    @property
+    def docs_dir(self) -> Path:
+        """Where the documentation pages whose blocks are tests are."""
+        return self.contracts_dir / "docs"
+
+    def entries(self) -> list[Contracted]:
+        """Every contracted module and object (raises :class:`ContractError` for a bad contract)."""
+        return contracted(self.context.contract_api())
+
+    def entries_in(self, path: Path) -> list[Contracted]:
+        """The contracted modules and objects written in the contract file ``path``."""
+        bases = (self.contracts_dir, self.api_dir, Path.cwd())
+        return [entry for entry in self.entries() if same_file(entry.file, path, bases)]
+
+    def findings_for(self, path: str) -> list[Finding]:
+        """The findings about the contracted object ``path``, plus errors that stop every check."""
+        if self._findings is None:
+            self._findings = self._attribute(self._run())
+        return self._findings.get(path, []) + self._findings.get(None, [])
+
+    def _run(self) -> list[Finding]:
+        from hokusai_contracts.verify.runner import error_finding, run_family
+
+        try:
+            return run_family(self.check, self.context)
+        except HarnessUsageError as exc:
+            return [error_finding(self.check.name, InfrastructureError(f"usage error: {exc}"))]
+
+    def _attribute(self, findings: list[Finding]) -> dict[str | None, list[Finding]]:
+        entries = self.entries()
+        paths = [entry.path for entry in entries]
+        modules = [entry.path for entry in entries if entry.is_module] or paths[:1]
+        by_path: dict[str | None, list[Finding]] = {}
+        for finding in findings:
+            key = owner(finding.subject, paths)
+            if key is None:
+                # An error the check could not pin on an object stops them all; a failure goes to the
+                # first module, so no finding is lost between tests.
+                key = None if finding.outcome is Outcome.ERROR else (modules[0] if modules else None)
+            by_path.setdefault(key, []).append(finding)
+        return by_path
+
+
+_RUN = pytest.StashKey["ContractRun | None"]()
+
+
+def contract_run_of(config: pytest.Config) -> ContractRun | None:
+    """The session's contract run, None when the contract tests are off."""
+    return config.stash.get(_RUN, None)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register the ``pytest_hokusai_contracts_*`` hooks."""
+    from hokusai_contracts.pytest_plugin import hookspecs as pytest_hookspecs
+
+    pluginmanager.add_hookspecs(pytest_hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options that turn on the contract tests."""
+    group = parser.getgroup("hokusai-contracts", "hokusai contract tests")
+    group.addoption(
+        "--hokusai-contracts",
+        dest="hokusai_contracts_dir",
+        metavar="DIR",
+        default=None,
+        help="collect DIR/api/*.yaml as contract tests (one per contracted object) and DIR/docs/*.md as "
+        "snippet tests (one per python block), and run them",
+    )
+    group.addoption(
+        "--hokusai-contracts-python",
+        dest="hokusai_contracts_python",
+        metavar="PATH",
+        default=None,
+        help="interpreter whose installed SDK the contract tests check (default: this one)",
+    )
+    parser.addini(
+        "hokusai_contracts_dir",
+        "contracts directory whose api/*.yaml files are collected as tests (relative to the ini file)",
+        default="",
+    )
+    parser.addini("hokusai_contracts_python", "interpreter whose SDK the contract tests check", default="")
+    from hokusai_contracts.servers.pytest_options import add_server_options
+
+    add_server_options(parser)
+
+
+def _ini_base(config: pytest.Config) -> Path:
+    return config.inipath.parent if config.inipath else config.rootpath
+
+
+def contracts_dir_of(config: pytest.Config) -> Path | None:
+    """The contracts directory the contract tests use, None when they are off."""
+    value = config.getoption("hokusai_contracts_dir")
+    if value:
+        return (config.invocation_params.dir / value).resolve()
+    value = config.getini("hokusai_contracts_dir")
+    return (_ini_base(config) / value).resolve() if value else None
+
+
+def _python_of(config: pytest.Config) -> str | None:
+    return config.getoption("hokusai_contracts_python") or config.getini("hokusai_contracts_python") or None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_hokusai_contracts_context(config: pytest.Config, contracts_dir: Path) -> VerifyContext:
+    """The default context: the contracts directory and interpreter from the options."""
+    return VerifyContext(contracts_dir=contracts_dir, python=_python_of(config))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_hokusai_contracts_check(config: pytest.Config) -> CheckFamily:
+    """The default check: signatures."""
+    return CHECKS["signatures"]
+
+
+def _covers(arg: str, target: Path, base: Path) -> bool:
+    path = (base / arg.split("::", 1)[0]).resolve()
+    return path == target or path in target.parents or target in path.parents
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Turn the contract tests on when asked, and add the contract files to what pytest collects."""
+    directory = contracts_dir_of(config)
+    config.stash[_RUN] = None
+    if directory is None:
+        return
+    context = config.hook.pytest_hokusai_contracts_context(config=config, contracts_dir=directory)
+    check = config.hook.pytest_hokusai_contracts_check(config=config)
+    run = ContractRun(directory, context, check)
+    config.stash[_RUN] = run
+    # Explicit paths on the command line mean "just these", unless --hokusai-contracts asked for more.
+    explicit_paths = config.args_source is pytest.Config.ArgsSource.ARGS
+    asked = bool(config.getoption("hokusai_contracts_dir"))
+    base = config.invocation_params.dir
+    wanted = asked or not explicit_paths
+    for collected in (run.api_dir, run.docs_dir, run.contracts_dir / "auth"):
+        if wanted and collected.is_dir() and not any(_covers(arg, collected, base) for arg in config.args):
+            config.args.append(str(collected))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A contract file (``DIR/api/*.yaml``) or documentation page (``DIR/docs/*.md``) when the contract
+    tests are on."""
+    run = parent.config.stash.get(_RUN, None)
+    if run is None:
+        return None
+    if file_path.suffix == ".md" and file_path.resolve().parent == run.docs_dir.resolve():
+        from hokusai_contracts.checks.snippets.family import GUIDE
+        from hokusai_contracts.pytest_plugin.snippet_items import DocPage
+
+        return None if file_path.name == GUIDE else DocPage.from_parent(parent, path=file_path)
+    from hokusai_contracts.pytest_plugin.auth_items import ScenarioFile, is_scenario_file
+
+    if is_scenario_file(file_path, run.contracts_dir):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if file_path.resolve().parent != run.api_dir.resolve():
+        return None
+    return ContractFile.from_parent(parent, path=file_path)
+
+
+class ContractFile(pytest.File):
+    """A contract file: one test per contracted module and object in it."""
+
+    def collect(self):
+        """One :class:`ContractItem` per contracted object written in this file."""
+        run: ContractRun = self.config.stash[_RUN]
+        try:
+            entries = run.entries_in(self.path)
+        except (ContractError, InfrastructureError, HarnessUsageError) as exc:
+            raise self.CollectError(f"{exc}\nfix: correct the contract file at the place named") from None
+        for entry in entries:
+            yield ContractItem.from_parent(self, name=entry.path, entry=entry)
+
+
+class ContractItem(pytest.Item):
+    """The contract of one object: passes when the installed SDK matches it."""
+
+    def __init__(self, *, entry: Contracted, **kwargs):
+        super().__init__(**kwargs)
+        self.entry = entry
+
+    def runtest(self) -> None:
+        """Fail with the object's failing findings; warn for the non-failing ones."""
+        run: ContractRun = self.config.stash[_RUN]
+        findings = run.findings_for(self.entry.path)
+        root = self.config.rootpath
+        for finding in findings:
+            if finding.outcome is Outcome.FAILED and not finding.failed:
+                # Attributed to the contract file and line, not to this plugin's source.
+                warnings.warn_explicit(
+                    HokusaiContractWarning(_text(finding, root)),
+                    HokusaiContractWarning,
+                    filename=str(self.path),
+                    lineno=self.entry.line or 1,
+                )
+        failing = [f for f in findings if f.failed]
+        if failing:
+            raise ContractCheckFailure(failing)
+        if findings and all(f.outcome is Outcome.SKIPPED for f in findings):
+            pytest.skip(_text(findings[0], self.config.rootpath))
+
+    def repr_failure(self, excinfo, style=None):
+        """The findings as rule, subject, location, message and fix; no harness traceback."""
+        if isinstance(excinfo.value, ContractCheckFailure):
+            return "\n\n".join(_text(f, self.config.rootpath) for f in excinfo.value.findings)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        """The contract file and the object's line in it."""
+        line = self.entry.line - 1 if self.entry.line else None
+        return self.path, line, f"contract {self.name}"
+
+
+def _text(finding: Finding, root: Path) -> str:
+    from hokusai_contracts.base.masking import known_secrets, mask_secrets
+    from hokusai_contracts.reports.common import describe
+
+    location = finding.location
+    if location and Path(location.file).is_absolute() and Path(location.file).is_relative_to(root):
+        # Paths relative to the rootdir, as pytest prints its own.
+        relative = Location(str(Path(location.file).relative_to(root)), location.line)
+        finding = dataclasses.replace(finding, location=relative)
+    return mask_secrets(describe(finding), known_secrets())

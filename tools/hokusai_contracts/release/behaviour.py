@@ -1,0 +1,191 @@
+"""Behavioural compatibility: OLD's executable documentation and auth scenarios, run with OLD's SDK and NEW's.
+
+An example (BC101) or auth scenario (BC102) that passes with OLD's SDK and fails with NEW's is a breaking
+change even when no signature changed: a constructor that newly needs a credential, a default that newly
+points at a remote server, a method that newly rejects input, a submodule no longer bound on import.
+Cases failing with OLD too are no regression and are listed as skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from hokusai_contracts.base.errors import ContractError, HarnessUsageError
+from hokusai_contracts.base.masking import known_secrets, mask_secrets
+from hokusai_contracts.checks.auth.servers import ServerPool
+from hokusai_contracts.findings import Finding, Location, Outcome, Severity
+from hokusai_contracts.release.behaviour_auth import (
+    AuthRuns,
+    load_scenarios,
+    not_compared,
+    run_auth_sides,
+    why_not_runnable,
+)
+from hokusai_contracts.release.behaviour_docs import load_pages, run_docs
+from hokusai_contracts.release.behaviour_model import (
+    CHECK,
+    EXAMPLE_REGRESSED,
+    FAILED,
+    PASSED,
+    SCENARIO_REGRESSED,
+    BehaviourSide,
+    CaseResult,
+)
+
+__all__ = ["BehaviourSide", "behaviour_findings", "compare"]
+
+_WHAT = {EXAMPLE_REGRESSED: "example", SCENARIO_REGRESSED: "auth scenario"}
+FIX = (
+    "NEW breaks code written against OLD: restore OLD's behaviour, or release NEW as a major version and "
+    "list the break in contracts/accepted-breaks.yaml"
+)
+
+
+def behaviour_findings(old: BehaviourSide, new: BehaviourSide, server: Any | None = None) -> list[Finding]:
+    """BC101/BC102 findings: OLD's examples and auth scenarios that pass on OLD and fail on NEW."""
+    if old.contracts_dir is None:
+        raise HarnessUsageError(
+            f"the OLD side {old.label} has no contracts directory: behavioural compatibility runs OLD's "
+            "docs/*.md and auth/*.yaml, so give OLD as a contracts directory or a git ref that has one"
+        )
+    pages, page_errors = load_pages(old.contracts_dir)
+    loaded = load_scenarios(old.contracts_dir)
+    findings = [_unreadable(error, EXAMPLE_REGRESSED, old.label) for error in page_errors]
+    findings += [_unreadable(error, SCENARIO_REGRESSED, old.label) for error in loaded.errors]
+    scenarios = loaded.scenarios
+    reason = (why_not_runnable(old) or why_not_runnable(new)) if scenarios else None
+    if reason:
+        findings += not_compared(scenarios, reason)
+        scenarios = []
+    # One pool for both families: the docs' mlflow/basic-auth servers are the auth scenarios' too.
+    pool = ServerPool(server)
+    try:
+        pool.prestart({kind for page in pages for kind in page.needs_server} | {s.server for s in scenarios})
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            docs = executor.submit(run_docs, pages, (old, new), pool)
+            auth = executor.submit(run_auth_sides, scenarios, (old, new), pool) if scenarios else None
+            old_docs, new_docs = docs.result()
+            auth_runs = auth.result() if auth else AuthRuns()
+        secrets = pool.secrets()
+    finally:
+        pool.close()
+    findings += compare(old_docs, new_docs, EXAMPLE_REGRESSED, old.label, new.label, secrets)
+    findings += auth_runs.not_run
+    if auth_runs.results:
+        old_auth, new_auth = auth_runs.results
+        findings += compare(old_auth, new_auth, SCENARIO_REGRESSED, old.label, new.label, secrets)
+    return findings
+
+
+def compare(
+    old: Mapping[str, CaseResult],
+    new: Mapping[str, CaseResult],
+    rule: str,
+    old_label: str,
+    new_label: str,
+    secrets: Iterable[str] = (),
+) -> list[Finding]:
+    """One finding per case of OLD: a ``rule`` failure for each that passes on OLD and fails on NEW.
+
+    A later regression in the same page follows the page's first one (its namespace is already broken),
+    so it is a warning that names the first.
+    """
+    secrets = (*secrets, *known_secrets())
+    first_regression: dict[str, CaseResult] = {}
+    findings = []
+    for key, before in old.items():
+        after = new.get(key)
+        if before.passed and after is not None and after.failed:
+            group = key.rpartition("#")[0] or key
+            earlier = first_regression.setdefault(group, before)
+            findings.append(_regression(rule, before, after, old_label, new_label, secrets, earlier))
+        else:
+            findings.append(_unchanged(rule, before, after, old_label, new_label, secrets))
+    return findings
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "failed"
+
+
+def _regression(
+    rule: str,
+    before: CaseResult,
+    after: CaseResult,
+    old_label: str,
+    new_label: str,
+    secrets: tuple[str, ...],
+    earlier: CaseResult,
+) -> Finding:
+    what = _WHAT.get(rule, "case")
+    message = f"{what} {before.subject} passes with {old_label} and fails with {new_label}: "
+    message += _first_line(after.message)
+    severity = Severity.ERROR
+    if earlier is not before:
+        severity = Severity.WARNING
+        message += f" (after the regression of {earlier.subject}, which it may follow from)"
+    lines = [f"{what}: {before.subject} ({after.location})"]
+    if after.obj:
+        lines.append(f"object: {after.obj}")
+    lines += [f"OLD ({old_label}): passed", f"NEW ({new_label}): failed: {after.message.strip()}"]
+    if after.details.strip():
+        lines += ["", after.details.strip()]
+    return Finding(
+        CHECK,
+        rule,
+        after.obj or before.subject,
+        mask_secrets(message, secrets),
+        severity=severity,
+        location=after.location,
+        fix=FIX,
+        details=mask_secrets("\n".join(lines), secrets),
+    )
+
+
+def _unchanged(
+    rule: str,
+    before: CaseResult,
+    after: CaseResult | None,
+    old_label: str,
+    new_label: str,
+    secrets: tuple[str, ...],
+) -> Finding:
+    what = _WHAT.get(rule, "case")
+    if before.passed and after is not None and after.passed:
+        outcome, message = Outcome.PASSED, f"{what} passes with {old_label} and {new_label}"
+    elif before.status == FAILED:
+        now = f"fails with {new_label} too" if after is None or after.failed else f"passes with {new_label}"
+        outcome = Outcome.SKIPPED
+        message = (
+            f"not a regression: the {what} already fails with {old_label} "
+            f"({_first_line(before.message)}); {now}"
+        )
+    elif before.status == PASSED:
+        status = after.status if after is not None else "not run"
+        outcome, message = Outcome.SKIPPED, f"not compared: the {what} was {status} with {new_label}"
+    else:
+        outcome, message = Outcome.SKIPPED, f"not run with {old_label}: {before.message or 'skipped'}"
+    return Finding(
+        CHECK,
+        rule,
+        before.subject,
+        mask_secrets(message, secrets),
+        outcome=outcome,
+        severity=Severity.INFO,
+        location=before.location,
+    )
+
+
+def _unreadable(error: ContractError, rule: str, old_label: str) -> Finding:
+    """A contract file of OLD that does not parse: nothing in it can be compared."""
+    return Finding(
+        CHECK,
+        rule,
+        error.file or "contracts",
+        f"not compared: a contract file of {old_label} could not be read: {error}",
+        outcome=Outcome.SKIPPED,
+        severity=Severity.INFO,
+        location=Location(error.file, error.line) if error.file else None,
+    )

@@ -1,0 +1,89 @@
+"""Run OLD's executable documentation pages with one side's SDK: one :class:`CaseResult` per block.
+
+The snippets machinery does the work: each page runs whole in a fresh worker process of the side's
+interpreter with the side's SDK first on ``PYTHONPATH``, servers come from
+the caller (a server source by kind, shared by both sides and by the auth scenarios).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.checks.snippets.execute import BlockOutcome
+from hokusai_contracts.checks.snippets.family import DOCS_DIR, discover, subject
+from hokusai_contracts.checks.snippets.model import Page
+from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.checks.snippets.run import PageRun, ServerFor, run_page_process
+from hokusai_contracts.findings import Location
+from hokusai_contracts.release.behaviour_model import FAILED, PASSED, SKIPPED, BehaviourSide, CaseResult
+from hokusai_contracts.release.behaviour_objects import failing_object
+
+_STATUS = {"passed": PASSED, "failed": FAILED, "skipped": SKIPPED}
+
+
+def display_path(path: Path) -> Path:
+    """``path`` relative to the working directory when under it (as reports print contract files)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def load_pages(contracts_dir: Path) -> tuple[list[Page], list[ContractError]]:
+    """OLD's pages that parse, and the errors of those that do not."""
+    pages, errors = [], []
+    for path in discover(Path(contracts_dir) / DOCS_DIR):
+        try:
+            pages.append(parse_page(display_path(path)))
+        except ContractError as exc:
+            errors.append(exc)
+    return pages, errors
+
+
+def block_key(page: Page, index: int) -> str:
+    """A block's identity on both sides: its page and position."""
+    return f"docs:{Path(page.path).name}#{index}"
+
+
+def case_result(page: Page, outcome: BlockOutcome, package: str) -> CaseResult:
+    """One block's outcome on one side as a case (the object named only for failures)."""
+    block = page.blocks[outcome.index]
+    status = _STATUS[outcome.status]
+    line = outcome.line or block.start_line
+    absolute = str(Path(page.path).resolve())
+    details = outcome.traceback.replace(absolute, str(page.path))
+    obj = None
+    if status == FAILED:
+        obj = failing_object(page.blocks, block, outcome.line, outcome.traceback, package)
+    return CaseResult(
+        key=block_key(page, outcome.index),
+        subject=subject(page, block),
+        location=Location(str(page.path), line if status == FAILED else block.fence_line),
+        status=status,
+        message=outcome.message,
+        details=details,
+        obj=obj,
+    )
+
+
+def run_page(page: Page, side: BehaviourSide, servers: ServerFor) -> list[CaseResult]:
+    """Every block of ``page`` run with ``side``'s SDK, in order."""
+    run = PageRun(page)
+    outcomes = run_page_process(run, run.specs(servers), python=side.python, extra_paths=side.extra_paths)
+    return [case_result(page, outcome, side.package) for outcome in outcomes]
+
+
+def run_docs(
+    pages: Sequence[Page], sides: Sequence[BehaviourSide], servers: ServerFor, jobs: int = 2
+) -> list[dict[str, CaseResult]]:
+    """For each side, its result for every block of ``pages`` by key (pages run ``jobs`` at a time)."""
+    tasks = [(number, page) for number in range(len(sides)) for page in pages]
+    results: list[dict[str, CaseResult]] = [{} for _ in sides]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = pool.map(lambda task: (task[0], run_page(task[1], sides[task[0]], servers)), tasks)
+        for number, cases in runs:
+            results[number].update((case.key, case) for case in cases)
+    return results

@@ -1,0 +1,209 @@
+"""One diff run: resolve both sides, detect, witness, judge, and build the run result for the reports."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.contract.model import ObjectKind
+from hokusai_contracts.diff.accepted import (
+    DEFAULT_FILE,
+    AcceptedBreak,
+    entry_yaml,
+    find_acceptance,
+    load_accepted,
+)
+from hokusai_contracts.diff.catalogue import Bump, Change, Impact
+from hokusai_contracts.diff.engine import diff_apis
+from hokusai_contracts.diff.policy import Judged, apply_to_behaviour, judge, to_finding, version_finding
+from hokusai_contracts.diff.probe import run_probe
+from hokusai_contracts.diff.rules import RULES
+from hokusai_contracts.diff.semver import Verdict, required_bump, version_bump
+from hokusai_contracts.diff.sides import Side, resolve_sides
+from hokusai_contracts.diff.witness import Witness, witness_changes
+from hokusai_contracts.findings import Finding, RunResult
+
+
+@dataclass
+class DiffReport:
+    """Everything one diff found, judged, plus the run result the reports render."""
+
+    old: Side
+    new: Side
+    judged: list[Judged]
+    verdict: Verdict
+    result: RunResult
+    behaviour: list[Finding] = field(default_factory=list)
+
+    @property
+    def unaccepted_entries(self) -> list[str]:
+        """Ready-to-paste accepted-breaks entries for the breaking changes that fail the gate."""
+        entries = [entry_yaml(j.change, self.new.version) for j in self.judged if j.status == "breaking"]
+        entries += [entry_yaml(_as_change(f), self.new.version) for f in self.behaviour if f.failed]
+        return entries
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass, 1 unaccepted breaking change, 2 infrastructure problem."""
+        return self.result.exit_code
+
+
+def attribute_paths(side: Side) -> list[str]:
+    """Attributes whose values BC014 compares (read in the side's interpreter; versions are not)."""
+    return [
+        o.path
+        for o in side.api.objects().values()
+        if o.kind is ObjectKind.ATTRIBUTE and "version" not in o.name.lower()
+    ]
+
+
+def vanished_paths(old: Side, new: Side) -> list[str]:
+    """Old import paths the new API does not list: the ones a lazy export might still serve."""
+    listed = {o.path for o in new.api.objects().values()}
+    listed |= {p for m in new.api.modules for o in m.objects for p in o.export_paths}
+    paths = {o.path for o in old.api.objects().values()}
+    paths |= {p for m in old.api.modules for o in m.objects for p in o.export_paths}
+    return sorted(paths - listed)
+
+
+def probe_sides(old: Side, new: Side) -> tuple[dict, dict]:
+    """Values of both sides' attributes, and which old paths import in the new release (one run each)."""
+    requests = [
+        (old, {"values": attribute_paths(old)}),
+        (new, {"values": attribute_paths(new), "imports": vanished_paths(old, new)}),
+    ]
+
+    def ask(item: tuple[Side, dict]) -> dict:
+        side, request = item
+        if not side.importable or not any(request.values()):
+            return {"values": {}, "imports": {}}
+        return run_probe(request, side.python, side.extra_paths)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        old_answer, new_answer = pool.map(ask, requests)
+    return old_answer, new_answer
+
+
+def compare_sides(
+    old: Side,
+    new: Side,
+    accepted: list[AcceptedBreak] | None = None,
+    *,
+    witness: bool = True,
+) -> tuple[list[Judged], Verdict]:
+    """Detect the changes from ``old`` to ``new``, witness the breaking ones and judge them all."""
+    old_answer, new_answer = probe_sides(old, new)
+    changes = diff_apis(old.api, new.api, old_answer["values"], new_answer["values"])
+    witnesses: dict[int, Witness] = {}
+    if witness and new.importable:
+        breaking = [i for i, c in enumerate(changes) if RULES[c.rule].severity is Impact.BREAKING]
+        found = witness_changes(
+            [changes[i] for i in breaking], new.python, new.extra_paths, new_answer.get("imports")
+        )
+        witnesses = {breaking[i]: w for i, w in found.items()}
+    bump = version_bump(old.version, new.version)
+    major = bump is Bump.MAJOR
+    judged = [judge(c, witnesses.get(i), accepted or [], new.version, major) for i, c in enumerate(changes)]
+    verdict = Verdict(old.version, new.version, bump, required_bump([j.bump for j in judged if j.bump]))
+    return judged, verdict
+
+
+def load_accepted_file(path: Path | None) -> list[AcceptedBreak]:
+    """The entries of ``path``; without one, of ``contracts/accepted-breaks.yaml`` when it exists."""
+    if path is None:
+        return load_accepted(DEFAULT_FILE) if DEFAULT_FILE.is_file() else []
+    if not Path(path).is_file():
+        raise HarnessUsageError(f"--accepted {path}: no such file")
+    return load_accepted(Path(path))
+
+
+def behaviour_run(old: Side, new: Side, server: Any | None) -> list[Finding]:
+    """BC101/BC102 findings from the behaviour checks (``diff/behaviour.py``)."""
+    try:
+        from hokusai_contracts.release.behaviour import BehaviourSide, behaviour_findings
+    except ImportError as exc:
+        raise HarnessUsageError(
+            f"the behaviour checks are not available in this installation ({exc})"
+        ) from None
+
+    def side(s: Side) -> Any:
+        return BehaviourSide(
+            label=s.label,
+            python=s.python,
+            contracts_dir=s.contracts_dir,
+            extra_paths=tuple(s.extra_paths),
+            package=s.package,
+        )
+
+    return list(behaviour_findings(side(old), side(new), server=server))
+
+
+def _as_change(finding: Finding) -> Change:
+    return Change(finding.rule, finding.subject, finding.message)
+
+
+def diff_findings(
+    old: Side,
+    new: Side,
+    accepted: list[AcceptedBreak],
+    *,
+    behaviour: bool = False,
+    server: Any | None = None,
+) -> DiffReport:
+    """Compare two resolved sides into a :class:`DiffReport` (behaviour checks on request)."""
+    started = time.monotonic()
+    judged, verdict = compare_sides(old, new, accepted)
+    extra: list[Finding] = []
+    if behaviour:
+        raw = behaviour_run(old, new, server)
+        if any(f.failed and find_acceptance(_as_change(f), accepted, new.version) is None for f in raw):
+            verdict = dataclasses.replace(verdict, required=Bump.MAJOR)
+        extra = [apply_to_behaviour(f, accepted, new.version, verdict.allows_breaking) for f in raw]
+    findings = [to_finding(j, new.version) for j in judged]
+    findings.append(version_finding(verdict))
+    findings.extend(extra)
+    findings = [_named_by_label(f, (old, new)) for f in findings]
+    result = RunResult(findings=findings, sdk_version=new.version, duration_s=time.monotonic() - started)
+    return DiffReport(old, new, judged, verdict, result, extra)
+
+
+def _named_by_label(finding: Finding, sides: tuple[Side, ...]) -> Finding:
+    """``finding`` with a file of a side's temporary copy named ``<label>:<path>`` (git:v1.1.0:...)."""
+    if finding.location is None:
+        return finding
+    for side in sides:
+        if side.scratch_root is None:
+            continue
+        try:
+            relative = Path(finding.location.file).relative_to(side.scratch_root)
+        except ValueError:
+            continue
+        location = dataclasses.replace(finding.location, file=f"{side.label}:{relative}")
+        return dataclasses.replace(finding, location=location)
+    return finding
+
+
+def run_diff(
+    old_spec: str,
+    new_spec: str,
+    *,
+    package: str = "hokusai",
+    python: str | None = None,
+    accepted_file: Path | None = None,
+    behaviour: bool = False,
+    server: Any | None = None,
+) -> DiffReport:
+    """``hokusai-contracts diff OLD NEW``: resolve both sides and compare them."""
+    started = time.monotonic()
+    accepted = load_accepted_file(accepted_file)
+    with contextlib.ExitStack() as stack:
+        old, new = resolve_sides(old_spec, new_spec, stack, package=package, python=python)
+        report = diff_findings(old, new, accepted, behaviour=behaviour, server=server)
+    report.result.duration_s = time.monotonic() - started
+    return report

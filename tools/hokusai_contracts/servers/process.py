@@ -1,0 +1,248 @@
+"""Start a real ``mlflow server`` as a local process (plain or with ``--app-name basic-auth``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_config
+from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.templates import TRACKING_DB, ensure_templates
+from hokusai_contracts.servers.venvs import ensure_environment, mlflow_version_of
+
+__all__ = ["RunningServer", "ServerStartError", "free_port", "start_mlflow_process", "wait_until_healthy"]
+
+
+@dataclass
+class RunningServer:
+    """A live MLflow server: its URL, where it keeps its data, and how to stop it."""
+
+    url: str
+    workdir: Path
+    log_path: Path
+    process: subprocess.Popen
+    users: BasicAuthUsers | None = None
+    startup_seconds: float = 0.0
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
+    mlflow_version: str | None = None
+    template: Path | None = None  # the template DB the server's DB was copied from
+    command: list[str] = field(default_factory=list, repr=False)
+    provider: str = "process"
+
+    @property
+    def basic_auth(self) -> bool:
+        """True when the server requires basic-auth credentials."""
+        return self.users is not None
+
+    def is_alive(self) -> bool:
+        """True while the server process runs."""
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server's log, secrets masked."""
+        tail = read_log_tail(self.log_path, lines)
+        return self.users.mask(tail) if self.users else tail
+
+    def restart(self, timeout: float = 90.0) -> None:
+        """Start the same command again (same port, data and users) and wait until it is healthy."""
+        self.stop()
+        with open(self.log_path, "ab") as log:
+            log.write(b"\n--- restarted by the harness ---\n")
+            log.flush()
+            self.process = spawn_logged(self.command, self.workdir, self.environment, log)
+        wait_until_healthy(self, timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and every process it started (its whole process group)."""
+        stop_process_group(self.process, timeout)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Stop ``process`` and everything it started (its process group): TERM, then KILL after ``timeout``."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout)
+
+
+def spawn_logged(
+    command: list[str], workdir: Path, env: Mapping[str, str], log: IO[bytes]
+) -> subprocess.Popen:
+    """Start ``command`` in its own process group (so it can be stopped whole), output into ``log``."""
+    return subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def read_log_tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of the log file at ``path`` (empty when it cannot be read)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def poll_health(url: str, timeout: float, *, check_alive: Callable[[], None], interval: float) -> bool:
+    """Poll ``url``/health until it answers 200 (True) or ``timeout`` passes (False).
+
+    ``check_alive`` is called before every attempt and raises when the server has died.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check_alive()
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(interval)
+    return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on ``host:port`` (a bind succeeds)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def await_health(started: Any, timeout: float, *, name: str, error: type[Exception], interval: float) -> None:
+    """Poll ``started``'s ``/health`` until 200; else stop it and raise ``error`` with its log tail.
+
+    ``started`` is a process-backed server (``url``, ``process``, ``log_path``, ``is_alive``,
+    ``log_tail``, ``stop``): an MLflow server or the gateway; ``name`` says which in the messages.
+    """
+
+    def check_alive() -> None:
+        if not started.is_alive():
+            raise error(
+                f"{name} exited with code {started.process.returncode} before it was healthy.\n"
+                f"Log tail ({started.log_path}):\n{started.log_tail()}"
+            )
+
+    if poll_health(started.url, timeout, check_alive=check_alive, interval=interval):
+        return
+    started.stop()
+    raise error(
+        f"{name} at {started.url} was not healthy within {timeout:.0f}s.\n"
+        f"Log tail ({started.log_path}):\n{started.log_tail()}"
+    )
+
+
+def wait_until_healthy(server: RunningServer, timeout: float) -> None:
+    """Poll the MLflow server's ``/health``; raise :class:`ServerStartError` with the log tail if not."""
+    await_health(server, timeout, name="MLflow server", error=ServerStartError, interval=0.2)
+
+
+def start_mlflow_process(
+    workdir: Path,
+    *,
+    basic_auth: bool = False,
+    python: str | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    timeout: float = 90.0,
+    version: str | None = None,
+    use_template: bool = True,
+) -> RunningServer:
+    """Start ``mlflow server`` with light flags and a SQLite backend in ``workdir``; wait for health.
+
+    ``version``: the MLflow release to run (its venv is built once, see :mod:`.venvs`); None runs the
+    harness's own MLflow, or that of ``python`` when given. ``use_template``: start from a copy of the
+    version's pre-migrated DB (see :mod:`.templates`) unless ``workdir`` already has a DB.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    if python is None:
+        environment = ensure_environment(version)
+        python, version = environment.python, environment.version
+    else:
+        version = version or mlflow_version_of(python)
+    template = None
+    if use_template and version and not (workdir / TRACKING_DB).exists():
+        templates = ensure_templates(version, python)
+        templates.copy_into(workdir, basic_auth)
+        template = templates.tracking
+    if port is not None and not port_is_free(host, port):
+        raise ServerStartError(f"port {port} on {host} is already in use: stop what holds it or pick another")
+    port = port or free_port(host)
+    env = dict(os.environ)
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_REGISTRY_URI",
+    ):
+        env.pop(name, None)
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    command = [
+        python,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{workdir / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
+    ]
+    users = None
+    if basic_auth:
+        users = BasicAuthUsers.generate()
+        env["MLFLOW_AUTH_CONFIG_PATH"] = str(write_auth_config(workdir, users))
+        env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = secrets.token_hex(16)
+        command += ["--app-name", "basic-auth"]
+    log_path = workdir / "server.log"
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        process = spawn_logged(command, workdir, env, log)
+    server = RunningServer(
+        url=f"http://{host}:{port}",
+        workdir=workdir,
+        log_path=log_path,
+        process=process,
+        users=users,
+        environment=env,
+        mlflow_version=version,
+        template=template,
+        command=command,
+    )
+    wait_until_healthy(server, timeout)
+    server.startup_seconds = time.monotonic() - started
+    if users is not None:
+        users.create_non_admin_users(server.url)
+    return server

@@ -1,0 +1,100 @@
+"""Servers started by ``hokusai-contracts mlflow up``: recorded in a state file, stopped by ``down``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hokusai_contracts.servers.cache import cache_root, file_lock
+
+STATE_NAME = "mlflow-servers.json"
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """One detached server: enough to reach it, check it and stop it."""
+
+    url: str
+    provider: str
+    mlflow_version: str | None
+    workdir: str
+    pid: int | None = None  # process provider: the server's process group
+    container_id: str | None = None  # docker provider
+    admin_username: str | None = None
+    admin_password: str | None = None
+
+    @classmethod
+    def of(cls, server: Any) -> ServerRecord:
+        """The record of a server just started by a provider."""
+        users = getattr(server, "users", None)
+        process = getattr(server, "process", None)
+        container = getattr(server, "container", None)
+        return cls(
+            url=server.url,
+            provider=getattr(server, "provider", "process"),
+            mlflow_version=getattr(server, "mlflow_version", None),
+            workdir=str(getattr(server, "workdir", "")),
+            pid=process.pid if process is not None else None,
+            container_id=container.get_container_id() if container is not None else None,
+            admin_username=users.admin_username if users else None,
+            admin_password=users.admin_password if users else None,
+        )
+
+
+def state_path(root: Path | None = None) -> Path:
+    """Where the records are: ``<cache>/mlflow-servers.json``."""
+    return (root or cache_root()) / STATE_NAME
+
+
+def load(path: Path) -> list[ServerRecord]:
+    """The records in ``path`` (none when it is missing)."""
+    if not path.exists():
+        return []
+    return [ServerRecord(**entry) for entry in json.loads(path.read_text())]
+
+
+def save(path: Path, records: list[ServerRecord]) -> None:
+    """Write ``records`` to ``path``, readable by its owner only (it may hold an admin password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(r) for r in records], indent=2) + "\n")
+    path.chmod(0o600)
+
+
+def add(path: Path, record: ServerRecord) -> None:
+    """Append ``record`` (under the state lock)."""
+    with file_lock(path.with_suffix(".lock")):
+        save(path, [*load(path), record])
+
+
+def healthy(url: str, timeout: float = 3.0) -> bool:
+    """True when ``url``/health answers 200."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop(record: ServerRecord) -> str:
+    """Stop the server of ``record``; what happened, in a few words."""
+    if record.container_id:
+        try:
+            import docker
+
+            docker.from_env(timeout=10).containers.get(record.container_id).remove(force=True)
+        except Exception as exc:
+            return f"container {record.container_id[:12]} not removed: {type(exc).__name__}"
+        return f"container {record.container_id[:12]} removed"
+    if record.pid:
+        try:
+            os.killpg(record.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return f"process group {record.pid} was already gone"
+        return f"process group {record.pid} terminated"
+    return "nothing to stop"
