@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from hokusai._mlflow.clients import terminate_run
 from hokusai._mlflow.errors import is_not_found
+from hokusai._mlflow.fluent import create_run, resumed_run
+from hokusai.core._flavors import is_python_model, is_sklearn_estimator
 from hokusai.core._store import RegistryStore, aliases_by_version, quote
 from hokusai.core.entries import TAG_METRICS, metadata_tags, numeric_mapping, tag_value
 from hokusai.core.models import HokusaiModel
@@ -136,9 +138,9 @@ def classify_model(model: object, parameter: str = "model", *, allow_objects: bo
     if allow_objects:
         if isinstance(model, HokusaiModel):
             return _hokusai_source(model, parameter)
-        if _is_sklearn_estimator(model):
+        if is_sklearn_estimator(model):
             return ModelSource("sklearn", model)
-        if _is_python_model(model):
+        if is_python_model(model):
             return ModelSource("pyfunc", model)
         raise InvalidParameterError(
             parameter,
@@ -166,17 +168,6 @@ def _hokusai_source(model: HokusaiModel, parameter: str) -> ModelSource:
     if metrics:
         tags[TAG_METRICS] = tag_value(metrics)
     return replace(classify_model(inner, parameter), tags=tags, metrics=metrics)
-
-
-def _is_sklearn_estimator(model: object) -> bool:
-    # An estimator's class imports sklearn.base, so an object can only be one if it is loaded already.
-    base = sys.modules.get("sklearn.base")
-    return base is not None and isinstance(model, base.BaseEstimator)
-
-
-def _is_python_model(model: object) -> bool:
-    module = sys.modules.get("mlflow.pyfunc.model")
-    return module is not None and isinstance(model, module.PythonModel)
 
 
 def _missing(uri: str, why: str, fix: str) -> ModelNotFoundError:
@@ -321,33 +312,57 @@ def _log_object(
     metrics: Mapping[str, float],
     options: LogOptions,
 ) -> tuple[str, str]:
+    import mlflow
+
     flavor = _flavor(source.kind)
     kwargs = options.log_model_kwargs(flavor)
-    tracking_uri = store.session.tracking_uri
+    session = store.session
+    tracking_uri = session.tracking_uri
+    # A developer's own active run (on this thread) becomes the parent of the registry's run.
+    active = mlflow.active_run()
+    run = store.call(
+        lambda client: create_run(
+            client,
+            experiment_id,
+            run_name=run_name,
+            tags=tags,
+            parent_run_id=active.info.run_id if active is not None else None,
+        )
+    )
+    run_id = run.info.run_id
+    if metrics:
+        from mlflow.entities import Metric
 
-    def log(client: MlflowClient) -> tuple[str, str]:
-        import mlflow
+        timestamp = int(run.info.start_time or 0)
+        batch = [Metric(key, float(value), timestamp, 0) for key, value in metrics.items()]
+        store.call(lambda client: client.log_batch(run_id, metrics=batch))
 
-        # A developer's own active run becomes the parent instead of making start_run fail.
-        nested = mlflow.active_run() is not None
-        # The session's scope hides a pending MLFLOW_RUN_ID, so start_run cannot resume the user's run.
-        with mlflow.start_run(
-            experiment_id=experiment_id, run_name=run_name, nested=nested, tags=dict(tags)
-        ) as run:
-            if metrics:
-                mlflow.log_metrics(dict(metrics))
-            if tracking_uri not in _SERVERS_WITHOUT_LOGGED_MODELS:
-                try:
-                    if source.kind == "sklearn":
-                        return run.info.run_id, flavor.log_model(source.value, **kwargs).model_uri
-                    return run.info.run_id, flavor.log_model(python_model=source.value, **kwargs).model_uri
-                except Exception as exc:
-                    if not _lacks_logged_models(exc):
-                        raise
-                    _SERVERS_WITHOUT_LOGGED_MODELS.add(tracking_uri)
-            return run.info.run_id, _upload_saved_model(client, run.info.run_id, flavor, source, kwargs)
+    def log(_client: MlflowClient) -> str | None:
+        # log_model is fluent-only (it logs into the active run through the global tracking URI):
+        # the one step of a registration that holds the session's fluent lock.
+        with resumed_run(run_id, nested=active is not None):
+            if source.kind == "sklearn":
+                return flavor.log_model(source.value, **kwargs).model_uri
+            return flavor.log_model(python_model=source.value, **kwargs).model_uri
 
-    return store.call(log)
+    if tracking_uri not in _SERVERS_WITHOUT_LOGGED_MODELS:
+        try:
+            return run_id, session.call_fluent(log)
+        except Exception as exc:
+            if not _lacks_logged_models(exc):
+                raise
+            _SERVERS_WITHOUT_LOGGED_MODELS.add(tracking_uri)
+
+    def upload(client: MlflowClient) -> str:
+        try:
+            uri = _upload_saved_model(client, run_id, flavor, source, kwargs)
+        except BaseException:
+            terminate_run(client, run_id, "FAILED", _now_ms())
+            raise
+        terminate_run(client, run_id, "FINISHED", _now_ms())
+        return uri
+
+    return run_id, store.call(upload)
 
 
 # Tracking URIs whose server predates MLflow 3's LoggedModel API (answered 404 once): models logged

@@ -31,6 +31,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from hokusai.core._flavors import native_kind
 from hokusai.core.entries import metadata_tags, numeric_mapping
 from hokusai.exceptions import InvalidParameterError, MethodNotImplementedError, ModelNotFoundError
 
@@ -195,21 +196,9 @@ class HokusaiModel:
         )
 
 
-def _native_kind(model: object) -> str | None:
-    """'sklearn' or 'pyfunc' when MLflow logs ``model`` with a flavor of its own, else None."""
-    from hokusai.core._model_logging import classify_model
-
-    if isinstance(model, str | os.PathLike | HokusaiModel):
-        return None
-    try:
-        return classify_model(model).kind
-    except InvalidParameterError:
-        return None
-
-
 def _call_predict(model: Any, data: Any) -> Any:
     # A PythonModel's predict takes (context, model_input) or, since MLflow 2.20, (model_input).
-    if _native_kind(model) == "pyfunc" and "context" in inspect.signature(model.predict).parameters:
+    if native_kind(model) == "pyfunc" and "context" in inspect.signature(model.predict).parameters:
         return model.predict(None, data)
     return model.predict(data)
 
@@ -240,7 +229,7 @@ class WrappedModel(HokusaiModel):
                 f"HokusaiModel.wrap() takes a model object, got the location {os.fspath(model)!r}",
                 fix="load a stored model with ModelFactory.from_mlflow(model_uri)",
             )
-        if _native_kind(model) is None and not callable(getattr(model, "predict", None)):
+        if native_kind(model) is None and not callable(getattr(model, "predict", None)):
             raise InvalidParameterError(
                 "model",
                 f"Cannot wrap a {type(model).__module__}.{type(model).__qualname__}: it has no predict()",
@@ -261,7 +250,7 @@ class WrappedModel(HokusaiModel):
         """The wrapped estimator or ``PythonModel`` itself (flavor kept), or the model URI it came from."""
         if self.source is not None:
             return self.source
-        if _native_kind(self.model) is not None:
+        if native_kind(self.model) is not None:
             return self.model
         return super().as_mlflow_model()
 

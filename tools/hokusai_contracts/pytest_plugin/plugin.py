@@ -14,7 +14,6 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,9 @@ import pytest
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
-from hokusai_contracts.contract.subjects import Contracted, contracted, owner, same_file
+from hokusai_contracts.contract.subjects import Contracted
 from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.pytest_plugin.contract_run import RUN_KEY, ContractRun
 from hokusai_contracts.servers import RunningServer, ServerStartError, free_port, start_mlflow_process
 
 if TYPE_CHECKING:
@@ -153,71 +153,6 @@ class ContractCheckFailure(Exception):
         self.findings = findings
 
 
-@dataclass
-class ContractRun:
-    """Per-session state: the contract (read once) and the check's findings (computed once)."""
-
-    contracts_dir: Path
-    context: VerifyContext
-    check: CheckFamily
-    _findings: dict[str | None, list[Finding]] | None = field(default=None, repr=False)
-
-    @property
-    def api_dir(self) -> Path:
-        """Where the contract files the tests come from are."""
-        return self.context.api_dir
-
-    @property
-    def docs_dir(self) -> Path:
-        """Where the documentation pages whose blocks are tests are."""
-        return self.contracts_dir / "docs"
-
-    def entries(self) -> list[Contracted]:
-        """Every contracted module and object (raises :class:`ContractError` for a bad contract)."""
-        return contracted(self.context.contract_api())
-
-    def entries_in(self, path: Path) -> list[Contracted]:
-        """The contracted modules and objects written in the contract file ``path``."""
-        bases = (self.contracts_dir, self.api_dir, Path.cwd())
-        return [entry for entry in self.entries() if same_file(entry.file, path, bases)]
-
-    def findings_for(self, path: str) -> list[Finding]:
-        """The findings about the contracted object ``path``, plus errors that stop every check."""
-        if self._findings is None:
-            self._findings = self._attribute(self._run())
-        return self._findings.get(path, []) + self._findings.get(None, [])
-
-    def _run(self) -> list[Finding]:
-        from hokusai_contracts.verify.runner import error_finding, run_family
-
-        try:
-            return run_family(self.check, self.context)
-        except HarnessUsageError as exc:
-            return [error_finding(self.check.name, InfrastructureError(f"usage error: {exc}"))]
-
-    def _attribute(self, findings: list[Finding]) -> dict[str | None, list[Finding]]:
-        entries = self.entries()
-        paths = [entry.path for entry in entries]
-        modules = [entry.path for entry in entries if entry.is_module] or paths[:1]
-        by_path: dict[str | None, list[Finding]] = {}
-        for finding in findings:
-            key = owner(finding.subject, paths)
-            if key is None:
-                # An error the check could not pin on an object stops them all; a failure goes to the
-                # first module, so no finding is lost between tests.
-                key = None if finding.outcome is Outcome.ERROR else (modules[0] if modules else None)
-            by_path.setdefault(key, []).append(finding)
-        return by_path
-
-
-_RUN = pytest.StashKey["ContractRun | None"]()
-
-
-def contract_run_of(config: pytest.Config) -> ContractRun | None:
-    """The session's contract run, None when the contract tests are off."""
-    return config.stash.get(_RUN, None)
-
-
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Register the ``pytest_hokusai_contracts_*`` hooks."""
     from hokusai_contracts.pytest_plugin import hookspecs as pytest_hookspecs
@@ -291,13 +226,13 @@ def _covers(arg: str, target: Path, base: Path) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     """Turn the contract tests on when asked, and add the contract files to what pytest collects."""
     directory = contracts_dir_of(config)
-    config.stash[_RUN] = None
+    config.stash[RUN_KEY] = None
     if directory is None:
         return
     context = config.hook.pytest_hokusai_contracts_context(config=config, contracts_dir=directory)
     check = config.hook.pytest_hokusai_contracts_check(config=config)
     run = ContractRun(directory, context, check)
-    config.stash[_RUN] = run
+    config.stash[RUN_KEY] = run
     # Explicit paths on the command line mean "just these", unless --hokusai-contracts asked for more.
     explicit_paths = config.args_source is pytest.Config.ArgsSource.ARGS
     asked = bool(config.getoption("hokusai_contracts_dir"))
@@ -311,7 +246,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """A contract file (``DIR/api/*.yaml``) or documentation page (``DIR/docs/*.md``) when the contract
     tests are on."""
-    run = parent.config.stash.get(_RUN, None)
+    run = parent.config.stash.get(RUN_KEY, None)
     if run is None:
         return None
     if file_path.suffix == ".md" and file_path.resolve().parent == run.docs_dir.resolve():
@@ -335,7 +270,7 @@ class ContractFile(pytest.File):
 
     def collect(self):
         """One :class:`ContractItem` per contracted object written in this file."""
-        run: ContractRun = self.config.stash[_RUN]
+        run: ContractRun = self.config.stash[RUN_KEY]
         try:
             entries = run.entries_in(self.path)
         except (ContractError, InfrastructureError, HarnessUsageError) as exc:
@@ -353,7 +288,7 @@ class ContractItem(pytest.Item):
 
     def runtest(self) -> None:
         """Fail with the object's failing findings; warn for the non-failing ones."""
-        run: ContractRun = self.config.stash[_RUN]
+        run: ContractRun = self.config.stash[RUN_KEY]
         findings = run.findings_for(self.entry.path)
         root = self.config.rootpath
         for finding in findings:

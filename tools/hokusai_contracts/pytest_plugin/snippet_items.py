@@ -25,6 +25,7 @@ from hokusai_contracts.checks.snippets.model import Block, Page, slug
 from hokusai_contracts.checks.snippets.parse import parse_page
 from hokusai_contracts.checks.snippets.run import SERVER_FIXTURES, PageRun, server_secrets
 from hokusai_contracts.findings import Finding, Location
+from hokusai_contracts.pytest_plugin.contract_run import contract_run_of
 
 
 class SnippetFailure(Exception):
@@ -122,8 +123,6 @@ class DocPage(pytest.File):
         return self._state
 
     def _index(self) -> ApiIndex | None:
-        from hokusai_contracts.pytest_plugin.plugin import contract_run_of
-
         run = contract_run_of(self.config)
         try:
             return ApiIndex.from_api(run.context.contract_api()) if run else None
