@@ -51,10 +51,11 @@ from hokusai_contracts.cli.servers import (
     run_provisioned,
 )
 from hokusai_contracts.findings import RunResult
+from hokusai_contracts.findings.from_errors import error_finding
 from hokusai_contracts.reports import markdown, write_report
 from hokusai_contracts.reports.terminal import CheckProgress, print_report
 from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
-from hokusai_contracts.verify.runner import error_finding, run_checks, select
+from hokusai_contracts.verify.runner import run_checks, select
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
     from typer._click.exceptions import UsageError

@@ -11,7 +11,8 @@ from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.contract.subjects import Contracted, contracted, owner, same_file
 from hokusai_contracts.findings import Finding, Outcome
-from hokusai_contracts.verify.runner import error_finding, run_family
+from hokusai_contracts.findings.from_errors import error_finding
+from hokusai_contracts.verify.runner import run_family
 
 
 @dataclass

@@ -8,17 +8,13 @@ an infrastructure problem or a crash of the check itself an error finding (exit 
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from hokusai_contracts.base.errors import ContractError, HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.errors import ContractError, HarnessUsageError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
-from hokusai_contracts.findings import Finding, Location, Outcome, RunResult
-
-CONTRACT_INVALID = "contract-invalid"
-INFRASTRUCTURE = "infrastructure"
-INTERNAL_ERROR = "harness-internal-error"
+from hokusai_contracts.findings import Finding, RunResult
+from hokusai_contracts.findings.from_errors import contract_error_finding, error_finding
 
 
 class Progress(Protocol):
@@ -56,40 +52,6 @@ def select(
     if not chosen:
         raise HarnessUsageError("--only/--skip leave no check family to run")
     return chosen
-
-
-def contract_error_finding(family: str, exc: ContractError) -> Finding:
-    """A malformed contract as a failed finding at the file and line the error names."""
-    return Finding(
-        check=family,
-        rule=CONTRACT_INVALID,
-        subject=exc.file or "contracts",
-        message=str(exc),
-        location=Location(exc.file, exc.line) if exc.file else None,
-        fix="correct the contract file at the place named, or regenerate it with `hokusai-contracts extract`",
-    )
-
-
-def error_finding(family: str, exc: BaseException) -> Finding:
-    """A check that could not run as an error finding (exit code 2)."""
-    if isinstance(exc, InfrastructureError):
-        return Finding(
-            check=family,
-            rule=INFRASTRUCTURE,
-            subject=family,
-            message=str(exc),
-            outcome=Outcome.ERROR,
-            fix="fix the environment named in the message, then run verify again",
-        )
-    return Finding(
-        check=family,
-        rule=INTERNAL_ERROR,
-        subject=family,
-        message=f"the {family!r} check crashed: {type(exc).__name__}: {exc}",
-        outcome=Outcome.ERROR,
-        fix="this is a bug in the harness; report it with the details below",
-        details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    )
 
 
 def run_family(family: CheckFamily, context: VerifyContext) -> list[Finding]:

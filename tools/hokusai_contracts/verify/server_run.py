@@ -17,6 +17,7 @@ from typing import Any
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, RunResult
+from hokusai_contracts.findings.from_errors import error_finding
 from hokusai_contracts.servers.providers import (
     DockerProbe,
     Provisioner,
@@ -25,7 +26,7 @@ from hokusai_contracts.servers.providers import (
     provisioner_for,
 )
 from hokusai_contracts.verify.matrix import Matrix, MatrixRow, row_from_result
-from hokusai_contracts.verify.runner import Progress, error_finding, run_family
+from hokusai_contracts.verify.runner import Progress, run_family
 
 # VerifyContext.options key: how the snippets family starts servers of other kinds (basic-auth).
 OPTION_SERVER_START = "server_start"

@@ -28,6 +28,7 @@ from hokusai_contracts.checks.snippets.run import (
     run_page_process,
 )
 from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.findings.from_errors import contract_error_finding
 
 CHECK = "snippets"
 DOCS_DIR = "docs"
@@ -203,8 +204,6 @@ def _api_index(context: VerifyContext) -> tuple[ApiIndex | None, list[Finding]]:
     try:
         return ApiIndex.from_api(context.contract_api()), []
     except ContractError as exc:
-        from hokusai_contracts.verify.runner import contract_error_finding
-
         return None, [contract_error_finding(CHECK, exc)]
 
 

@@ -1,0 +1,46 @@
+"""Expected errors as findings: a malformed contract fails (exit 1), a check that cannot run errs (2)."""
+
+from __future__ import annotations
+
+import traceback
+
+from hokusai_contracts.base.errors import ContractError, InfrastructureError
+from hokusai_contracts.findings import Finding, Location, Outcome
+
+CONTRACT_INVALID = "contract-invalid"
+INFRASTRUCTURE = "infrastructure"
+INTERNAL_ERROR = "harness-internal-error"
+
+
+def contract_error_finding(family: str, exc: ContractError) -> Finding:
+    """A malformed contract as a failed finding at the file and line the error names."""
+    return Finding(
+        check=family,
+        rule=CONTRACT_INVALID,
+        subject=exc.file or "contracts",
+        message=str(exc),
+        location=Location(exc.file, exc.line) if exc.file else None,
+        fix="correct the contract file at the place named, or regenerate it with `hokusai-contracts extract`",
+    )
+
+
+def error_finding(family: str, exc: BaseException) -> Finding:
+    """A check that could not run as an error finding (exit code 2)."""
+    if isinstance(exc, InfrastructureError):
+        return Finding(
+            check=family,
+            rule=INFRASTRUCTURE,
+            subject=family,
+            message=str(exc),
+            outcome=Outcome.ERROR,
+            fix="fix the environment named in the message, then run verify again",
+        )
+    return Finding(
+        check=family,
+        rule=INTERNAL_ERROR,
+        subject=family,
+        message=f"the {family!r} check crashed: {type(exc).__name__}: {exc}",
+        outcome=Outcome.ERROR,
+        fix="this is a bug in the harness; report it with the details below",
+        details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
