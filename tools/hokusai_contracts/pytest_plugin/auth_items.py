@@ -7,7 +7,6 @@ fixture of its scenario's server (``gateway``, ``basic_auth_server``...) through
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from hokusai_contracts.checks.auth.family import run_one
 from hokusai_contracts.checks.auth.load import SUFFIXES, load_file
 from hokusai_contracts.checks.auth.model import MALFORMED, SERVER_FIXTURES, Scenario
 from hokusai_contracts.checks.auth.servers import fixture_source
-from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.findings import Finding, Outcome
+from hokusai_contracts.reports.text import finding_text
 
 
 def is_scenario_file(file_path: Path, contracts_dir: Path) -> bool:
@@ -69,22 +69,10 @@ class ScenarioItem(pytest.Function):
     def repr_failure(self, excinfo, style=None):
         """The finding: rule, scenario, file:line, message, fix and what was observed (masked)."""
         if isinstance(excinfo.value, ScenarioFailure):
-            return _text(excinfo.value.finding, self.config.rootpath)
+            return finding_text(excinfo.value.finding, self.config.rootpath)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
         """The scenario file and the scenario's line."""
         line = self.scenario.line - 1 if self.scenario.line else None
         return self.path, line, f"auth scenario {self.name}"
-
-
-def _text(finding: Finding, root: Path) -> str:
-    from hokusai_contracts.base.masking import known_secrets, mask_secrets
-    from hokusai_contracts.reports.common import describe
-
-    location = finding.location
-    if location and Path(location.file).is_absolute() and Path(location.file).is_relative_to(root):
-        finding = dataclasses.replace(
-            finding, location=Location(str(Path(location.file).relative_to(root)), location.line)
-        )
-    return mask_secrets(describe(finding), known_secrets())

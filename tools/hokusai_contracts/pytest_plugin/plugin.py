@@ -9,7 +9,6 @@ run in page order in one namespace (see :mod:`hokusai_contracts.pytest_plugin.sn
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import uuid
 import warnings
@@ -23,8 +22,9 @@ from hokusai_contracts.base.errors import ContractError, HarnessUsageError, Infr
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.contract.subjects import Contracted
-from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.findings import Finding, Outcome
 from hokusai_contracts.pytest_plugin.contract_run import RUN_KEY, ContractRun
+from hokusai_contracts.reports.text import finding_text
 from hokusai_contracts.servers import RunningServer, ServerStartError, free_port, start_mlflow_process
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ class ContractItem(pytest.Item):
             if finding.outcome is Outcome.FAILED and not finding.failed:
                 # Attributed to the contract file and line, not to this plugin's source.
                 warnings.warn_explicit(
-                    HokusaiContractWarning(_text(finding, root)),
+                    HokusaiContractWarning(finding_text(finding, root)),
                     HokusaiContractWarning,
                     filename=str(self.path),
                     lineno=self.entry.line or 1,
@@ -304,27 +304,15 @@ class ContractItem(pytest.Item):
         if failing:
             raise ContractCheckFailure(failing)
         if findings and all(f.outcome is Outcome.SKIPPED for f in findings):
-            pytest.skip(_text(findings[0], self.config.rootpath))
+            pytest.skip(finding_text(findings[0], self.config.rootpath))
 
     def repr_failure(self, excinfo, style=None):
         """The findings as rule, subject, location, message and fix; no harness traceback."""
         if isinstance(excinfo.value, ContractCheckFailure):
-            return "\n\n".join(_text(f, self.config.rootpath) for f in excinfo.value.findings)
+            return "\n\n".join(finding_text(f, self.config.rootpath) for f in excinfo.value.findings)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
         """The contract file and the object's line in it."""
         line = self.entry.line - 1 if self.entry.line else None
         return self.path, line, f"contract {self.name}"
-
-
-def _text(finding: Finding, root: Path) -> str:
-    from hokusai_contracts.base.masking import known_secrets, mask_secrets
-    from hokusai_contracts.reports.common import describe
-
-    location = finding.location
-    if location and Path(location.file).is_absolute() and Path(location.file).is_relative_to(root):
-        # Paths relative to the rootdir, as pytest prints its own.
-        relative = Location(str(Path(location.file).relative_to(root)), location.line)
-        finding = dataclasses.replace(finding, location=relative)
-    return mask_secrets(describe(finding), known_secrets())

@@ -8,8 +8,6 @@ MLflow servers come from the session fixtures ``mlflow_server`` / ``basic_auth_s
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,14 +16,16 @@ from pathlib import Path
 import pytest
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.masking import known_secrets
 from hokusai_contracts.checks.snippets.crosscheck import ApiIndex
 from hokusai_contracts.checks.snippets.execute import SKIPPED, BlockOutcome, PageSession
 from hokusai_contracts.checks.snippets.family import count_finding, outcome_finding, static_findings_by_block
 from hokusai_contracts.checks.snippets.model import Block, Page, slug
 from hokusai_contracts.checks.snippets.parse import parse_page
 from hokusai_contracts.checks.snippets.run import SERVER_FIXTURES, PageRun, server_secrets
-from hokusai_contracts.findings import Finding, Location
+from hokusai_contracts.findings import Finding
 from hokusai_contracts.pytest_plugin.contract_run import contract_run_of
+from hokusai_contracts.reports.text import finding_text
 
 
 class SnippetFailure(Exception):
@@ -35,22 +35,6 @@ class SnippetFailure(Exception):
         super().__init__(f"{len(findings)} snippet finding(s)")
         self.findings = findings
         self.notes = notes or []
-
-
-def finding_text(finding: Finding, root: Path, secrets: tuple[str, ...] = ()) -> str:
-    """A finding as plain text with its path relative to ``root``, secrets masked."""
-    from hokusai_contracts.base.masking import known_secrets, mask_secrets
-    from hokusai_contracts.reports.common import describe
-
-    location = finding.location
-    if location and Path(location.file).is_absolute() and Path(location.file).is_relative_to(root):
-        finding = dataclasses.replace(
-            finding, location=Location(str(Path(location.file).relative_to(root)), location.line)
-        )
-    if finding.details:
-        # Tracebacks too name the page relative to the rootdir, as pytest prints paths.
-        finding = dataclasses.replace(finding, details=finding.details.replace(f"{root}{os.sep}", ""))
-    return mask_secrets(describe(finding), (*known_secrets(), *secrets))
 
 
 class _PageState:
@@ -193,7 +177,8 @@ class BlockItem(pytest.Function):
         if isinstance(excinfo.value, SnippetFailure):
             state = self.page_node._state
             secrets = state.secrets if state else ()
-            texts = [finding_text(f, self.config.rootpath, secrets) for f in excinfo.value.findings]
+            known = (*known_secrets(), *secrets)
+            texts = [finding_text(f, self.config.rootpath, known) for f in excinfo.value.findings]
             return "\n\n".join([*texts, *excinfo.value.notes])
         return super().repr_failure(excinfo, style=style)
 

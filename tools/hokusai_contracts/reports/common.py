@@ -113,19 +113,6 @@ def warnings(result: RunResult) -> list[Finding]:
     return [f for f in result.findings if is_warning(f)]
 
 
-def describe(finding: Finding) -> str:
-    """A finding as plain text: rule and subject, location, message, fix, indented details."""
-    lines = [f"{finding.rule} {finding.subject}"]
-    if finding.location:
-        lines.append(f"  at {finding.location}")
-    lines.append(f"  {finding.message}")
-    if finding.fix:
-        lines.append(f"  fix: {finding.fix}")
-    if finding.details:
-        lines.extend(f"    {line}" for line in finding.details.splitlines())
-    return "\n".join(lines)
-
-
 def headline(result: RunResult) -> str:
     """One line saying how the run went, e.g. ``FAILED: 3 failed, 120 passed``."""
     tally = overall(result)

@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from hokusai_contracts.findings import Finding, Outcome, RunResult
-from hokusai_contracts.reports.common import describe, is_warning, masked
+from hokusai_contracts.reports.common import is_warning, masked
+from hokusai_contracts.reports.text import finding_text
 
 SUITES_NAME = "hokusai-contracts"
 
@@ -47,7 +48,7 @@ def _testcase(check: str, subject: str, findings: list[Finding]) -> tuple[ET.Ele
             element = ET.SubElement(
                 case, tag, message=_clean(f"{first.rule}: {first.message}"), type=first.rule
             )
-            element.text = _clean("\n\n".join(describe(f) for f in group))
+            element.text = _clean("\n\n".join(finding_text(f, secrets=()) for f in group))
             counter = "errors" if tag == "error" else "failures"
             break
     if counter is None and all(f.outcome is Outcome.SKIPPED for f in findings):
@@ -55,7 +56,8 @@ def _testcase(check: str, subject: str, findings: list[Finding]) -> tuple[ET.Ele
         counter = "skipped"
     notes = [f for f in findings if is_warning(f)]
     if notes:
-        ET.SubElement(case, "system-out").text = _clean("\n\n".join(describe(f) for f in notes))
+        notes_text = "\n\n".join(finding_text(f, secrets=()) for f in notes)
+        ET.SubElement(case, "system-out").text = _clean(notes_text)
     return case, counter
 
 

@@ -22,6 +22,7 @@ from hokusai_contracts.reports.common import (
     tallies,
     warnings,
 )
+from hokusai_contracts.reports.text import DETAILS, FIX, LOCATION, finding_lines
 
 _STATUS_STYLE = {PASSED: "bold green", ERROR: "bold yellow"}
 
@@ -46,20 +47,20 @@ def summary_table(result: RunResult) -> Table:
     return table
 
 
+_LINE_STYLES = {LOCATION: ("", "underline"), FIX: ("bold green", ""), DETAILS: ("", "dim")}
+
+
 def finding_block(finding: Finding) -> Group:
-    """One finding: rule id, subject and location on the first line, then message, fix and details."""
+    """One finding: its label, rule id and subject, then the lines of :func:`finding_lines`, styled."""
     label, style = ("ERROR", "bold yellow") if finding.outcome is Outcome.ERROR else ("FAIL", "bold red")
     if not finding.failed:
         label, style = "WARN", "bold yellow"
     title = Text.assemble((f"{label} ", style), (finding.rule, "bold"), "  ", (finding.subject, "cyan"))
-    lines = [title]
-    if finding.location:
-        lines.append(Text.assemble("  at ", (str(finding.location), "underline")))
-    lines.append(Padding(Text(finding.message), (0, 0, 0, 2), expand=False))
-    if finding.fix:
-        lines.append(Padding(Text.assemble(("fix: ", "bold green"), finding.fix), (0, 0, 0, 2), expand=False))
-    if finding.details:
-        lines.append(Padding(Text(finding.details, style="dim"), (0, 0, 0, 4), expand=False))
+    lines: list = [title]
+    for line in finding_lines(finding):
+        label_style, text_style = _LINE_STYLES.get(line.kind, ("", ""))
+        text = Text.assemble((line.label, label_style), (line.text, text_style))
+        lines.append(Padding(text, (0, 0, 0, line.indent), expand=False))
     return Group(*lines)
 
 
