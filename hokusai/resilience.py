@@ -3,7 +3,10 @@
 Every MLflow call of the SDK goes through :func:`call_with_resilience`. Only transient failures
 (connection errors, timeouts, HTTP 429 and 5xx) are retried; all but 429 are counted by the breaker.
 A 401, 403 or 404 is an answer, not an outage, and is raised at once; a 429 is an answer too (the
-server is up, the caller must slow down), so it never opens the breaker.
+server is up, the caller must slow down), so it never opens the breaker. Only such answers (an
+exception carrying the HTTP status) count as a success; any other error of the call (the caller's
+own ``TypeError``, a check failing before a request was made) counts neither way, and a
+``BaseException`` (``KeyboardInterrupt``...) is not handled at all.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class CircuitBreaker:
     _failures: int = field(default=0, init=False)
     _opened_at: float = field(default=0.0, init=False)
     _trial_in_flight: bool = field(default=False, init=False)
+    _trial_thread: int | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -121,6 +125,7 @@ class CircuitBreaker:
                 if self._trial_in_flight:
                     raise CircuitOpenError(tracking_uri=self.name, retry_after=0.0)
                 self._trial_in_flight = True
+                self._trial_thread = threading.get_ident()
 
     def record_success(self) -> None:
         """Close the breaker and forget past failures."""
@@ -128,6 +133,7 @@ class CircuitBreaker:
             self._state = CircuitState.CLOSED
             self._failures = 0
             self._trial_in_flight = False
+            self._trial_thread = None
 
     def record_failure(self) -> None:
         """Count a transient failure; open the breaker at the threshold or after a failed trial."""
@@ -141,6 +147,13 @@ class CircuitBreaker:
     def reset(self) -> None:
         """Return to the closed state (for tests and manual recovery)."""
         self.record_success()
+
+    def _release_trial(self) -> None:
+        # A half-open trial call that ended with neither a success nor a failure (the caller's own
+        # error, an interrupt) gives its slot back, or every later call would be refused.
+        with self._lock:
+            if self._trial_in_flight and self._trial_thread == threading.get_ident():
+                self._trial_in_flight = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,29 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, MLflowConnectionError | ConnectionError | TimeoutError)
 
 
+def _is_server_answer(exc: BaseException) -> bool:
+    """True when ``exc`` stands for an HTTP answer of the server (it carries the status code).
+
+    A 401, 403, 404 or 429 proves the server is up; an exception without a status (a ``TypeError``
+    in the caller's code, a validation error raised before any request) proves nothing.
+    """
+    if isinstance(exc, CircuitOpenError):
+        return False
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599
+
+
+def _record_outcome(breaker: CircuitBreaker, exc: Exception, transient: bool) -> None:
+    if transient and not isinstance(exc, RateLimitError):
+        breaker.record_failure()
+    elif _is_server_answer(exc):
+        # An answer from the server (401, 404, 429...) shows it is up.
+        breaker.record_success()
+    else:
+        # The caller's own error, or one raised before the server was reached: no evidence either way.
+        breaker._release_trial()
+
+
 def call_with_resilience(
     fn: Callable[[], T],
     *,
@@ -254,21 +290,24 @@ def call_with_resilience(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Call ``fn`` through ``breaker``, retrying transient failures according to ``policy``."""
+    """Call ``fn`` through ``breaker``, retrying transient failures according to ``policy``.
+
+    Only ``Exception`` is handled: ``KeyboardInterrupt``, ``SystemExit`` and other ``BaseException``
+    propagate at once and are not counted by the breaker.
+    """
     policy = policy or get_resilience_config().retry
     for attempt in range(1, policy.max_attempts + 1):
         if breaker is not None:
             breaker.before_call()
+        settled = False
         try:
             result = fn()
-        except BaseException as exc:
+            settled = True
+        except Exception as exc:
+            settled = True
             transient = is_transient(exc)
             if breaker is not None:
-                if transient and not isinstance(exc, RateLimitError):
-                    breaker.record_failure()
-                else:
-                    # Any answer from the server (401, 404, 429...) shows it is up.
-                    breaker.record_success()
+                _record_outcome(breaker, exc, transient)
             if not transient or attempt == policy.max_attempts:
                 raise
             delay = policy.delay(attempt)
@@ -279,6 +318,10 @@ def call_with_resilience(
             if breaker is not None:
                 breaker.record_success()
             return result
+        finally:
+            if not settled and breaker is not None:
+                # A BaseException: nothing is recorded, only a half-open trial slot is given back.
+                breaker._release_trial()
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 

@@ -214,7 +214,10 @@ def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
     if status is None and any(marker in text for marker in _CONNECTION_MARKERS):
         return _unreachable(exc, target, endpoint)
     if status == 400:
-        return InvalidParameterError(message=f"MLflow rejected the request: {_first_line(text)}")
+        rejected = InvalidParameterError(message=f"MLflow rejected the request: {_first_line(text)}")
+        # The server's answer: resilience counts an exception with a status as proof the server is up.
+        rejected.status_code = 400
+        return rejected
     return MLflowError(_first_line(text), status_code=status, **common)
 
 

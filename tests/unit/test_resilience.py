@@ -13,7 +13,9 @@ from hokusai.exceptions import (
     AuthenticationError,
     AuthorizationError,
     CircuitOpenError,
+    InvalidParameterError,
     MLflowConnectionError,
+    MLflowError,
     ModelNotFoundError,
     RateLimitError,
 )
@@ -167,15 +169,128 @@ def test_failed_trial_reopens_the_breaker():
         breaker.before_call()
 
 
-def test_an_answer_from_the_server_closes_the_breaker():
+@pytest.mark.parametrize(
+    "answer",
+    [
+        MLflowError("RESOURCE_DOES_NOT_EXIST", status_code=404),
+        AuthenticationError(),
+        AuthorizationError(),
+        MLflowError("conflict", status_code=409),
+    ],
+    ids=["404", "401", "403", "409"],
+)
+def test_an_answer_from_the_server_closes_the_breaker(answer):
     breaker = CircuitBreaker(failure_threshold=3)
     breaker.record_failure()
     breaker.record_failure()
-    with pytest.raises(ModelNotFoundError):
-        call_with_resilience(
-            failing(ModelNotFoundError(model_name="m"), 1)[0], breaker=breaker, policy=RetryPolicy(1)
-        )
+    with pytest.raises(type(answer)):
+        call_with_resilience(failing(answer, 1)[0], breaker=breaker, policy=RetryPolicy(1))
     assert breaker.failure_count == 0
+
+
+def test_a_translated_400_is_an_answer_from_the_server():
+    from mlflow.exceptions import RestException
+
+    from hokusai._mlflow.errors import translate
+    from hokusai._mlflow.target import MLflowTarget
+
+    raw = RestException({"error_code": "INVALID_PARAMETER_VALUE", "message": "bad filter"})
+    rejected = translate(raw, MLflowTarget(tracking_uri="http://x", source="argument"))
+    assert isinstance(rejected, InvalidParameterError)
+    breaker = CircuitBreaker(failure_threshold=3)
+    breaker.record_failure()
+    with pytest.raises(InvalidParameterError):
+        call_with_resilience(failing(rejected, 1)[0], breaker=breaker, policy=RetryPolicy(1))
+    assert breaker.failure_count == 0
+
+
+@pytest.mark.parametrize(
+    "callers_error",
+    [
+        TypeError("unsupported operand"),
+        KeyError("missing"),
+        ValueError("bad"),
+        InvalidParameterError("model_name", "checked before any request"),
+        ModelNotFoundError(model_name="m"),  # the SDK's conclusion, not an HTTP answer
+        MLflowError("no status"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_a_callers_own_error_is_neither_a_success_nor_a_failure(callers_error):
+    breaker = CircuitBreaker(failure_threshold=3)
+    breaker.record_failure()
+    breaker.record_failure()
+    fn, calls = failing(callers_error, times=5)
+    with pytest.raises(type(callers_error)):
+        call_with_resilience(fn, breaker=breaker, policy=RetryPolicy(max_attempts=3), sleep=lambda _: None)
+    assert calls["n"] == 1, "not transient: not retried"
+    assert breaker.failure_count == 2, "the failures before it are not forgotten"
+    assert breaker.state is CircuitState.CLOSED
+    breaker.record_failure()
+    assert breaker.state is CircuitState.OPEN, "one more real failure still opens the breaker"
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_base_exceptions_propagate_untouched_and_record_nothing(interrupt):
+    breaker = CircuitBreaker(failure_threshold=3)
+    breaker.record_failure()
+    raised = interrupt()
+    fn, calls = failing(raised, times=5)
+    sleeps: list[float] = []
+    with pytest.raises(interrupt) as info:
+        call_with_resilience(fn, breaker=breaker, policy=RetryPolicy(max_attempts=3), sleep=sleeps.append)
+    assert info.value is raised
+    assert calls["n"] == 1 and sleeps == [], "never retried"
+    assert breaker.failure_count == 1 and breaker.state is CircuitState.CLOSED
+
+
+def test_base_exception_without_a_breaker_propagates():
+    with pytest.raises(KeyboardInterrupt):
+        call_with_resilience(failing(KeyboardInterrupt(), 1)[0], policy=RetryPolicy(max_attempts=3))
+
+
+@pytest.mark.parametrize("outcome", [TypeError("caller"), KeyboardInterrupt()], ids=["error", "interrupt"])
+def test_a_half_open_trial_without_an_answer_gives_its_slot_back(outcome):
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=5, clock=clock)
+    breaker.record_failure()
+    clock.now = 5
+    assert breaker.state is CircuitState.HALF_OPEN
+    with pytest.raises(type(outcome)):
+        call_with_resilience(failing(outcome, 1)[0], breaker=breaker, policy=RetryPolicy(1))
+    assert breaker.state is CircuitState.HALF_OPEN, "neither closed nor re-opened"
+    # The next call is the trial now (it would be refused if the slot had stayed taken).
+    assert call_with_resilience(lambda: "ok", breaker=breaker, policy=RetryPolicy(1)) == "ok"
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_another_threads_trial_slot_is_not_released():
+    import threading
+
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=5, clock=clock)
+    breaker.record_failure()
+    clock.now = 5
+    trial_taken = threading.Event()
+    finish = threading.Event()
+
+    def trial():
+        def slow():
+            trial_taken.set()
+            finish.wait(5)
+            return "ok"
+
+        call_with_resilience(slow, breaker=breaker, policy=RetryPolicy(1))
+
+    worker = threading.Thread(target=trial)
+    worker.start()
+    assert trial_taken.wait(5)
+    breaker._release_trial()  # this thread holds no trial: a no-op
+    with pytest.raises(CircuitOpenError):
+        breaker.before_call()
+    finish.set()
+    worker.join(5)
+    assert breaker.state is CircuitState.CLOSED
 
 
 def test_breakers_are_shared_per_tracking_uri():
