@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 
 from hokusai_contracts.base.errors import ContractError
-from hokusai_contracts.contract.yaml_lines import LoadedYaml, load_yaml
+from hokusai_contracts.base.files import read_text_file
+from hokusai_contracts.contract.yaml_lines import LoadedYaml, read_yaml_file
 
 SCHEMA_NAME = "api-contract.schema.json"
 # contracts/schema/ of the repository this harness lives in (tools/hokusai_contracts/ -> repo root).
@@ -32,22 +33,31 @@ def schema_path(name: str = SCHEMA_NAME, contracts_root: Path | None = None) -> 
 
 @functools.lru_cache(maxsize=4)
 def _validator(path: Path) -> jsonschema.Draft202012Validator:
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
+    text = read_text_file(path, expected="a JSON Schema")
+    try:
+        schema = json.loads(text)
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"not valid JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+    except jsonschema.SchemaError as exc:
+        raise ContractError(f"not a valid JSON Schema: {exc.message}", file=str(path)) from None
     return jsonschema.Draft202012Validator(schema)
 
 
-def load_contract_file(path: Path, schema: Path) -> LoadedYaml:
+def load_contract_file(
+    path: Path,
+    schema: Path,
+    *,
+    root: Path | None = None,
+    given: bool = False,
+    expected: str = "a YAML file",
+) -> LoadedYaml:
     """Read one contract file, parse it with line numbers and check it against ``schema``.
 
-    Any problem raises :class:`ContractError` naming FILE:LINE.
+    Any problem raises :class:`ContractError` naming FILE:LINE (``root``, ``given`` and ``expected`` as
+    for :func:`~hokusai_contracts.base.files.read_text_file`).
     """
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"not UTF-8 text ({exc.reason}); expected a YAML file", file=file) from None
-    loaded = load_yaml(text, file)
+    loaded = read_yaml_file(path, root=root, given=given, expected=expected)
     validate(loaded, schema)
     return loaded
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.files import list_files, read_text_file
 from hokusai_contracts.contract.callforms import parse_call_form, synthesize_signature
 from hokusai_contracts.contract.model import (
     CALLABLE_KINDS,
@@ -29,6 +30,7 @@ from hokusai_contracts.contract.schema import load_contract_file, schema_path
 from hokusai_contracts.contract.yaml_lines import LoadedYaml, dump_yaml
 
 SUFFIX = ".yaml"
+EXPECTED = "an API contract file (YAML)"
 HEADER = (
     "# API contract of module {module}: its public objects, one entry each.\n"
     "# Extraction rewrites this file from the SDK and keeps the hand-written parts:\n"
@@ -84,10 +86,10 @@ def write_contracts(api: Api, directory: Path) -> list[Path]:
 
 def read_committed(directory: Path) -> dict[str, str]:
     """File name -> text of the contract files now in ``directory`` (empty when there is none)."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return {}
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob(f"*{SUFFIX}"))}
+    return {
+        path.name: read_text_file(path, root=Path(directory).parent, expected=EXPECTED)
+        for path in list_files(directory, (SUFFIX,))
+    }
 
 
 def _object_data(obj: ApiObject, parent: str) -> dict[str, Any]:
@@ -136,24 +138,30 @@ def _parameter_data(parameter: Parameter) -> dict[str, Any]:
 def load_contracts(directory: Path) -> Api:
     """Read and validate every contract file of ``directory`` (one per module)."""
     directory = Path(directory)
-    files = sorted(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []
+    files = list_files(directory, (SUFFIX,))
     if not files:
         raise ContractError(
             f"no contract files in {directory}; expected one <module>{SUFFIX} per public module "
             "(create them with the extract command)"
         )
-    schema = schema_path(contracts_root=Path(directory).parent)
-    modules = sorted((load_module_file(path, schema) for path in files), key=lambda m: m.name)
+    schema = schema_path(contracts_root=directory.parent)
+    modules = sorted(
+        (load_module_file(path, schema, root=directory.parent) for path in files), key=lambda m: m.name
+    )
     packages = sorted({m.name.split(".")[0] for m in modules})
     if len(packages) > 1:
         raise ContractError(f"contracts of several packages ({', '.join(packages)}) in {directory}")
     return Api(package=packages[0], modules=modules)
 
 
-def load_module_file(path: Path, schema: Path | None = None) -> ApiModule:
-    """Read one contract file; any problem is a :class:`ContractError` naming FILE:LINE."""
+def load_module_file(path: Path, schema: Path | None = None, *, root: Path | None = None) -> ApiModule:
+    """Read one contract file; any problem is a :class:`ContractError` naming FILE:LINE.
+
+    ``root``: the directory the file must lie in once symlinks are resolved (default: anywhere).
+    """
     file = str(path)
-    loaded = load_contract_file(path, schema or schema_path(contracts_root=Path(path).parent.parent))
+    schema = schema or schema_path(contracts_root=Path(path).parent.parent)
+    loaded = load_contract_file(path, schema, root=root, expected=EXPECTED)
     data = loaded.data
     expected = Path(path).name[: -len(SUFFIX)]
     if data["module"] != expected:

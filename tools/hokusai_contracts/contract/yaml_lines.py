@@ -1,17 +1,24 @@
-"""YAML with line numbers: load data together with its node tree, and dump in a reviewable style."""
+"""YAML with line numbers: load data together with its node tree (safely: linear in the input, no
+anchors), and dump in a reviewable style."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.files import MAX_FILE_BYTES, read_text_file
 
 # libyaml's loader builds the same nodes (with marks) about three times faster when it is available.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The largest YAML document read (characters) and the deepest nesting: contracts are kilobytes and a
+# handful of levels deep; beyond that a file is a mistake, and validating it would recurse too deep.
+MAX_YAML_CHARS = MAX_FILE_BYTES
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,28 @@ class LoadedYaml:
 
 
 def load_yaml(text: str, file: str) -> LoadedYaml:
-    """Parse one YAML document; syntax errors and duplicate keys become :class:`ContractError`."""
-    loader = _SafeLoader(text)
+    """Parse one YAML document; syntax errors, anchors, duplicate keys and deep nesting are
+    :class:`ContractError` naming FILE:LINE.
+
+    Every step is linear in the size of ``text``: anchors and aliases are refused before anything is
+    built (an alias "bomb" of a few hundred bytes would otherwise expand exponentially), and the node
+    tree is walked once, without recursion.
+    """
+    if len(text) > MAX_YAML_CHARS:
+        raise ContractError(
+            f"{len(text):,} characters, more than the {MAX_YAML_CHARS:,} a YAML contract may have; "
+            "is this the right file?",
+            file=file,
+        )
+    loader = None
     try:
+        if "&" in text:  # without an anchor there can be no alias: skip the event scan
+            _refuse_anchors(text, file)
+        loader = _SafeLoader(text)
         root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
+        if root is not None:
+            _check_tree(root, file)
+        data = _construct(loader, root, file) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "unreadable"
@@ -55,33 +79,130 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
             file=file,
             line=mark.line + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as exc:
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        raise ContractError(
+            f"not valid YAML: {exc.reason} (character U+{character:04X}); expected printable text",
+            file=file,
+            line=text.count("\n", 0, max(exc.position, 0)) + 1,
+        ) from None
+    except UnicodeError as exc:
+        # A lone surrogate (only from text not read through read_text_file, which refuses it).
+        start = getattr(exc, "start", 0)
+        raise ContractError(
+            f"not valid YAML: not encodable as UTF-8 ({exc.reason}); expected UTF-8 text",
+            file=file,
+            line=text.count("\n", 0, start) + 1,
+        ) from None
     except yaml.YAMLError as exc:
         raise ContractError(f"not valid YAML: {exc}", file=file) from None
+    except RecursionError:
+        # Only the pure-Python parser (no libyaml) recurses while composing.
+        raise ContractError(
+            f"nested too deeply; expected at most {MAX_DEPTH} levels of mappings and lists", file=file
+        ) from None
     finally:
-        loader.dispose()
-    if root is not None:
-        _reject_duplicate_keys(root, file)
+        if loader is not None:
+            loader.dispose()
     return LoadedYaml(data=data, root=root, file=file)
 
 
-def _reject_duplicate_keys(node: yaml.Node, file: str) -> None:
-    # PyYAML silently keeps the last of two equal keys; in a hand-edited contract that hides a mistake.
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            line = key.start_mark.line + 1
-            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+def read_yaml_file(
+    path: Path | str,
+    *,
+    root: Path | str | None = None,
+    given: bool = False,
+    expected: str = "a YAML file",
+) -> LoadedYaml:
+    """Read (:func:`~hokusai_contracts.base.files.read_text_file`) and parse the YAML file at ``path``."""
+    text = read_text_file(path, root=root, max_bytes=MAX_YAML_CHARS, expected=expected, given=given)
+    return load_yaml(text, str(path))
+
+
+def _refuse_anchors(text: str, file: str) -> None:
+    # Contracts are hand-written data and need no anchors; refusing them is simpler and safer than
+    # bounding what their aliases expand to. The event stream is flat, so this scan is linear.
+    events = _SafeLoader(text)
+    try:
+        while events.check_event():
+            event = events.get_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
                 raise ContractError(
-                    f"key {key.value!r} appears twice in this mapping (first on line {seen[key.value]}); "
-                    "expected each key once",
+                    f"YAML {'alias' if sign == '*' else 'anchor'} {sign}{event.anchor}: anchors and aliases "
+                    "(&name, *name) are not allowed in contract files; write the value out in full",
                     file=file,
-                    line=line,
+                    line=event.start_mark.line + 1,
                 )
-            seen[getattr(key, "value", "")] = line
-            _reject_duplicate_keys(value, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _reject_duplicate_keys(item, file)
+    finally:
+        events.dispose()
+
+
+def _check_tree(root: yaml.Node, file: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and duplicate keys (the first one in the file)."""
+    # PyYAML silently keeps the last of two equal keys; in a hand-edited contract that hides a mistake.
+    duplicates: list[tuple[int, str, int]] = []
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ContractError(
+                f"nested more than {MAX_DEPTH} levels deep; expected a contract's few levels of mappings "
+                "and lists",
+                file=file,
+                line=node.start_mark.line + 1,
+            )
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in seen:
+                        duplicates.append((line, key.value, seen[key.value]))
+                    else:
+                        seen[key.value] = line
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    if duplicates:
+        line, key, first = min(duplicates)
+        raise ContractError(
+            f"key {key!r} appears twice in this mapping (first on line {first}); expected each key once",
+            file=file,
+            line=line,
+        )
+
+
+def _construct(loader: Any, root: yaml.Node, file: str) -> Any:
+    try:
+        return loader.construct_document(root)
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A scalar that resolves to a type it cannot be (2024-02-30 as a date, `!!int abc`).
+        line = _first_bad_scalar(root)
+        raise ContractError(
+            f"not valid YAML: a value cannot be read ({exc}); quote it to keep it as text",
+            file=file,
+            line=line,
+        ) from None
+
+
+def _first_bad_scalar(root: yaml.Node) -> int | None:
+    # Only on the error path: construct each scalar on its own until one fails.
+    stack = [root]
+    bad: list[int] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+                bad.append(node.start_mark.line + 1)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return min(bad, default=None)
 
 
 class ContractDumper(yaml.SafeDumper):
