@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.files import list_files
 from hokusai_contracts.checks.auth.model import GATEWAY_KINDS, Expectation, Resilience, Scenario, Step
 from hokusai_contracts.checks.auth.variables import (
     LITERAL_KEY,
@@ -33,10 +36,9 @@ _EXCEPTION_KEYS = ("status_code", "error_code", "required_scope", "mlflow_regist
 
 
 def scenario_files(auth_dir: Path) -> list[Path]:
-    """The scenario files of ``auth_dir``, sorted."""
-    if not Path(auth_dir).is_dir():
-        return []
-    return sorted(p for p in Path(auth_dir).iterdir() if p.suffix in SUFFIXES and p.is_file())
+    """The scenario files of ``auth_dir``, sorted (a directory or broken link named ``*.yaml`` too:
+    loading it reports it)."""
+    return list_files(auth_dir, SUFFIXES)
 
 
 @dataclass
@@ -58,10 +60,14 @@ class _Problems:
         raise ContractError(message, file=self.file, line=line, more=more)
 
 
-def load_file(path: Path, schema: Path | None = None) -> list[Scenario]:
-    """The scenarios of one file; any problem raises :class:`ContractError` with FILE:LINE."""
+def load_file(path: Path, schema: Path | None = None, *, root: Path | None = None) -> list[Scenario]:
+    """The scenarios of one file; any problem raises :class:`ContractError` with FILE:LINE.
+
+    ``root``: the directory the file must lie in once symlinks are resolved (default: anywhere).
+    """
     file = str(path)
-    loaded = load_contract_file(path, schema or schema_path(SCHEMA_NAME, Path(path).parent.parent))
+    schema = schema or schema_path(SCHEMA_NAME, Path(path).parent.parent)
+    loaded = load_contract_file(path, schema, root=root, expected="an auth scenario file (YAML)")
     problems = _Problems(file)
     scenarios = []
     seen: dict[str, int | None] = {}
@@ -99,7 +105,7 @@ def load_dir(auth_dir: Path) -> Loaded:
     names: dict[str, Scenario] = {}
     for path in files:
         try:
-            scenarios = load_file(path, schema)
+            scenarios = load_file(path, schema, root=Path(auth_dir).parent)
         except ContractError as exc:
             result.errors.append(exc)
             continue
@@ -213,8 +219,6 @@ def _line_of(loaded: LoadedYaml, where: list, needle: str) -> int | None:
 
 
 def _child(node: Any, step: Any) -> Any:
-    import yaml
-
     if isinstance(node, yaml.MappingNode):
         return next((v for k, v in node.value if k.value == step), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
@@ -223,8 +227,6 @@ def _child(node: Any, step: Any) -> Any:
 
 
 def _search(node: Any, needle: str) -> int | None:
-    import yaml
-
     if isinstance(node, yaml.ScalarNode):
         return node.start_mark.line + 1 if needle in str(node.value) else None
     children = (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.base.errors import ContractError
-from hokusai_contracts.contract.yaml_lines import LoadedYaml, load_yaml
+from hokusai_contracts.contract.yaml_lines import LoadedYaml, read_yaml_file
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _VERSION = re.compile(r"^3\.[01]\.\d+$")
@@ -82,8 +82,8 @@ class OpenApiDocument:
         return node
 
 
-def _pointer(data: Any, ref: str) -> Any:
-    if not ref.startswith("#/"):
+def _pointer(data: Any, ref: Any) -> Any:
+    if not isinstance(ref, str) or not ref.startswith("#/"):
         return None
     node = data
     for raw in ref[2:].split("/"):
@@ -112,6 +112,8 @@ def _problems(data: Any) -> Iterator[Problem]:
     info = data.get("info")
     if not isinstance(info, dict) or not info.get("title") or not info.get("version"):
         yield Problem(("info",), "`info` must be a mapping with `title` and `version`")
+    if not isinstance(data.get("security", []), list):
+        yield Problem(("security",), "`security` must be a list of security requirements")
     paths = data.get("paths")
     if not isinstance(paths, dict) or not paths:
         yield Problem(("paths",), "`paths` must be a non-empty mapping of `/path: {method: operation}`")
@@ -129,7 +131,9 @@ def _path_problems(root: dict, path: str, item: Any) -> Iterator[Problem]:
         yield Problem(where, f"path {path!r} must map HTTP methods to operations")
         return
     shared = item.get("parameters") or []
+    yield from _parameter_problems((*where, "parameters"), shared)
     for method, operation in item.items():
+        method = str(method)
         if method in ("parameters", "summary", "description", "servers") or method.startswith("x-"):
             continue
         if method not in METHODS:
@@ -142,7 +146,9 @@ def _parameters(root: dict, *lists: Any) -> list[dict]:
     """Parameter objects of several ``parameters`` lists, local ``$ref`` s followed."""
     found = []
     for parameters in lists:
-        for parameter in parameters or []:
+        if not isinstance(parameters, list):
+            continue  # reported by _parameter_problems
+        for parameter in parameters:
             if isinstance(parameter, dict) and "$ref" in parameter:
                 parameter = _pointer(root, parameter["$ref"])
             if isinstance(parameter, dict):
@@ -165,11 +171,21 @@ def _operation_problems(
                 yield Problem(
                     (*where, "responses", status), f"{status!r} is not a status code, 2XX or default"
                 )
+    yield from _parameter_problems((*where, "parameters"), operation.get("parameters") or [])
+    if not isinstance(operation.get("security", []), list):
+        yield Problem((*where, "security"), "`security` must be a list of security requirements")
     parameters = _parameters(root, shared, operation.get("parameters"))
     declared = {p.get("name") for p in parameters if p.get("in") == "path"}
     for variable in _TEMPLATE_VARIABLE.findall(path):
         if variable not in declared:
             yield Problem(where, f"path variable {{{variable}}} is not declared as an `in: path` parameter")
+
+
+def _parameter_problems(where: tuple, parameters: Any) -> Iterator[Problem]:
+    if not isinstance(parameters, list):
+        yield Problem(where, "`parameters` must be a list of parameter objects (`- name: ..., in: ...`)")
+    elif not all(isinstance(p, dict) and ("$ref" in p or isinstance(p.get("name"), str)) for p in parameters):
+        yield Problem(where, "every parameter must be a mapping with a `name` (or a `$ref`)")
 
 
 def _ref_problems(root: dict, node: Any, where: tuple) -> Iterator[Problem]:
@@ -209,11 +225,7 @@ def _operations(data: dict, loaded: LoadedYaml) -> tuple[Operation, ...]:
 def load_document(path: Path | str) -> OpenApiDocument:
     """Read and check the OpenAPI document at ``path``; :class:`ContractError` (FILE:LINE) if malformed."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContractError(f"cannot read the OpenAPI document: {exc.strerror or exc}", file=file) from None
-    loaded = load_yaml(text, file)
+    loaded = read_yaml_file(path, expected="an OpenAPI document (YAML)")
     problems = list(_problems(loaded.data))
     if problems:
         located = [(loaded.line(p.path, key=True), p.message) for p in problems]
