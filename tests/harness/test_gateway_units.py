@@ -1,4 +1,5 @@
-"""The gateway's pure parts: path mapping, scope policy, rate limiting, auth parsing, error bodies, config."""
+"""The gateway's pure parts: path mapping, scope policy, rate limiting, the lockout of addresses, auth
+parsing, error bodies, config."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import pytest
 
 from hokusai_contracts.gateway import errors
 from hokusai_contracts.gateway.auth import authenticate, authorize, bearer_key
-from hokusai_contracts.gateway.config import GatewayConfig, UpstreamAuth
+from hokusai_contracts.gateway.config import DEFAULT_AUTH_FAILURE_LIMIT, GatewayConfig, UpstreamAuth
 from hokusai_contracts.gateway.errors import GatewayError
+from hokusai_contracts.gateway.gatekeeper import admit
 from hokusai_contracts.gateway.keys import ADMIN, READ, WRITE, KeyStore, expired_at
+from hokusai_contracts.gateway.lockout import FailureLimit, FailureLimiter
 from hokusai_contracts.gateway.paths import upstream_path
-from hokusai_contracts.gateway.policy import PUBLIC, required_scope, requirement
+from hokusai_contracts.gateway.policy import ANY_KEY, PUBLIC, required_scope, requirement
 from hokusai_contracts.gateway.ratelimit import RateLimit, RateLimiter
 
 # MLflow's error codes and the statuses its client (and the SDK) derive from them.
@@ -180,3 +183,132 @@ def test_config_round_trip_keeps_credentials_out_of_the_file(tmp_path):
     assert again.upstream_auth.header().startswith("Basic ")
     assert UpstreamAuth(token="t0ken").header() == "Bearer t0ken"
     assert UpstreamAuth().header() is None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lockout of addresses that present invalid keys
+
+
+def _lockout(failures: int = 3, window: float = 10.0, max_addresses: int = 100):
+    now = [1000.0]
+    return FailureLimiter(FailureLimit(failures, window, max_addresses), clock=lambda: now[0]), now
+
+
+def test_an_address_is_blocked_at_the_limit_and_only_that_address():
+    lockout, now = _lockout(failures=3, window=10.0)
+    for _ in range(2):
+        lockout.record_failure("10.0.0.1")
+        assert lockout.blocked("10.0.0.1") == 0
+    lockout.record_failure("10.0.0.1")
+    assert lockout.blocked("10.0.0.1") == 10
+    assert lockout.blocked("10.0.0.2") == 0
+    now[0] += 2.5
+    assert lockout.blocked("10.0.0.1") == 8  # whole seconds, rounded up
+    now[0] += 7.5
+    assert lockout.blocked("10.0.0.1") == 0
+    lockout.record_failure("10.0.0.1")
+    assert lockout.blocked("10.0.0.1") == 0  # a fresh count after the block
+
+
+def test_failures_older_than_the_window_do_not_count():
+    lockout, now = _lockout(failures=3, window=10.0)
+    lockout.record_failure("a")
+    lockout.record_failure("a")
+    now[0] += 10.0
+    lockout.record_failure("a")
+    assert lockout.blocked("a") == 0
+    lockout.record_failure("a")
+    lockout.record_failure("a")
+    assert lockout.blocked("a") == 10
+
+
+def test_the_lockout_forgets_the_least_recently_seen_address_first():
+    lockout, _ = _lockout(failures=2, max_addresses=3)
+    lockout.record_failure("blocked")
+    lockout.record_failure("blocked")
+    for n in range(10):
+        assert lockout.blocked("blocked") > 0  # knocking keeps it recent
+        lockout.record_failure(f"other-{n}")
+        assert lockout.tracked() <= 3
+    assert lockout.blocked("blocked") > 0
+
+
+@pytest.mark.parametrize(
+    "limit", [{"failures": 0}, {"window": 0}, {"max_addresses": 0}], ids=["failures", "window", "addresses"]
+)
+def test_a_failure_limit_must_be_positive(limit):
+    with pytest.raises(ValueError):
+        FailureLimit(**limit)
+
+
+def test_a_locked_out_address_is_refused_even_with_a_valid_key(tmp_path):
+    store = KeyStore(tmp_path / "keys.db")
+    valid = f"Bearer {store.issue([READ])}"
+    lockout, _ = _lockout(failures=2)
+    for bad in ("Bearer not-a-key", "Bearer hk_test_" + "Q" * 32):
+        with pytest.raises(GatewayError) as caught:
+            admit(store, None, bad, ANY_KEY, lockout=lockout, address="attacker")
+        assert caught.value.hokusai_error == "invalid_api_key"
+    with pytest.raises(GatewayError) as caught:
+        admit(store, None, valid, ANY_KEY, lockout=lockout, address="attacker")
+    assert (caught.value.status, caught.value.hokusai_error) == (429, "too_many_invalid_keys")
+    assert caught.value.headers["Retry-After"] == "10"
+    assert caught.value.body()["retry_after_seconds"] == 10
+    assert admit(store, None, valid, ANY_KEY, lockout=lockout, address="someone-else").scopes == (READ,)
+
+
+def test_missing_expired_and_revoked_keys_do_not_count_towards_the_lockout(tmp_path):
+    store = KeyStore(tmp_path / "keys.db")
+    expired = f"Bearer {store.issue([READ], expires_at=expired_at())}"
+    revoked_key = store.issue([READ])
+    store.revoke(store.validate(revoked_key).key_id)
+    lockout, _ = _lockout(failures=2)
+    for header in [None, "", expired, f"Bearer {revoked_key}"] * 3:
+        with pytest.raises(GatewayError) as caught:
+            admit(store, None, header, ANY_KEY, lockout=lockout, address="a")
+        assert caught.value.status == 401
+    assert lockout.blocked("a") == 0
+
+
+def test_the_new_error_bodies():
+    assert errors.too_many_invalid_keys(5).headers == {"Retry-After": "5"}
+    for error, status in [
+        (errors.too_many_invalid_keys(5), 429),
+        (errors.payload_too_large(1024), 413),
+        (errors.malformed_request(16384), 400),
+        (errors.internal_error(), 500),
+    ]:
+        body = error.body()
+        assert error.status == status
+        assert body["message"] and body["hokusai_error"]
+        # What MLflow's client derives from the code is the status, or the same class of error.
+        derived = {**MLFLOW_STATUS, "INTERNAL_ERROR": 500}[body["error_code"]]
+        assert derived // 100 == status // 100
+
+
+def test_the_failure_limit_and_body_limit_round_trip_through_the_config_file(tmp_path):
+    paths = ("http://127.0.0.1:5000", tmp_path / "k.db", tmp_path / "e.db")
+    config = GatewayConfig(*paths, auth_failure_limit=FailureLimit(5, 2.5, 50), max_body_bytes=4096)
+    assert GatewayConfig.from_json(config.to_json(), environ={}) == config
+    off = GatewayConfig(*paths, auth_failure_limit=None)
+    assert GatewayConfig.from_json(off.to_json(), environ={}).auth_failure_limit is None
+    # A file without the field (written before the lockout existed) still protects.
+    data = json.loads(GatewayConfig(*paths).to_json())
+    del data["auth_failure_limit"]
+    assert GatewayConfig.from_json(json.dumps(data), environ={}).auth_failure_limit == (
+        DEFAULT_AUTH_FAILURE_LIMIT
+    )
+    assert (DEFAULT_AUTH_FAILURE_LIMIT.failures, DEFAULT_AUTH_FAILURE_LIMIT.window) == (20, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "line 1: not JSON"),
+        ('{"key_store": "k", "event_store": "e"}', "missing field 'upstream_url'"),
+        ('{"upstream_url": "u", "key_store": "k", "event_store": "e", "auth_failure_limit": 3}', "type"),
+    ],
+)
+def test_a_malformed_config_file_is_a_value_error_naming_the_problem(text, message):
+    with pytest.raises(ValueError, match=message):
+        GatewayConfig.from_json(text, environ={})

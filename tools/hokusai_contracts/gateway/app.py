@@ -21,6 +21,7 @@ from hokusai_contracts.gateway.errors import ErrorBody, GatewayError
 from hokusai_contracts.gateway.events import EventList, EventStore, RegistrationEvent, StoredRegistrationEvent
 from hokusai_contracts.gateway.gatekeeper import STATE_KEY, Gatekeeper, error_response
 from hokusai_contracts.gateway.keys import KeyRecord, KeyStore
+from hokusai_contracts.gateway.lockout import FailureLimiter
 from hokusai_contracts.gateway.paths import (
     AUTH_VALIDATE,
     PROXY_PREFIXES,
@@ -42,8 +43,12 @@ Every request but `/health` carries `Authorization: Bearer <hokusai API key>` (`
 `hk_test_...`). Every error answer is JSON with MLflow's `error_code` (MLflow's client derives the HTTP
 status from it alone) and `message`, plus the gateway's `hokusai_error`: `missing_api_key`,
 `invalid_api_key`, `expired_api_key`, `revoked_api_key` (401); `insufficient_scope` (403, with
-`required_scope`); `rate_limited` (429, with the `Retry-After` header); `upstream_unavailable` (502);
-`upstream_timeout` (504); `invalid_payload` (422); `endpoint_not_found` (404); `bad_request`.
+`required_scope`); `rate_limited` (429: the key's request rate) and `too_many_invalid_keys` (429: the
+client address presented too many invalid keys, so every request from it that needs a key is refused for
+a while, valid keys included), both with the `Retry-After` header; `upstream_unavailable` (502);
+`upstream_timeout` (504); `invalid_payload` (422); `payload_too_large` (413); `endpoint_not_found` (404);
+`malformed_request` (400: bytes that are not valid HTTP, e.g. a NUL in a header); `bad_request`;
+`internal_error` (500).
 
 MLflow is reached under `/api/mlflow/...` and `/mlflow/...` (prefix stripped: with the tracking URI
 `http://gateway/api/mlflow` the MLflow client calls `/api/mlflow/api/2.0/mlflow/...`) and under MLflow's
@@ -59,9 +64,22 @@ def _error(description: str) -> dict:
 AUTH_ERRORS = {
     401: _error("missing, malformed, unknown, revoked or expired API key"),
     403: _error("the key lacks the scope the call needs; `required_scope` names it"),
-    429: _error("rate limited; retry after the `Retry-After` header's seconds"),
+    429: {
+        **_error(
+            "rate limited (the key's request rate, or too many invalid keys from this address); retry "
+            "after the `Retry-After` header's seconds"
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "whole seconds to wait",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
 }
-EVENT_ERRORS = {**AUTH_ERRORS, 422: _error("the request does not match the schema; `detail` says where")}
+# The gateway's own endpoints bound request bodies (config `max_body_bytes`); MLflow calls do not.
+OWN_ERRORS = {**AUTH_ERRORS, 413: _error("the request body is over the gateway's limit")}
+EVENT_ERRORS = {**OWN_ERRORS, 422: _error("the request does not match the schema; `detail` says where")}
 # FastAPI answers a body that is not UTF-8 with 400 before validation (found by Schemathesis).
 BODY_ERRORS = {**EVENT_ERRORS, 400: _error("the body cannot be decoded (not UTF-8)")}
 PROXY_ERRORS = {
@@ -98,6 +116,7 @@ def create_gateway_app(config: GatewayConfig) -> FastAPI:
     keys = KeyStore(config.key_store)
     events = EventStore(config.event_store)
     limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
+    lockout = FailureLimiter(config.auth_failure_limit) if config.auth_failure_limit else None
     upstream = Upstream.create(config.upstream_url, config.upstream_timeout, config.upstream_auth.header())
 
     @asynccontextmanager
@@ -110,7 +129,9 @@ def create_gateway_app(config: GatewayConfig) -> FastAPI:
     app = FastAPI(
         title="Hokusai platform gateway", version=API_VERSION, description=DESCRIPTION, lifespan=lifespan
     )
-    app.add_middleware(Gatekeeper, keys=keys, limiter=limiter)
+    app.add_middleware(
+        Gatekeeper, keys=keys, limiter=limiter, lockout=lockout, max_body_bytes=config.max_body_bytes
+    )
     # Documents the bearer scheme; the Gatekeeper does the checking.
     bearer = [
         Security(HTTPBearer(auto_error=False, description="A Hokusai API key: hk_live_... or hk_test_..."))
@@ -141,6 +162,11 @@ def create_gateway_app(config: GatewayConfig) -> FastAPI:
         error.headers.update(exc.headers or {})
         return error_response(error)
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette still logs the exception (and re-raises it to the server) after this answer.
+        return error_response(errors.internal_error())
+
     @app.get("/health", tags=["gateway"], operation_id="health")
     async def health() -> Health:
         """Liveness: 200 while the gateway runs (MLflow is not asked)."""
@@ -151,7 +177,7 @@ def create_gateway_app(config: GatewayConfig) -> FastAPI:
         tags=["auth"],
         operation_id="validate_api_key",
         dependencies=bearer,
-        responses=AUTH_ERRORS,
+        responses=OWN_ERRORS,
     )
     async def validate_key(request: Request) -> KeyInfo:
         """The presented key's id, scopes and expiry; 401 when it is not usable."""

@@ -18,6 +18,7 @@ TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
 ENDPOINT_NOT_FOUND = "ENDPOINT_NOT_FOUND"
 BAD_REQUEST = "BAD_REQUEST"
+INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class ErrorBody(BaseModel):
@@ -134,6 +135,20 @@ def rate_limited(retry_after: int) -> GatewayError:
     )
 
 
+def too_many_invalid_keys(retry_after: int) -> GatewayError:
+    """429: this client address presented too many invalid keys; it is refused until the block ends."""
+    return GatewayError(
+        429,
+        REQUEST_LIMIT_EXCEEDED,
+        "too_many_invalid_keys",
+        f"too many invalid API keys from this address; every request from it is refused for "
+        f"{retry_after} second(s). Check that HOKUSAI_API_KEY / MLFLOW_TRACKING_TOKEN holds the complete "
+        "key before retrying",
+        extra={"retry_after_seconds": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def upstream_unavailable(reason: str) -> GatewayError:
     """502: MLflow behind the gateway could not be reached."""
     return GatewayError(
@@ -180,3 +195,35 @@ def invalid_payload(detail: list[dict[str, Any]]) -> GatewayError:
 def http_error(status: int, message: str) -> GatewayError:
     """Any other HTTP error the framework raises (405, 400...)."""
     return GatewayError(status, BAD_REQUEST, "bad_request", message)
+
+
+def payload_too_large(limit: int) -> GatewayError:
+    """413: a body over the gateway's own endpoints' limit (MLflow's client reads BAD_REQUEST as 400)."""
+    return GatewayError(
+        413,
+        BAD_REQUEST,
+        "payload_too_large",
+        f"the request body is larger than {limit} bytes, the limit of the gateway's own endpoints",
+    )
+
+
+def malformed_request(header_limit: int) -> GatewayError:
+    """400: bytes the HTTP parser rejects before the gateway app sees a request."""
+    return GatewayError(
+        400,
+        BAD_REQUEST,
+        "malformed_request",
+        "the request is not valid HTTP/1.1 and was not processed: a header value holds a NUL byte or a "
+        f"line break, the request line is malformed, or the headers exceed {header_limit} bytes; send "
+        "printable ASCII header values, e.g. `Authorization: Bearer hk_live_...`",
+    )
+
+
+def internal_error() -> GatewayError:
+    """500: a bug in the gateway (logged server-side; the answer says nothing more)."""
+    return GatewayError(
+        500,
+        INTERNAL_ERROR,
+        "internal_error",
+        "the gateway failed to handle the request; this is a platform problem, not a client one",
+    )
