@@ -6,15 +6,12 @@ import json
 
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, Outcome, RunResult
+from hokusai_contracts.reports import write_report
+from hokusai_contracts.reports.matrix import render_markdown
+from hokusai_contracts.reports.matrix_model import Matrix, row_from_result
 from hokusai_contracts.servers.providers import ServerRequest
 from hokusai_contracts.servers.venvs import own_mlflow_version
-from hokusai_contracts.verify.matrix import (
-    Matrix,
-    parse_versions,
-    render_markdown,
-    row_from_result,
-    write_matrix,
-)
+from hokusai_contracts.verify.matrix import parse_versions
 from hokusai_contracts.verify.server_run import run_matrix
 
 
@@ -46,7 +43,9 @@ def test_markdown_and_json_tables(tmp_path):
         "| 1.2.3 | 2.9.0 | 1 passed | 0 |" in text
         and "| 1.2.3 | 3.17.2 | 0 passed, **1 error** | 2 |" in text
     )
-    markdown_path, json_path = write_matrix(matrix, tmp_path)
+    markdown_path, json_path = tmp_path / "matrix.md", tmp_path / "matrix.json"
+    write_report(matrix, "matrix-markdown", markdown_path)
+    write_report(matrix, "matrix-json", json_path)
     data = json.loads(json_path.read_text())
     assert data["exit_code"] == 2 and [c["status"] for c in data["cells"]] == ["passed", "error"]
     assert markdown_path.read_text() == text

@@ -25,7 +25,8 @@ from hokusai_contracts.findings import Finding, Outcome, RunResult
 from hokusai_contracts.reference import build_reference
 from hokusai_contracts.reference.results import mlflow_version_of
 from hokusai_contracts.reports import json_report
-from hokusai_contracts.verify.matrix import Matrix, MatrixCell, MatrixRow, to_json
+from hokusai_contracts.reports.matrix import to_json
+from hokusai_contracts.reports.matrix_model import Matrix, MatrixCell, MatrixRow
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = "demo.client.Client"

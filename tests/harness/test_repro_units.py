@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from hokusai_contracts.base.errors import HarnessUsageError
-from hokusai_contracts.checks.http.recorder import Exchange
+from hokusai_contracts.servers.proxy import Exchange
 from hokusai_contracts.cli.repro import parse_sdk_source
+from hokusai_contracts.reports import repro_json, repro_markdown
 from hokusai_contracts.repro import references
+from hokusai_contracts.repro.findings import report_model
 from hokusai_contracts.repro.load import load_report
 from hokusai_contracts.repro.outcome import HttpCall, Outcome, RaisedException
-from hokusai_contracts.repro.render_json import replay_as_dict
-from hokusai_contracts.repro.render_markdown import render_markdown
 from hokusai_contracts.repro.replay import (
     CURRENT,
     REPORTER,
@@ -232,7 +232,7 @@ def _replay_result() -> ReplayResult:
 
 
 def test_markdown_reads_as_a_ticket_comment() -> None:
-    markdown = render_markdown(_replay_result(), secrets=[KEY])
+    markdown = repro_markdown.render(report_model(_replay_result()), [KEY])
     assert markdown.startswith("## Bug report replay: LSCOR | registration\n")
     assert "**Verdicts: 1 environment-specific.**" in markdown
     row = next(line for line in markdown.splitlines() if line.startswith("| 1 |"))
@@ -246,7 +246,7 @@ def test_markdown_reads_as_a_ticket_comment() -> None:
 
 
 def test_json_has_every_run_and_check() -> None:
-    data = replay_as_dict(_replay_result())
+    data = repro_json.to_dict(report_model(_replay_result()))
     claim = data["claims"][0]
     assert claim["verdict"] == "environment-specific" and claim["observed"] == {"status": 403}
     assert set(claim["runs"]) == {"reporter", "current"}

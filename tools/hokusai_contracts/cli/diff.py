@@ -73,32 +73,30 @@ def diff_command(
     A breaking change fails (exit 1) unless NEW is a major release (before 1.0: a minor one, 0.3 -> 0.4),
     contracts/accepted-breaks.yaml accepts it, or OLD's contract deprecated the removed object.
     """
-    from hokusai_contracts.base.masking import known_secrets
+    from hokusai_contracts.diff.rules import RULES
     from hokusai_contracts.release.run import run_diff
-    from hokusai_contracts.reports import write_report
-    from hokusai_contracts.reports.changelog import render_changelog
-    from hokusai_contracts.reports.terminal import print_report
+    from hokusai_contracts.reports import render, write_report
+    from hokusai_contracts.reports.changelog import Changelog
 
     with harness_errors():
         report = run_diff(
             old, new, package=package, python=python, accepted_file=accepted, behaviour=behaviour
         )
-        write_files(report.result, {"json": json_file, "junit": junit})
-        changelog = render_changelog(
-            report.result.findings,
+        changelog = Changelog(
+            tuple(report.result.findings),
             _label(report.old),
             _label(report.new),
             report.verdict.describe(),
-            known_secrets(),
+            impacts={rule.id: rule.severity.value for rule in RULES.values()},
         )
-        if markdown_file is not None:
-            _write_text(markdown_file, changelog)
+        write_files(report.result, {"json": json_file, "junit": junit})
+        write_files(changelog, {"changelog": markdown_file})
     if output is DiffFormat.github:
         write_report(report.result, "github")
-        append_step_summary(changelog)
+        append_step_summary(render(changelog, "changelog"))
     else:
         console = stdout_console()
-        print_report(report.result, console, known_secrets())
+        write_report(report.result, "terminal", console=console)
         console.print(Text.assemble(("version: ", "bold"), report.verdict.describe()), soft_wrap=True)
         print_entries(console, report.unaccepted_entries)
     raise typer.Exit(report.exit_code)
@@ -106,15 +104,3 @@ def diff_command(
 
 def _label(side) -> str:
     return f"{side.label} ({side.version})" if side.version else side.label
-
-
-def _write_text(path: Path, text: str) -> None:
-    from hokusai_contracts.base.errors import HarnessUsageError
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise HarnessUsageError(
-            f"cannot write the Markdown changelog to {path}: {exc.strerror or exc}"
-        ) from exc

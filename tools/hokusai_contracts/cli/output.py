@@ -17,7 +17,6 @@ from rich.text import Text
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
-from hokusai_contracts.findings import RunResult
 from hokusai_contracts.reports import write_report
 
 EXIT_OK, EXIT_FAILED, EXIT_INFRASTRUCTURE, EXIT_USAGE = 0, 1, 2, 3
@@ -63,13 +62,13 @@ def harness_errors() -> Iterator[None]:
         raise fail(EXIT_USAGE, str(exc), "see `hokusai-contracts --help`") from None
 
 
-def write_files(result: RunResult, files: Mapping[str, Path | None]) -> None:
-    """Write ``result`` in each format to its file (None: not asked for)."""
+def write_files(document: object, files: Mapping[str, Path | None]) -> None:
+    """Write ``document`` (run, matrix, changelog or replay) in each format to its file (None: skipped)."""
     for fmt, path in files.items():
         if path is None:
             continue
         try:
-            write_report(result, fmt, path)
+            write_report(document, fmt, path)
         except OSError as exc:
             raise HarnessUsageError(
                 f"cannot write the {fmt} report to {path}: {exc.strerror or exc}"

@@ -17,8 +17,14 @@ from rich.text import Text
 
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
-from hokusai_contracts.cli.output import harness_errors
+from hokusai_contracts.cli.output import harness_errors, write_files
+from hokusai_contracts.findings import Outcome
+from hokusai_contracts.reports.repro_model import ReproReport
+from hokusai_contracts.repro.findings import report_model
+from hokusai_contracts.repro.load import load_report
+from hokusai_contracts.repro.replay import replay
 from hokusai_contracts.repro.report import SDK_KINDS, SdkSource
+from hokusai_contracts.repro.verdict import REPRODUCED
 
 EXIT_OK, EXIT_NOT_FIXED = 0, 1
 REPRO_EPILOG = (
@@ -66,26 +72,24 @@ def _console(stderr: bool = False) -> Console:
     return Console(file=stream, highlight=False, width=None if stream.isatty() else LOG_WIDTH)
 
 
-def _summary_table(result) -> Table:
-    from hokusai_contracts.repro.render_markdown import claim_evidence
-    from hokusai_contracts.repro.verdict import REPRODUCED
-
-    table = Table(title=f"{result.report.report}: {result.report.title}", title_justify="left")
+def _summary_table(model: ReproReport) -> Table:
+    table = Table(title=f"{model.report}: {model.title}", title_justify="left")
     table.add_column("claim")
     table.add_column("verdict")
-    if any(claim.against_result for claim in result.claims):
+    if any(claim.against for claim in model.claims):
         table.add_column("--against")
     table.add_column("evidence", overflow="fold")
-    for claim in result.claims:
+    for claim in model.claims:
+        finding = claim.finding
         style = (
-            "bold red"
-            if claim.verdict == REPRODUCED
-            else ("yellow" if claim.verdict != "not reproduced" else "")
+            ""
+            if finding.outcome is Outcome.PASSED
+            else ("bold red" if claim.verdict == REPRODUCED else "yellow")
         )
-        cells = [claim.claim.id, Text(claim.verdict, style=style)]
-        if claim.against_result is not None:
-            cells.append(claim.against_result)
-        cells.append(claim_evidence(claim))
+        cells = [claim.id, Text(claim.verdict, style=style)]
+        if claim.against is not None:
+            cells.append(claim.against)
+        cells.append(finding.message)
         table.add_row(*cells)
     return table
 
@@ -108,12 +112,6 @@ def repro_command(
     ] = None,
 ) -> None:
     """Replay a bug report: the reporter's environment and server, each claim run, a verdict per claim."""
-    from hokusai_contracts.repro.load import load_report
-    from hokusai_contracts.repro.render_json import render_json
-    from hokusai_contracts.repro.render_markdown import render_markdown, summary_line
-    from hokusai_contracts.repro.replay import replay
-    from hokusai_contracts.repro.verdict import FIXED, REPRODUCED
-
     stderr = _console(stderr=True)
     with harness_errors():
         source = parse_sdk_source(against) if against else None
@@ -126,27 +124,15 @@ def repro_command(
                 Text(mask_secrets(message, known_secrets())), soft_wrap=True
             ),
         )
-        secrets = known_secrets()
+        model = report_model(result)
         markdown = markdown or DEFAULT_OUT / f"{bug_report.report}.md"
         json_out = json_out or DEFAULT_OUT / f"{bug_report.report}.json"
-        for path, text in (
-            (markdown, render_markdown(result, secrets)),
-            (json_out, render_json(result, secrets)),
-        ):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        write_files(model, {"repro-markdown": markdown, "repro-json": json_out})
     console = _console()
-    console.print(_summary_table(result))
-    console.print(Text(f"{summary_line(result)} ({result.seconds:.1f} s)"), soft_wrap=True)
+    console.print(_summary_table(model))
+    console.print(Text(f"{model.summary()} ({model.seconds:.1f} s)"), soft_wrap=True)
     console.print(Text(f"Markdown: {markdown}\nJSON: {json_out}"), soft_wrap=True)
-    not_fixed = [
-        claim.claim.id
-        for claim in result.claims
-        if claim.against_result is not None
-        and claim.reporter.verdict == REPRODUCED
-        and claim.against_result != FIXED
-    ]
+    not_fixed = [claim.id for claim in model.claims if claim.finding.failed]
     if not_fixed:
         stderr.print(Text(f"not fixed by --against {against}: {', '.join(not_fixed)}", style="bold red"))
-        raise typer.Exit(EXIT_NOT_FIXED)
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(EXIT_NOT_FIXED if model.run_result().exit_code else EXIT_OK)

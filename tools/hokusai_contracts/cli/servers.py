@@ -13,7 +13,10 @@ from rich.text import Text
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.checks import CheckFamily, VerifyContext
+from hokusai_contracts.cli.output import write_files
 from hokusai_contracts.findings import RunResult
+from hokusai_contracts.reports import render
+from hokusai_contracts.reports.matrix import JSON_NAME, MARKDOWN_NAME
 from hokusai_contracts.servers.providers import (
     DEFAULT_PROVIDER,
     ServerRequest,
@@ -55,7 +58,7 @@ def run_matrix_command(
     console: Console,
 ) -> int:
     """``verify --matrix``: run, print each row as it finishes, write the files; the exit code."""
-    from hokusai_contracts.verify.matrix import parse_versions, render_markdown, write_matrix
+    from hokusai_contracts.verify.matrix import parse_versions
     from hokusai_contracts.verify.server_run import run_matrix
 
     versions = parse_versions(versions_text)
@@ -71,8 +74,9 @@ def run_matrix_command(
         )
 
     matrix = run_matrix(families, make_context, versions, request, on_row=report)
-    markdown_path, json_path = write_matrix(matrix, out_dir, known_secrets())
-    console.print(render_markdown(matrix, known_secrets()), soft_wrap=True, markup=False)
+    markdown_path, json_path = out_dir / MARKDOWN_NAME, out_dir / JSON_NAME
+    write_files(matrix, {"matrix-markdown": markdown_path, "matrix-json": json_path})
+    console.print(render(matrix, "matrix-markdown"), soft_wrap=True, markup=False)
     console.print(
         f"matrix written to {markdown_path} and {json_path} in {time.monotonic() - started:.0f} s",
         soft_wrap=True,

@@ -14,7 +14,7 @@ from hokusai_contracts.checks.snippets.parse import parse_page
 from hokusai_contracts.contract.model import Api
 from hokusai_contracts.contract.store import load_contracts
 from hokusai_contracts.reference.results import Verification, read_matrix, read_verification
-from hokusai_contracts.verify.matrix import Matrix
+from hokusai_contracts.reports.matrix_model import Matrix
 
 
 @dataclass

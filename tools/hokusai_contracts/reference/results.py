@@ -15,7 +15,8 @@ from typing import Any
 
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.reports.json_report import SCHEMA_VERSION
-from hokusai_contracts.verify.matrix import Matrix, MatrixCell, MatrixRow
+from hokusai_contracts.reports.matrix import from_json
+from hokusai_contracts.reports.matrix_model import Matrix
 
 SNIPPETS_CHECK = "snippets"
 _MLFLOW_VERSION = re.compile(r"\bMLflow (\d+(?:\.\d+)+\S*?)(?=[\s:,)]|$)")
@@ -93,25 +94,9 @@ def read_matrix(path: Path) -> Matrix:
         raise HarnessUsageError(
             f"--matrix {path}: expected the compatibility-matrix.json that `{produced_by}` writes"
         )
-    cell_fields = ("sdk_version", "server_version", "family", "passed", "failed", "errors", "skipped")
-    cells: dict[str, list[MatrixCell]] = {}
     try:
-        for cell in data.get("cells") or []:
-            cells.setdefault(cell["server_version"], []).append(
-                MatrixCell(**{key: cell[key] for key in cell_fields if key in cell})
-            )
-        rows = [
-            MatrixRow(
-                server_version=row["server_version"],
-                cells=tuple(cells.get(row["server_version"], ())),
-                failures=tuple(row.get("failures") or ()),
-                provider=row.get("provider", ""),
-                exit_code=row.get("exit_code", 0),
-            )
-            for row in data["rows"]
-        ]
+        return from_json(data)
     except (KeyError, TypeError) as exc:
         raise HarnessUsageError(
             f"--matrix {path}: a row or cell lacks {exc}; expected `{produced_by}` output"
         ) from None
-    return Matrix(rows=rows)

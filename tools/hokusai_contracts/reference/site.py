@@ -16,7 +16,7 @@ from hokusai_contracts.reference.pages import (
     VerificationSummary,
 )
 from hokusai_contracts.reference.results import Verification
-from hokusai_contracts.verify.matrix import Matrix
+from hokusai_contracts.reports.matrix_model import Matrix
 
 _PROVIDER = re.compile(r"\b(\w+) provider\b")
 

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from hokusai_contracts.base.masking import mask_secrets
-from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.findings import Finding, Outcome
+
+BREAKING, POTENTIALLY_BREAKING, COMPATIBLE = "breaking", "potentially_breaking", "compatible"
+
+
+@dataclass(frozen=True)
+class Changelog:
+    """The findings of a diff between two releases, and what the section says about them.
+
+    ``impacts``: rule id -> ``breaking``, ``potentially_breaking`` or ``compatible`` (the diff rule
+    catalogue's severities); findings of other rules appear only when they fail the gate.
+    """
+
+    findings: tuple[Finding, ...]
+    old_label: str
+    new_label: str
+    verdict: str
+    impacts: Mapping[str, str] = field(default_factory=dict)
+
 
 _SECTIONS = (
     ("Breaking changes", lambda f, impact: f.failed and f.rule != "semver"),
-    ("Breaking changes allowed by the policy", lambda f, impact: impact == "breaking" and not f.failed),
-    ("Potentially breaking changes", lambda f, impact: impact == "potentially_breaking"),
-    ("Added and compatible", lambda f, impact: impact == "compatible"),
+    ("Breaking changes allowed by the policy", lambda f, impact: impact == BREAKING and not f.failed),
+    ("Potentially breaking changes", lambda f, impact: impact == POTENTIALLY_BREAKING),
+    ("Added and compatible", lambda f, impact: impact == COMPATIBLE),
 )
-
-
-def _impact(finding: Finding) -> str | None:
-    rule = RULES.get(finding.rule)
-    return rule.severity.value if rule else None
 
 
 def _line(finding: Finding) -> str:
@@ -26,22 +39,24 @@ def _line(finding: Finding) -> str:
     return f"- **{finding.rule}** `{finding.subject}`: {' '.join(finding.message.split())}{where}"
 
 
-def render_changelog(
-    findings: Iterable[Finding], old_label: str, new_label: str, verdict: str, secrets: Iterable[str] = ()
-) -> str:
+def render(changelog: Changelog, known_secrets: Iterable[str] = ()) -> str:
     """A Markdown section naming both releases, the version verdict and every change by kind."""
-    findings = list(findings)
+    findings = changelog.findings
     failed = any(f.failed for f in findings)
     lines = [
-        f"## Changes from {old_label} to {new_label}",
+        f"## Changes from {changelog.old_label} to {changelog.new_label}",
         "",
-        f"**Gate:** {'failed' if failed else 'passed'} · **Version:** {verdict}",
+        f"**Gate:** {'failed' if failed else 'passed'} · **Version:** {changelog.verdict}",
     ]
     for title, belongs in _SECTIONS:
-        chosen = [f for f in findings if f.outcome is not Outcome.ERROR and belongs(f, _impact(f))]
+        chosen = [
+            f
+            for f in findings
+            if f.outcome is not Outcome.ERROR and belongs(f, changelog.impacts.get(f.rule))
+        ]
         if chosen:
             lines += ["", f"### {title} ({len(chosen)})", "", *(_line(f) for f in chosen)]
     errors = [f for f in findings if f.outcome is Outcome.ERROR]
     if errors:
         lines += ["", f"### Checks that could not run ({len(errors)})", "", *(_line(f) for f in errors)]
-    return mask_secrets("\n".join(lines) + "\n", tuple(secrets))
+    return mask_secrets("\n".join(lines) + "\n", tuple(known_secrets))

@@ -7,5 +7,6 @@ SDK source, MLflow client, server and its auth) and their claims (code and what 
 - :mod:`.sdk_env`, :mod:`.servers`: the environments and servers a replay runs in;
 - :mod:`.run_claims`, :mod:`.claim_worker`, :mod:`.transcript`, :mod:`.outcome`: running one claim;
 - :mod:`.verdict` (pure), :mod:`.replay`: verdicts and the whole replay;
-- :mod:`.render_markdown`, :mod:`.render_json`: the reports.
+- :mod:`.findings`: each claim's verdict as a finding, and the report model that the ``repro-markdown``
+  and ``repro-json`` handlers of :mod:`hokusai_contracts.reports` render.
 """

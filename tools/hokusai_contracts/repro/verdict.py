@@ -19,6 +19,15 @@ VERDICTS = (REPRODUCED, NOT_REPRODUCED, DIFFERENT_FAILURE, ENVIRONMENT_SPECIFIC)
 FIXED = "fixed"
 STILL_REPRODUCED = "still reproduced"
 
+# Each claim's verdict becomes a finding of check "repro" with a stable rule id: never renumber.
+CHECK = "repro"
+VERDICT_RULES = {
+    REPRODUCED: "REPRO001",
+    NOT_REPRODUCED: "REPRO002",
+    DIFFERENT_FAILURE: "REPRO003",
+    ENVIRONMENT_SPECIFIC: "REPRO004",
+}
+
 _OUTPUT_SHOWN = 300
 
 
@@ -156,3 +165,8 @@ def against_result(reporter: Judgement, against: Judgement) -> str:
     if reporter.verdict == REPRODUCED and against.verdict == NOT_REPRODUCED:
         return FIXED
     return against.verdict
+
+
+def not_fixed(reporter: Judgement, against: str | None) -> bool:
+    """True when a claim reproduced in the reporter's environment and the ``--against`` run did not fix it."""
+    return against is not None and reporter.verdict == REPRODUCED and against != FIXED

@@ -18,6 +18,7 @@ from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, RunResult
 from hokusai_contracts.findings.from_errors import error_finding
+from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
 from hokusai_contracts.servers.providers import (
     DockerProbe,
     Provisioner,
@@ -25,7 +26,6 @@ from hokusai_contracts.servers.providers import (
     docker_probe,
     provisioner_for,
 )
-from hokusai_contracts.verify.matrix import Matrix, MatrixRow, row_from_result
 from hokusai_contracts.verify.runner import Progress, run_family
 
 # VerifyContext.options key: how the snippets family starts servers of other kinds (basic-auth).
