@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.files import list_files
 from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.checks import VerifyContext
 from hokusai_contracts.checks.snippets.crosscheck import ApiIndex, Reference, uncontracted_names
@@ -51,10 +52,11 @@ OPTION_RUFF_CONFIG = "snippets_ruff_config"  # a ruff configuration file (defaul
 
 
 def discover(docs_dir: Path) -> list[Path]:
-    """The pages of ``docs_dir``: every ``*.md`` but the authoring guide, sorted."""
-    if not docs_dir.is_dir():
-        return []
-    return sorted(p for p in docs_dir.glob("*.md") if p.name != GUIDE)
+    """The pages of ``docs_dir``: every ``*.md`` but the authoring guide, sorted.
+
+    A directory or broken link named ``*.md`` is listed too: parsing it reports it (DOC006).
+    """
+    return list_files(docs_dir, (".md",), exclude=(GUIDE,))
 
 
 def subject(page: Page, block: Block | None = None) -> str:

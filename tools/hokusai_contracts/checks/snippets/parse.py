@@ -13,11 +13,11 @@ import textwrap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.files import read_text_file
 from hokusai_contracts.checks.snippets.model import (
     ATTRIBUTES,
     DEFAULT_SERVER,
@@ -30,6 +30,7 @@ from hokusai_contracts.checks.snippets.model import (
     Page,
     Setup,
 )
+from hokusai_contracts.contract.yaml_lines import load_yaml
 
 SETUP_COMMENT = "<!-- snippet-setup"
 ATTRIBUTE_COMMENT = "<!-- snippet:"
@@ -42,8 +43,8 @@ _CONTAINERS = re.compile(r"(bullet_list|ordered_list|list_item|blockquote)_(open
 
 
 def parse_page(path: Path) -> Page:
-    """Read and parse the page at ``path``."""
-    return parse_text(Path(path).read_text(encoding="utf-8"), Path(path))
+    """Read and parse the page at ``path`` (unreadable, binary or not UTF-8: :class:`ContractError`)."""
+    return parse_text(read_text_file(path, expected="a Markdown page (UTF-8)"), Path(path))
 
 
 @dataclass
@@ -116,10 +117,17 @@ def _front_matter(lines: list[str], problems: _Problems) -> tuple[_FrontMatter |
         problems.add(1, "front matter is not closed; expected a line `---` after the YAML")
         return None, None
     try:
-        data = yaml.safe_load("\n".join(lines[1:end])) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.add(mark.line + 2 if mark else 1, f"front matter is not valid YAML: {exc}")
+        data = load_yaml("\n".join(lines[1:end]), str(problems.path)).data or {}
+    except ContractError as exc:
+        # The front matter is the page's lines 2..end (libyaml may place an error just past its end).
+        line = min(exc.line + 1, end) if exc.line else 1
+        detail = exc.detail.removeprefix("not valid YAML: ")
+        problems.add(
+            line,
+            f"front matter is not valid YAML: {detail}"
+            if detail != exc.detail
+            else f"front matter: {detail}",
+        )
         return None, end + 1
     if not isinstance(data, dict):
         problems.add(2, "front matter must be a mapping (key: value lines)")
@@ -187,6 +195,12 @@ def _blocks(
         if _CONTAINERS.fullmatch(token.type) or token.type == "inline":
             continue
         line = token.map[0] + 1 if token.map else None
+        if token.type == "fence" and not _closed(token):
+            problems.add(
+                line,
+                f"this {token.markup} fence is never closed, so the rest of the page (or of its list item "
+                f"or quote) is inside it; expected a closing {token.markup} line",
+            )
         if token.type == "heading_open":
             pending.heading = tokens[index + 1].content if index + 1 < len(tokens) else ""
         language = token.info.split(maxsplit=1)[0] if token.type == "fence" and token.info else ""
@@ -227,9 +241,21 @@ def _blocks(
     return blocks
 
 
+def _closed(token: Token) -> bool:
+    """True when the fence ``token`` has its closing line (else it ran to the end of its container)."""
+    content = token.content
+    lines = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
+    return bool(token.map) and token.map[1] - token.map[0] - 1 > lines
+
+
 def _comment(token: Token, pending: _Pending, problems: _Problems, line: int | None) -> bool:
     """Record a snippet comment in ``pending``; False for any other HTML."""
     content = token.content.strip()
+    if content.startswith((SETUP_COMMENT, ATTRIBUTE_COMMENT)) and "-->" not in content:
+        problems.add(
+            line,
+            "this `<!--` comment is never closed, so the rest of the page is inside it; expected `-->`",
+        )
     if content.startswith(SETUP_COMMENT):
         body = content[len(SETUP_COMMENT) :]
         code = body.rsplit("-->", 1)[0] if "-->" in body else body
@@ -369,7 +395,7 @@ def _statement_spans(code: str) -> list[tuple[int, int]]:
 def _with_output(block: Block, token: Token, lines: list[str]) -> Block:
     open_line = token.map[0] + 1
     content = token.content.splitlines()
-    closed = token.map[1] - token.map[0] - 1 > len(content)
+    closed = _closed(token)
     output = OutputBlock(
         open_line=open_line,
         expected=tuple(content),
