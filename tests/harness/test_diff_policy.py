@@ -14,6 +14,7 @@ from hokusai_contracts.diff import probe_worker
 from hokusai_contracts.diff.accepted import AcceptedBreak, entry_yaml, load_accepted
 from hokusai_contracts.diff.catalogue import Bump, Change
 from hokusai_contracts.diff.policy import judge, to_finding, version_finding
+from hokusai_contracts.diff.probe import ProbeAnswer
 from hokusai_contracts.diff.semver import Verdict, version_bump
 from hokusai_contracts.diff.witness import Witness, judge_changes, witness_requests
 from hokusai_contracts.findings import Outcome, Severity
@@ -121,11 +122,13 @@ def test_witness_verdicts_from_probe_answers():
     bind = Change("BC005", "pkg.fetch", "renamed", witness="bind", calls=(call,), call_path="pkg.fetch")
     gone = Change("BC002", "pkg.Engine", "gone", witness="import", import_paths=("pkg.Engine",))
     request = witness_requests([bind, gone])
-    assert request["binds"][0]["kwargs"] == ["timeout"] and request["imports"] == ["pkg.Engine"]
-    works = {"binds": {"0:0": {"verdict": "works", "reason": "binds"}}, "imports": {"pkg.Engine": None}}
+    assert request.binds[0].kwargs == ("timeout",) and request.imports == ("pkg.Engine",)
+    works = ProbeAnswer(binds={"0:0": {"verdict": "works", "reason": "binds"}}, imports={"pkg.Engine": None})
     verdicts = judge_changes([bind, gone], works)
     assert verdicts[0].verdict == verdicts[1].verdict == "disproved"
-    fails = {"binds": {"0:0": {"verdict": "fails", "reason": "TypeError: x"}}, "imports": {"pkg.Engine": "E"}}
+    fails = ProbeAnswer(
+        binds={"0:0": {"verdict": "fails", "reason": "TypeError: x"}}, imports={"pkg.Engine": "E"}
+    )
     verdicts = judge_changes([bind, gone], fails)
     assert verdicts[0].verdict == verdicts[1].verdict == "confirmed" and "TypeError" in verdicts[0].reason
 

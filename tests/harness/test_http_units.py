@@ -18,8 +18,8 @@ from hokusai_contracts.checks.http.consumer import SchemaCache, check_exchanges,
 from hokusai_contracts.checks.http.document import load_document
 from hokusai_contracts.checks.http.fuzz import check_http, fuzz_modes
 from hokusai_contracts.checks.http.operation_run import rule_of
-from hokusai_contracts.checks.http.recorder import Exchange, recording_proxy
 from hokusai_contracts.findings import Outcome
+from hokusai_contracts.servers.proxy import Exchange, recording_proxy
 
 CONSUMER = Path(__file__).resolve().parents[2] / "contracts" / "http" / "mlflow-consumer.openapi.yaml"
 

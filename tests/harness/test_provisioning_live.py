@@ -32,7 +32,7 @@ def _default_experiment_created(db: Path) -> int:
 def test_a_server_starts_from_a_copy_of_the_template_db(tmp_path):
     server = start_mlflow_process(tmp_path / "mlflow", basic_auth=True)
     try:
-        assert server.template is not None and server.mlflow_version == own_mlflow_version()
+        assert server.template is not None and server.version == own_mlflow_version()
         # The Default experiment was created once, in the template: the server did not make its own DB.
         created = _default_experiment_created(server.template)
         assert _default_experiment_created(server.workdir / "mlflow.db") == created
@@ -43,8 +43,8 @@ def test_a_server_starts_from_a_copy_of_the_template_db(tmp_path):
 
 def test_the_url_provider_uses_a_running_server(mlflow_server, tmp_path):
     server = provisioner_for(ServerRequest(mlflow_server.url)).start(tmp_path)
-    assert server.url == mlflow_server.url and server.is_alive()
-    assert server.mlflow_version == own_mlflow_version()
+    assert server.url == mlflow_server.url and server.alive()
+    assert server.version == own_mlflow_version()
     with pytest.raises(ServerStartError, match="runs"):
         provisioner_for(ServerRequest(mlflow_server.url, "2.9.0")).start(tmp_path)
 
@@ -131,17 +131,17 @@ def test_cli_exits_2_when_the_url_does_not_answer(tmp_path):
 def test_the_docker_provider_serves_basic_auth(tmp_path):
     server = provisioner_for(ServerRequest("docker")).start(tmp_path, basic_auth=True)
     try:
-        assert server.provider == "docker" and server.is_alive() and server.users is not None
+        assert server.provider == "docker" and server.alive() and server.users is not None
     finally:
         server.stop()
-    assert not server.is_alive() and server.log_path.exists()
+    assert not server.alive() and server.log_path.exists()
 
 
 @pytest.mark.slow
 def test_mlflow_2_9_runs_from_its_own_venv(tmp_path):
     server = start_mlflow_process(tmp_path, version="2.9.0", basic_auth=True)
     try:
-        assert server.mlflow_version == "2.9.0" and server.is_alive()
+        assert server.version == "2.9.0" and server.alive()
         assert "mlflow-2.9.0" in server.command[0]
     finally:
         server.stop()

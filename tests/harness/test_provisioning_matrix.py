@@ -60,7 +60,7 @@ def test_a_real_matrix_run_over_the_harness_version(tmp_path):
     seen = []
 
     def live(context: VerifyContext):
-        seen.append(context.server.mlflow_version)
+        seen.append(context.server.version)
         return [Finding("live", "LIVE", context.server.url, "answers", outcome=Outcome.PASSED)]
 
     families = [CheckFamily("live", "needs a server", live, needs_server=True)]

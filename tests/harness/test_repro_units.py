@@ -3,15 +3,13 @@ the claim worker, HTTP transcripts and the Markdown report."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hokusai_contracts.base.errors import HarnessUsageError
-from hokusai_contracts.servers.proxy import Exchange
+from hokusai_contracts.base.workers import run_worker
 from hokusai_contracts.cli.repro import parse_sdk_source
 from hokusai_contracts.reports import repro_json, repro_markdown
 from hokusai_contracts.repro import references
@@ -27,10 +25,11 @@ from hokusai_contracts.repro.replay import (
     check_references,
 )
 from hokusai_contracts.repro.report import BugReport, Claim, Environment, Observed, SdkSource, ServerSpec
-from hokusai_contracts.repro.run_claims import WORKER
+from hokusai_contracts.repro.run_claims import WORKER, ClaimRequest
 from hokusai_contracts.repro.sdk_env import SdkEnvironment, git_commit, release_tag, source_key
 from hokusai_contracts.repro.transcript import calls_of
 from hokusai_contracts.repro.verdict import ENVIRONMENT_SPECIFIC, judge
+from hokusai_contracts.servers.proxy import Exchange
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "hk_test_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
@@ -129,13 +128,9 @@ def test_unresolved_references_fail_before_anything_starts(tmp_path: Path) -> No
 
 def _work(tmp_path: Path, code: str) -> tuple[dict, str]:
     (tmp_path / "claim.py").write_text(code)
-    done = subprocess.run(
-        [sys.executable, "-s", str(WORKER), str(tmp_path / "claim.py"), str(tmp_path / "result.json")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    return json.loads((tmp_path / "result.json").read_text()), done.stdout
+    request = ClaimRequest(str(tmp_path / "claim.py"))
+    done = run_worker(WORKER, request, what="the claim", timeout=60, cwd=tmp_path, flags=("-s",))
+    return done.answer(), done.stdout
 
 
 def test_worker_describes_the_exception_and_its_classes(tmp_path: Path) -> None:

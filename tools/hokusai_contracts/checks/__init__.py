@@ -13,6 +13,7 @@ from typing import Any
 
 from hokusai_contracts.contract.model import Api
 from hokusai_contracts.findings import Finding
+from hokusai_contracts.servers.server import MlflowServer
 
 
 def _load_contracts(api_dir: Path) -> Api:
@@ -42,7 +43,7 @@ class VerifyContext:
     python: str | None = None
     package: str = "hokusai"
     options: dict[str, Any] = field(default_factory=dict)
-    server: Any = None  # a provisioning.RunningServer when a selected family needs one
+    server: MlflowServer | None = None  # verify's server, when a selected family needs one
     contract_loader: Callable[[Path], Api] = _load_contracts
     introspector: Callable[[str, str | None], Api] = _introspect
     _cache: dict[str, Api] = field(default_factory=dict, repr=False, compare=False)

@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.masking import known_secrets
+from hokusai_contracts.base.processes import install_signal_handlers
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.cli.diff import BASELINE_HELP, diff_command
@@ -346,6 +347,7 @@ app.command("repro", epilog=REPRO_EPILOG)(repro_command)
 
 def main() -> None:
     """Console-script entry point."""
+    install_signal_handlers()  # Ctrl-C and SIGTERM stop every child, then unwind (servers, temp dirs)
     app()
 
 

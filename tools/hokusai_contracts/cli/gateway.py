@@ -97,7 +97,7 @@ def _print_running(gateway: Any, upstream_note: str) -> None:
 def _wait(processes: list[Any]) -> None:
     while True:
         for process in processes:
-            if not process.is_alive():
+            if not process.alive():
                 raise _fail(
                     EXIT_INFRASTRUCTURE,
                     f"a server stopped unexpectedly (exit code {process.process.returncode}).\n"

@@ -116,7 +116,7 @@ def up(
         console.print(f"infrastructure error: {mask_secrets(str(exc), known_secrets())}", soft_wrap=True)
         raise typer.Exit(2) from None
     path = state.state_path()
-    state.add(path, state.ServerRecord.of(server))
+    state.keep(path, server)
     console.print(f"{server.url}  ({provisioner.describe()})", soft_wrap=True)
     if basic_auth:
         console.print(f"admin credentials are in {path} (readable by you only)", soft_wrap=True)

@@ -1,12 +1,12 @@
-"""Answer questions about an installed SDK in its own interpreter (``python probe_worker.py < request.json``).
+"""Answer questions about an installed SDK in its own interpreter (a worker: see ``base/worker_entry.py``).
 
 Standard library only, like the introspection worker: it runs in the interpreter of one side of a
-diff. Request (stdin)::
+diff. Request (``diff.probe.ProbeRequest``)::
 
     {"values": [path, ...], "imports": [path, ...],
      "binds": [{"id", "path", "self": bool, "args": [placeholder, ...], "kwargs": [name, ...]}]}
 
-Answer (stdout): ``{"values": {path: repr}, "imports": {path: null | error},
+Answer (``diff.probe.ProbeAnswer``): ``{"values": {path: repr}, "imports": {path: null | error},
 "binds": {id: {"verdict": "works" | "fails" | "inconclusive", "reason": text}}}``.
 
 Binding follows what Python really calls: a plain callable is bound with ``inspect.signature``; a
@@ -21,10 +21,7 @@ import builtins
 import enum
 import importlib
 import inspect
-import json
-import os
 import re
-import sys
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
@@ -199,21 +196,7 @@ def answer(request: dict) -> dict:
     return {"values": values, "imports": imports, "binds": binds}
 
 
-def main() -> int:
-    """Read the request from stdin, print the answer."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-    request = json.loads(sys.stdin.read())
-    out = sys.stdout
-    sys.stdout = sys.stderr  # whatever the SDK prints must not corrupt the JSON
-    try:
-        result = answer(request)
-    finally:
-        sys.stdout = out
-    out.write(json.dumps(result, sort_keys=True))
-    out.flush()
-    return 0
+def handle(request: dict) -> dict:
+    """The worker protocol's entry (``base/worker_entry.py``): the answers to ``request``."""
+    return answer(request)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,10 +9,10 @@ sees every old use still working disproves the change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hokusai_contracts.diff.catalogue import Change
-from hokusai_contracts.diff.probe import run_probe
+from hokusai_contracts.diff.probe import BindRequest, ProbeAnswer, ProbeRequest, run_probe
 
 
 @dataclass(frozen=True)
@@ -23,34 +23,34 @@ class Witness:
     reason: str
 
 
-def witness_requests(changes: Sequence[Change]) -> dict:
+def witness_requests(changes: Sequence[Change]) -> ProbeRequest:
     """The probe request checking every witnessable change (binds keyed ``<change>:<call>``)."""
-    binds: list[dict] = []
+    binds: list[BindRequest] = []
     imports: list[str] = []
     for index, change in enumerate(changes):
         if change.witness == "bind" and change.call_path:
             for number, call in enumerate(change.calls):
                 binds.append(
-                    {
-                        "id": f"{index}:{number}",
-                        "path": change.call_path,
-                        "self": change.method,
-                        "args": list(call.args),
-                        "kwargs": list(call.kwargs),
-                        "text": call.text,
-                    }
+                    BindRequest(
+                        id=f"{index}:{number}",
+                        path=change.call_path,
+                        self=change.method,
+                        args=tuple(call.args),
+                        kwargs=tuple(call.kwargs),
+                        text=call.text,
+                    )
                 )
         elif change.witness == "import":
             imports.extend(change.import_paths)
-    return {"binds": binds, "imports": sorted(set(imports))}
+    return ProbeRequest(imports=tuple(sorted(set(imports))), binds=tuple(binds))
 
 
-def judge_changes(changes: Sequence[Change], answer: dict) -> dict[int, Witness]:
+def judge_changes(changes: Sequence[Change], answer: ProbeAnswer) -> dict[int, Witness]:
     """Witness verdicts by change index, from the probe's ``answer`` to :func:`witness_requests`."""
     verdicts: dict[int, Witness] = {}
     for index, change in enumerate(changes):
         if change.witness == "bind" and change.calls and change.call_path:
-            results = [answer["binds"].get(f"{index}:{n}") for n in range(len(change.calls))]
+            results = [answer.binds.get(f"{index}:{n}") for n in range(len(change.calls))]
             if any(r is None for r in results):
                 continue
             failing = [(c, r) for c, r in zip(change.calls, results, strict=True) if r["verdict"] != "works"]
@@ -65,7 +65,7 @@ def judge_changes(changes: Sequence[Change], answer: dict) -> dict[int, Witness]
                 verdict = "inconclusive" if result["verdict"] == "inconclusive" else "confirmed"
                 verdicts[index] = Witness(verdict, f"{change.subject}{call.text}: {result['reason']}")
         elif change.witness == "import" and change.import_paths:
-            errors = [answer["imports"].get(p, "not checked") for p in change.import_paths]
+            errors = [answer.imports.get(p, "not checked") for p in change.import_paths]
             if all(e is None for e in errors):
                 paths = ", ".join(change.import_paths)
                 verdicts[index] = Witness(
@@ -88,9 +88,7 @@ def witness_changes(
     """
     known = dict(known_imports or {})
     request = witness_requests(changes)
-    request["imports"] = [p for p in request["imports"] if p not in known]
-    answer: dict = {"binds": {}, "imports": {}}
-    if request["binds"] or request["imports"]:
-        answer = run_probe(request, python, extra_paths)
-    answer["imports"] = {**known, **answer["imports"]}
+    request = replace(request, imports=tuple(p for p in request.imports if p not in known))
+    answer = run_probe(request, python, extra_paths)
+    answer.imports = {**known, **answer.imports}
     return judge_changes(changes, answer)

@@ -5,7 +5,8 @@ third-party package installed: it uses the standard library only and must stay i
 oldest Python the SDK supports. It reports facts (what is defined where, exported where, with which
 signature); grouping them into contract modules is the harness's job.
 
-Output (stdout, one JSON document)::
+The harness runs it through the worker protocol (``handle``, see ``base/worker_entry.py``); run by
+hand, it prints the same document. The document::
 
     {"format": 1, "package": ..., "version": ..., "package_file": ..., "python": ...,
      "modules": [{"name", "summary", "has_all", "exports": {public name: object id}}],
@@ -13,8 +14,8 @@ Output (stdout, one JSON document)::
                              "parameters", "returns", "bases", "raises", "members", ...}},
      "errors": [{"module", "error"}]}
 
-Exit status 0 when the package imported (even if some submodules did not: those are listed in
-``errors``), 3 when the package itself could not be imported (the JSON then has ``fatal``).
+The package may fail to import: the document then has ``fatal`` (and, run by hand, the exit status is
+3). Submodules that do not import are listed in ``errors``.
 """
 
 from __future__ import annotations
@@ -545,8 +546,32 @@ def _format_exception(exc: BaseException) -> str:
     return "".join(lines).strip()
 
 
+def describe(package: str) -> dict:
+    """The payload for ``package``; when the package itself does not import, one with ``fatal``."""
+    walker = Walker(package)
+    try:
+        walker.walk()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {
+            "format": FORMAT,
+            "package": package,
+            "fatal": _format_exception(exc),
+            "traceback": traceback.format_exc(),
+            "python": ".".join(str(v) for v in sys.version_info[:3]),
+            "sys_path": sys.path,
+        }
+    return walker.payload()
+
+
+def handle(request: dict) -> dict:
+    """The worker protocol's entry (``base/worker_entry.py``): ``{"package": name}`` -> the payload."""
+    return describe(request["package"])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Describe ``--package`` and print the JSON document."""
+    """Describe ``--package`` and print the JSON document (for a person at a terminal)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--package", default="hokusai")
     args = parser.parse_args(argv)
@@ -554,28 +579,13 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout
     # Whatever the package prints while importing must not corrupt the JSON on stdout.
     sys.stdout = sys.stderr
-    walker = Walker(args.package)
     try:
-        walker.walk()
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        fatal = {
-            "format": FORMAT,
-            "package": args.package,
-            "fatal": _format_exception(exc),
-            "traceback": traceback.format_exc(),
-            "python": ".".join(str(v) for v in sys.version_info[:3]),
-            "sys_path": sys.path,
-        }
-        out.write(json.dumps(fatal))
-        out.flush()
-        return 3
+        payload = describe(args.package)
     finally:
         sys.stdout = out
-    out.write(json.dumps(walker.payload(), sort_keys=True))
+    out.write(json.dumps(payload, sort_keys=True))
     out.flush()
-    return 0
+    return 3 if "fatal" in payload else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,72 +24,65 @@ from hokusai_contracts.contract.subjects import Contracted
 from hokusai_contracts.findings import Finding, Outcome
 from hokusai_contracts.pytest_plugin.contract_run import RUN_KEY, ContractRun
 from hokusai_contracts.reports.text import finding_text
-from hokusai_contracts.servers import RunningServer, ServerStartError, free_port, start_mlflow_process
-
-if TYPE_CHECKING:
-    from hokusai_contracts.servers.gateway import RunningGateway
+from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.pool import ServerPool
+from hokusai_contracts.servers.server import (
+    BASIC_AUTH,
+    GATEWAY,
+    GATEWAY_DEAD_UPSTREAM,
+    GATEWAY_RATE_LIMITED,
+    MLFLOW,
+    Server,
+)
 
 
 def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _start(
-    tmp_path_factory: pytest.TempPathFactory, name: str, basic_auth: bool, config: pytest.Config | None = None
-) -> Iterator[RunningServer]:
-    workdir = tmp_path_factory.mktemp(f"{name}-{_worker_id()}")
-    try:
-        if config is None:
-            server = start_mlflow_process(workdir, basic_auth=basic_auth)
-        else:  # --mlflow / --mlflow-version (default: a local process of the installed MLflow)
-            from hokusai_contracts.servers.pytest_options import provisioner_of
+@pytest.fixture(scope="session")
+def hokusai_servers(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[ServerPool]:
+    """The session's server pool (one per xdist worker): every server fixture below comes from it.
 
-            server = provisioner_of(config).start(workdir, basic_auth=basic_auth)
-    except ServerStartError as exc:
-        pytest.fail(f"infrastructure: could not start the {name} MLflow server:\n{exc}", pytrace=False)
+    MLflow servers come from ``--mlflow`` / ``--mlflow-version`` (default: a local process of the
+    installed MLflow); everything the pool started is stopped at the end of the session.
+    """
+    from hokusai_contracts.servers.pytest_options import provisioner_of
+
+    provisioner = provisioner_of(pytestconfig)
+    workdir = tmp_path_factory.mktemp(f"servers-{_worker_id()}")
+    pool = ServerPool(
+        start_mlflow=lambda kind, where: provisioner.start(where, basic_auth=kind == BASIC_AUTH),
+        workdir=workdir,
+        purpose="the test session",
+    )
+    with pool:
+        yield pool
+
+
+def _server(pool: ServerPool, kind: str) -> Server:
     try:
-        yield server
-    finally:
-        server.stop()
+        return pool.get(kind)
+    except ServerStartError as exc:
+        pytest.fail(f"infrastructure: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def mlflow_server(
-    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> Iterator[RunningServer]:
+def mlflow_server(hokusai_servers: ServerPool) -> Server:
     """A real ``mlflow server`` (no auth) for this test session (one per xdist worker)."""
-    yield from _start(tmp_path_factory, "mlflow", basic_auth=False, config=pytestconfig)
+    return _server(hokusai_servers, MLFLOW)
 
 
 @pytest.fixture(scope="session")
-def basic_auth_server(
-    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> Iterator[RunningServer]:
-    """A real ``mlflow server --app-name basic-auth`` with an admin and a READ-only user."""
-    yield from _start(tmp_path_factory, "basic-auth", basic_auth=True, config=pytestconfig)
-
-
-def _start_gateway(
-    tmp_path_factory: pytest.TempPathFactory, name: str, upstream: RunningServer | str, **options
-) -> Iterator[RunningGateway]:
-    # Imported here: the gateway needs fastapi, uvicorn and httpx, which other fixtures do not.
-    from hokusai_contracts.servers.gateway import start_gateway
-
-    workdir = tmp_path_factory.mktemp(f"{name}-{_worker_id()}")
-    try:
-        gateway = start_gateway(upstream, workdir, **options)
-    except ServerStartError as exc:
-        pytest.fail(f"infrastructure: could not start the {name} gateway:\n{exc}", pytrace=False)
-    try:
-        yield gateway
-    finally:
-        gateway.stop()
+def basic_auth_server(hokusai_servers: ServerPool) -> Server:
+    """A real ``mlflow server --app-name basic-auth`` with an admin and a READ-only user (``.users``)."""
+    return _server(hokusai_servers, BASIC_AUTH)
 
 
 @pytest.fixture(scope="session")
-def gateway(
-    mlflow_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningGateway]:
+def gateway(hokusai_servers: ServerPool) -> Server:
     """The reference platform gateway in front of ``mlflow_server`` (one per xdist worker).
 
     ``gateway.url``, ``gateway.tracking_uri`` (``<url>/api/mlflow``, for MLflow clients and the SDK),
@@ -99,32 +91,22 @@ def gateway(
     Rate limit: 1000 requests/s per key (burst 1000), out of reach of sequential tests sharing a key;
     ``rate_limited_gateway`` is the one for 429s.
     """
-    from hokusai_contracts.gateway import RateLimit
-
-    yield from _start_gateway(
-        tmp_path_factory, "gateway", mlflow_server, rate_limit=RateLimit(per_second=1000, burst=1000)
-    )
+    return _server(hokusai_servers, GATEWAY)
 
 
 @pytest.fixture(scope="session")
-def rate_limited_gateway(
-    mlflow_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningGateway]:
+def rate_limited_gateway(hokusai_servers: ServerPool) -> Server:
     """A gateway like ``gateway`` limited to 1 request/s with a burst of 2, per key.
 
     Buckets are per key and the fixture is shared: a test that counts requests issues its own key.
     """
-    from hokusai_contracts.gateway import RateLimit
-
-    yield from _start_gateway(
-        tmp_path_factory, "gateway-limited", mlflow_server, rate_limit=RateLimit(per_second=1, burst=2)
-    )
+    return _server(hokusai_servers, GATEWAY_RATE_LIMITED)
 
 
 @pytest.fixture(scope="session")
-def dead_upstream_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+def dead_upstream_gateway(hokusai_servers: ServerPool) -> Server:
     """A gateway whose MLflow is a closed port: every authorized MLflow call answers 502."""
-    yield from _start_gateway(tmp_path_factory, "gateway-dead", f"http://127.0.0.1:{free_port()}")
+    return _server(hokusai_servers, GATEWAY_DEAD_UPSTREAM)
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
-from hokusai_contracts.checks.auth.servers import ServerPool
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 from hokusai_contracts.release.behaviour_auth import (
     AuthRuns,
@@ -33,6 +31,8 @@ from hokusai_contracts.release.behaviour_model import (
     BehaviourSide,
     CaseResult,
 )
+from hokusai_contracts.servers.pool import ServerPool
+from hokusai_contracts.servers.server import MLFLOW, MlflowServer
 
 __all__ = ["BehaviourSide", "behaviour_findings", "compare"]
 
@@ -43,7 +43,9 @@ FIX = (
 )
 
 
-def behaviour_findings(old: BehaviourSide, new: BehaviourSide, server: Any | None = None) -> list[Finding]:
+def behaviour_findings(
+    old: BehaviourSide, new: BehaviourSide, server: MlflowServer | None = None
+) -> list[Finding]:
     """BC101/BC102 findings: OLD's examples and auth scenarios that pass on OLD and fail on NEW."""
     if old.contracts_dir is None:
         raise HarnessUsageError(
@@ -60,17 +62,15 @@ def behaviour_findings(old: BehaviourSide, new: BehaviourSide, server: Any | Non
         findings += not_compared(scenarios, reason)
         scenarios = []
     # One pool for both families: the docs' mlflow/basic-auth servers are the auth scenarios' too.
-    pool = ServerPool(server)
-    try:
+    given = {MLFLOW: server} if server is not None else {}
+    with ServerPool(given, purpose="the behaviour comparison") as pool:
         pool.prestart({kind for page in pages for kind in page.needs_server} | {s.server for s in scenarios})
         with ThreadPoolExecutor(max_workers=2) as executor:
-            docs = executor.submit(run_docs, pages, (old, new), pool)
+            docs = executor.submit(run_docs, pages, (old, new), pool.mlflow)
             auth = executor.submit(run_auth_sides, scenarios, (old, new), pool) if scenarios else None
             old_docs, new_docs = docs.result()
             auth_runs = auth.result() if auth else AuthRuns()
         secrets = pool.secrets()
-    finally:
-        pool.close()
     findings += compare(old_docs, new_docs, EXAMPLE_REGRESSED, old.label, new.label, secrets)
     findings += auth_runs.not_run
     if auth_runs.results:

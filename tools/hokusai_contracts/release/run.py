@@ -22,12 +22,13 @@ from hokusai_contracts.diff.accepted import (
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
 from hokusai_contracts.diff.engine import diff_apis
 from hokusai_contracts.diff.policy import Judged, apply_to_behaviour, judge, to_finding, version_finding
-from hokusai_contracts.diff.probe import run_probe
+from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, run_probe
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import Verdict, required_bump, version_bump
 from hokusai_contracts.diff.sides import Side, resolve_sides
 from hokusai_contracts.diff.witness import Witness, witness_changes
 from hokusai_contracts.findings import Finding, RunResult
+from hokusai_contracts.servers.server import MlflowServer
 
 
 @dataclass
@@ -72,17 +73,17 @@ def vanished_paths(old: Side, new: Side) -> list[str]:
     return sorted(paths - listed)
 
 
-def probe_sides(old: Side, new: Side) -> tuple[dict, dict]:
+def probe_sides(old: Side, new: Side) -> tuple[ProbeAnswer, ProbeAnswer]:
     """Values of both sides' attributes, and which old paths import in the new release (one run each)."""
     requests = [
-        (old, {"values": attribute_paths(old)}),
-        (new, {"values": attribute_paths(new), "imports": vanished_paths(old, new)}),
+        (old, ProbeRequest(values=tuple(attribute_paths(old)))),
+        (new, ProbeRequest(values=tuple(attribute_paths(new)), imports=tuple(vanished_paths(old, new)))),
     ]
 
-    def ask(item: tuple[Side, dict]) -> dict:
+    def ask(item: tuple[Side, ProbeRequest]) -> ProbeAnswer:
         side, request = item
-        if not side.importable or not any(request.values()):
-            return {"values": {}, "imports": {}}
+        if not side.importable:
+            return ProbeAnswer()
         return run_probe(request, side.python, side.extra_paths)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -99,12 +100,12 @@ def compare_sides(
 ) -> tuple[list[Judged], Verdict]:
     """Detect the changes from ``old`` to ``new``, witness the breaking ones and judge them all."""
     old_answer, new_answer = probe_sides(old, new)
-    changes = diff_apis(old.api, new.api, old_answer["values"], new_answer["values"])
+    changes = diff_apis(old.api, new.api, old_answer.values, new_answer.values)
     witnesses: dict[int, Witness] = {}
     if witness and new.importable:
         breaking = [i for i, c in enumerate(changes) if RULES[c.rule].severity is Impact.BREAKING]
         found = witness_changes(
-            [changes[i] for i in breaking], new.python, new.extra_paths, new_answer.get("imports")
+            [changes[i] for i in breaking], new.python, new.extra_paths, new_answer.imports
         )
         witnesses = {breaking[i]: w for i, w in found.items()}
     bump = version_bump(old.version, new.version)
@@ -123,7 +124,7 @@ def load_accepted_file(path: Path | None) -> list[AcceptedBreak]:
     return load_accepted(Path(path))
 
 
-def behaviour_run(old: Side, new: Side, server: Any | None) -> list[Finding]:
+def behaviour_run(old: Side, new: Side, server: MlflowServer | None) -> list[Finding]:
     """BC101/BC102 findings from the behaviour checks (``diff/behaviour.py``)."""
     try:
         from hokusai_contracts.release.behaviour import BehaviourSide, behaviour_findings
@@ -154,7 +155,7 @@ def diff_findings(
     accepted: list[AcceptedBreak],
     *,
     behaviour: bool = False,
-    server: Any | None = None,
+    server: MlflowServer | None = None,
 ) -> DiffReport:
     """Compare two resolved sides into a :class:`DiffReport` (behaviour checks on request)."""
     started = time.monotonic()
@@ -197,7 +198,7 @@ def run_diff(
     python: str | None = None,
     accepted_file: Path | None = None,
     behaviour: bool = False,
-    server: Any | None = None,
+    server: MlflowServer | None = None,
 ) -> DiffReport:
     """``hokusai-contracts diff OLD NEW``: resolve both sides and compare them."""
     started = time.monotonic()

@@ -1,11 +1,12 @@
-"""Run one claim's code in the interpreter of the reporter's environment and write what happened as JSON.
+"""Run one claim's code in the interpreter of the reporter's environment and say what happened.
 
 Standard library only: it runs inside the replay's virtual environment, where the harness is not
-installed. Usage: ``python -s claim_worker.py CODE_FILE RESULT_FILE``. The code's output goes to this
-process's stdout/stderr (captured by the caller); the result file holds the exception, if any.
+installed, as a worker (``base/worker_entry.py``; the request is a ``run_claims.ClaimRequest``). The
+code's output goes to this process's stdout/stderr (captured by the caller); the answer holds the
+exception, if any.
 """
 
-import json
+import os
 import sys
 import traceback
 
@@ -53,13 +54,15 @@ def describe(exc):
     }
 
 
-def run(code_path, result_path):
-    """Execute the code at ``code_path`` as ``__main__``; write the result to ``result_path``."""
+def run(code_path):
+    """Execute the code at ``code_path`` as ``__main__``: ``{"exception": None | description}``."""
     with open(code_path, encoding="utf-8") as handle:
         code = handle.read()
     result = {"exception": None}
     namespace = {"__name__": "__main__", "__file__": code_path}
     sys.argv = [code_path]
+    # As `python CLAIM.py` would: the claim's directory first on sys.path.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(code_path)))
     try:
         exec(compile(code, code_path, "exec"), namespace)
     except SystemExit as exc:
@@ -70,9 +73,9 @@ def run(code_path, result_path):
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    with open(result_path, "w", encoding="utf-8") as handle:
-        json.dump(result, handle)
+    return result
 
 
-if __name__ == "__main__":
-    run(sys.argv[1], sys.argv[2])
+def handle(request):
+    """The worker protocol's entry: run the claim at ``request["code_path"]``."""
+    return run(request["code_path"])

@@ -17,7 +17,7 @@ from hokusai_contracts.repro.outcome import Outcome
 from hokusai_contracts.repro.report import BugReport, Claim, SdkSource, ServerSpec
 from hokusai_contracts.repro.run_claims import ClaimInput, claim_variables, run_claim
 from hokusai_contracts.repro.sdk_env import SdkEnvironment, current_sdk, ensure_sdk_environment
-from hokusai_contracts.repro.servers import ServerPool, provided_names
+from hokusai_contracts.repro.servers import ReplayServers, provided_names
 from hokusai_contracts.repro.verdict import (
     REPRODUCED,
     Judgement,
@@ -110,7 +110,7 @@ class _Replayer:
     workdir: Path
     environ: Mapping[str, str]
     parallel: int | None
-    pool: ServerPool
+    pool: ReplayServers
     progress: Callable[[str], None]
     environments: dict[tuple[str, str, str], SdkEnvironment] = field(default_factory=dict)
     # (sdk key, mlflow client, server) -> claim id -> outcome: identical environments run a claim once
@@ -190,7 +190,7 @@ def replay(
     if against is not None:
         specs[AGAINST] = RunSpec(AGAINST, against, reporter.mlflow_client, reporter.server)
     with tempfile.TemporaryDirectory(prefix="hokusai-repro-", dir=workdir) as scratch:
-        pool = ServerPool(Path(scratch))
+        pool = ReplayServers(Path(scratch))
         replayer = _Replayer(report, Path(scratch), environ, parallel, pool, progress)
         try:
             runs = [replayer.run(specs[REPORTER], report.claims)]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
 import re
 import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from hokusai_contracts.base.masking import mask_secrets
-from hokusai_contracts.checks.http.recorder import start_recording_proxy
+from hokusai_contracts.base.workers import WorkerRun, run_worker
 from hokusai_contracts.repro import references
 from hokusai_contracts.repro.literal_secrets import is_secret_name
 from hokusai_contracts.repro.outcome import Outcome, RaisedException
@@ -22,6 +19,7 @@ from hokusai_contracts.repro.report import Claim, Environment
 from hokusai_contracts.repro.sdk_env import SdkEnvironment
 from hokusai_contracts.repro.servers import ProvisionedServer
 from hokusai_contracts.repro.transcript import calls_of
+from hokusai_contracts.servers.proxy import recording_proxy
 
 WORKER = Path(__file__).with_name("claim_worker.py")
 _OUTPUT_KEPT = 20_000
@@ -74,6 +72,13 @@ def _child_environment(
     return env
 
 
+@dataclass(frozen=True)
+class ClaimRequest:
+    """The claim worker's request: the file holding the claim's code."""
+
+    code_path: str
+
+
 def run_claim(given: ClaimInput) -> Outcome:
     """Run ``given.claim`` once and return what happened (texts masked)."""
     claim, server = given.claim, given.server
@@ -82,12 +87,9 @@ def run_claim(given: ClaimInput) -> Outcome:
     (home / "tmp").mkdir(parents=True)
     # The claim's directory is first on its sys.path: a name like claim_<id>.py shadows no real module.
     code_path = home / f"claim_{claim.id.replace('-', '_')}.py"
-    result_path = home / "result.json"
     code_path.write_text(claim.code, encoding="utf-8")
-    worker = home / "claim_worker.py"
-    shutil.copy(WORKER, worker)
-    proxy = start_recording_proxy(server.upstream_url) if server else None
-    try:
+    with contextlib.ExitStack() as stack:
+        proxy = stack.enter_context(recording_proxy(server.upstream_url)) if server else None
         provided = dict(server.provided) if server else {}
         if proxy is not None:
             provided[references.TRACKING_URI] = proxy.url + server.path_prefix
@@ -96,55 +98,41 @@ def run_claim(given: ClaimInput) -> Outcome:
             raise references.unresolved_error("the report", missing, provided)
         secrets = secret_values(variables, {**given.reporter.variables, **claim.variables}, provided)
         secrets.update(server.secrets if server else ())
-        # -s, not -I: the report's own PYTHON* variables apply; the harness passes none of its own.
-        command = [given.environment.python, "-s", str(worker), str(code_path), str(result_path)]
         started = time.monotonic()
-        output, timed_out = _execute(
-            command, home, _child_environment(home, variables, given.environ), claim.timeout
+        # -s, not -I: the report's own PYTHON* variables apply; the harness passes none of its own.
+        done = run_worker(
+            WORKER,
+            ClaimRequest(str(code_path)),
+            what=f"claim {claim.id}",
+            python=given.environment.python,
+            timeout=claim.timeout,
+            env=_child_environment(home, variables, given.environ),
+            cwd=home,
+            flags=("-s",),
+            merge_output=True,
         )
         seconds = time.monotonic() - started
-    finally:
-        if proxy is not None:
-            proxy.stop()
     transcript = calls_of(proxy.recording.snapshot(), secrets) if proxy else ()
-    return _outcome(result_path, output, transcript, seconds, timed_out, secrets)
+    return _outcome(done, transcript, seconds, secrets)
 
 
-def _execute(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[str, bool]:
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        out, _ = process.communicate(timeout=timeout)
-        return out.decode(errors="replace"), False
-    except subprocess.TimeoutExpired:
-        # The claim may have started processes of its own: stop its whole group.
-        os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
-        return out.decode(errors="replace"), True
-
-
-def _outcome(
-    result_path: Path, output: str, transcript: tuple, seconds: float, timed_out: bool, secrets: Iterable[str]
-) -> Outcome:
+def _outcome(done: WorkerRun, transcript: tuple, seconds: float, secrets: Iterable[str]) -> Outcome:
     secrets = tuple(secrets)
 
     def masked(text: str) -> str:
         return mask_secrets(text, secrets)
 
-    output = masked(_ANSI.sub("", output[-_OUTPUT_KEPT:]))
-    if timed_out:
+    output = masked(_ANSI.sub("", done.stdout[-_OUTPUT_KEPT:]))
+    if done.timed_out:
         return Outcome(output=output, transcript=transcript, seconds=seconds, timed_out=True)
-    try:
-        result = json.loads(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not done.answered:
         return Outcome(
             output=output,
             transcript=transcript,
             seconds=seconds,
             problem="the interpreter ended without a result (it crashed or was killed); see its output",
         )
-    raised = result.get("exception")
+    raised = done.records[-1].get("exception")
     if raised is None:
         return Outcome(output=output, transcript=transcript, seconds=seconds)
     exception = RaisedException(

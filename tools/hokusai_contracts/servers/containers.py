@@ -20,6 +20,7 @@ from typing import Any
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import EnvironmentBuildError, ServerStartError
 from hokusai_contracts.servers.process import poll_health
+from hokusai_contracts.servers.server import mlflow_kind
 
 CONTAINER_PORT = 5000
 DATA_DIR = "/mlflow"
@@ -91,7 +92,7 @@ def auth_config_text(users: BasicAuthUsers, cache_ttl_seconds: int = 60) -> str:
 
 @dataclass
 class ContainerServer:
-    """A live MLflow server in a container: same surface as :class:`.process.RunningServer`."""
+    """A live MLflow server in a container (a :class:`.server.MlflowServer`, as the process one)."""
 
     url: str
     container: Any  # testcontainers DockerContainer
@@ -99,7 +100,7 @@ class ContainerServer:
     workdir: Path
     users: BasicAuthUsers | None = None
     startup_seconds: float = 0.0
-    mlflow_version: str | None = None
+    version: str | None = None
     template: Path | None = None
     provider: str = "docker"
     _stopped: bool = field(default=False, repr=False)
@@ -108,6 +109,15 @@ class ContainerServer:
     def basic_auth(self) -> bool:
         """True when the server requires basic-auth credentials."""
         return self.users is not None
+
+    @property
+    def kind(self) -> str:
+        """``basic-auth`` when it has users, else ``mlflow``."""
+        return mlflow_kind(self.users)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The users' passwords (none without basic auth)."""
+        return self.users.secrets() if self.users else ()
 
     @property
     def log_path(self) -> Path:
@@ -123,7 +133,7 @@ class ContainerServer:
         except Exception:
             return "gone"
 
-    def is_alive(self) -> bool:
+    def alive(self) -> bool:
         """True while the container runs."""
         return self.status() == "running"
 
@@ -277,7 +287,7 @@ def start_mlflow_container(
         image=image,
         workdir=workdir,
         users=users,
-        mlflow_version=version,
+        version=version,
     )
     try:
         wait_for_container(server, timeout)

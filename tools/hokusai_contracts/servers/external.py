@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.server import mlflow_kind
 
 
 def _get(url: str, timeout: float) -> str:
@@ -18,11 +19,11 @@ def _get(url: str, timeout: float) -> str:
 
 @dataclass
 class ExternalServer:
-    """A server at ``url`` (same surface as :class:`.process.RunningServer`, without a process)."""
+    """A server at ``url`` (a :class:`.server.MlflowServer`, without a process)."""
 
     url: str
     users: BasicAuthUsers | None = None
-    mlflow_version: str | None = None
+    version: str | None = None
     startup_seconds: float = 0.0
     template: Path | None = None
     provider: str = "url"
@@ -32,7 +33,16 @@ class ExternalServer:
         """True when credentials for the server were given."""
         return self.users is not None
 
-    def is_alive(self) -> bool:
+    @property
+    def kind(self) -> str:
+        """``basic-auth`` when credentials were given, else ``mlflow``."""
+        return mlflow_kind(self.users)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The given users' passwords, if any."""
+        return self.users.secrets() if self.users else ()
+
+    def alive(self) -> bool:
         """True while ``/health`` answers."""
         try:
             _get(f"{self.url}/health", 5)
@@ -65,4 +75,4 @@ def connect(url: str, timeout: float = 10.0) -> ExternalServer:
         version = _get(f"{url}/version", timeout).strip() or None
     except (urllib.error.URLError, OSError):
         version = None
-    return ExternalServer(url=url, mlflow_version=version)
+    return ExternalServer(url=url, version=version)

@@ -9,19 +9,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.gateway.config import DEFAULT_RATE_LIMIT, GatewayConfig, UpstreamAuth
 from hokusai_contracts.gateway.keys import ADMIN, READ, WRITE, KeyStore, expired_at
 from hokusai_contracts.gateway.ratelimit import RateLimit
 from hokusai_contracts.servers.process import (
-    RunningServer,
     ServerStartError,
     await_health,
     free_port,
     read_log_tail,
     spawn_logged,
-    stop_process_group,
 )
+from hokusai_contracts.servers.server import GATEWAY, MlflowServer, Server
 
 TRACKING_PREFIX = "/api/mlflow"
 
@@ -55,6 +55,8 @@ class RunningGateway:
     log_path: Path
     process: subprocess.Popen
     keys: GatewayKeys | None = None
+    kind: str = GATEWAY
+    version: str | None = None  # the upstream's MLflow version, when known
     _issued: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -76,7 +78,7 @@ class RunningGateway:
         """Every secret this gateway knows of (keys, upstream credentials), for masking."""
         return (*self._issued, *self.config.upstream_auth.secrets())
 
-    def is_alive(self) -> bool:
+    def alive(self) -> bool:
         """True while the gateway process runs."""
         return self.process.poll() is None
 
@@ -86,7 +88,7 @@ class RunningGateway:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the gateway's process group."""
-        stop_process_group(self.process, timeout)
+        processes.stop_group(self.process, timeout)
 
 
 def issue_standard_keys(store: KeyStore) -> GatewayKeys:
@@ -99,16 +101,16 @@ def issue_standard_keys(store: KeyStore) -> GatewayKeys:
     )
 
 
-def _upstream_auth(upstream: RunningServer | str) -> UpstreamAuth:
+def _upstream_auth(upstream: Server | str) -> UpstreamAuth:
     # A basic-auth MLflow server is reached as its admin: the gateway, not the caller, is MLflow's client.
-    if isinstance(upstream, RunningServer) and upstream.users is not None:
+    if isinstance(upstream, MlflowServer) and upstream.users is not None:
         username, password = upstream.users.admin
         return UpstreamAuth(username=username, password=password)
     return UpstreamAuth()
 
 
 def start_gateway(
-    upstream: RunningServer | str,
+    upstream: Server | str,
     workdir: Path,
     *,
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
@@ -120,13 +122,14 @@ def start_gateway(
     port: int | None = None,
     python: str = sys.executable,
     timeout: float = 60.0,
+    kind: str = GATEWAY,
 ) -> RunningGateway:
     """Start the gateway in front of ``upstream`` (a server or a URL); wait for ``/health``.
 
     ``rate_limit=None`` turns rate limiting off. With ``keys`` the standard test keys are issued.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    upstream_url = upstream.url if isinstance(upstream, RunningServer) else upstream.rstrip("/")
+    upstream_url = upstream.rstrip("/") if isinstance(upstream, str) else upstream.url
     config = GatewayConfig(
         upstream_url=upstream_url,
         key_store=key_store or workdir / "keys.db",
@@ -154,6 +157,8 @@ def start_gateway(
         log_path=log_path,
         process=process,
         keys=standard,
+        kind=kind,
+        version=None if isinstance(upstream, str) else upstream.version,
         _issued=list(standard.all()) if standard else [],
     )
     await_health(gateway, timeout, name="the gateway", error=GatewayStartError, interval=0.1)

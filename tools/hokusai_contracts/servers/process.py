@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -13,10 +12,12 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Protocol
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_config
 from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.server import Server, mlflow_kind
 from hokusai_contracts.servers.templates import TRACKING_DB, ensure_templates
 from hokusai_contracts.servers.venvs import ensure_environment, mlflow_version_of
 
@@ -34,7 +35,7 @@ class RunningServer:
     users: BasicAuthUsers | None = None
     startup_seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict, repr=False)
-    mlflow_version: str | None = None
+    version: str | None = None
     template: Path | None = None  # the template DB the server's DB was copied from
     command: list[str] = field(default_factory=list, repr=False)
     provider: str = "process"
@@ -44,7 +45,16 @@ class RunningServer:
         """True when the server requires basic-auth credentials."""
         return self.users is not None
 
-    def is_alive(self) -> bool:
+    @property
+    def kind(self) -> str:
+        """``basic-auth`` when it has users, else ``mlflow``."""
+        return mlflow_kind(self.users)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The users' passwords (none without basic auth)."""
+        return self.users.secrets() if self.users else ()
+
+    def alive(self) -> bool:
         """True while the server process runs."""
         return self.process.poll() is None
 
@@ -64,31 +74,21 @@ class RunningServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server and every process it started (its whole process group)."""
-        stop_process_group(self.process, timeout)
+        processes.stop_group(self.process, timeout)
 
 
-def stop_process_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Stop ``process`` and everything it started (its process group): TERM, then KILL after ``timeout``."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout)
+class ProcessServer(Server, Protocol):
+    """A server run as a local process the harness started: its process and its log file."""
+
+    process: subprocess.Popen
+    log_path: Path
 
 
 def spawn_logged(
     command: list[str], workdir: Path, env: Mapping[str, str], log: IO[bytes]
 ) -> subprocess.Popen:
-    """Start ``command`` in its own process group (so it can be stopped whole), output into ``log``."""
-    return subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    """Start ``command`` in a process group the harness owns (stopped whole), output into ``log``."""
+    return processes.spawn(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def read_log_tail(path: Path, lines: int = 40) -> str:
@@ -135,21 +135,28 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
-def await_health(started: Any, timeout: float, *, name: str, error: type[Exception], interval: float) -> None:
+def await_health(
+    started: ProcessServer, timeout: float, *, name: str, error: type[Exception], interval: float
+) -> None:
     """Poll ``started``'s ``/health`` until 200; else stop it and raise ``error`` with its log tail.
 
-    ``started`` is a process-backed server (``url``, ``process``, ``log_path``, ``is_alive``,
-    ``log_tail``, ``stop``): an MLflow server or the gateway; ``name`` says which in the messages.
+    ``started`` is an MLflow server or the gateway; ``name`` says which in the messages. It is stopped
+    whatever goes wrong (an interrupt included): a server nobody got hold of must not outlive the wait.
     """
 
     def check_alive() -> None:
-        if not started.is_alive():
+        if not started.alive():
             raise error(
                 f"{name} exited with code {started.process.returncode} before it was healthy.\n"
                 f"Log tail ({started.log_path}):\n{started.log_tail()}"
             )
 
-    if poll_health(started.url, timeout, check_alive=check_alive, interval=interval):
+    try:
+        healthy = poll_health(started.url, timeout, check_alive=check_alive, interval=interval)
+    except BaseException:
+        started.stop()
+        raise
+    if healthy:
         return
     started.stop()
     raise error(
@@ -237,12 +244,16 @@ def start_mlflow_process(
         process=process,
         users=users,
         environment=env,
-        mlflow_version=version,
+        version=version,
         template=template,
         command=command,
     )
     wait_until_healthy(server, timeout)
     server.startup_seconds = time.monotonic() - started
     if users is not None:
-        users.create_non_admin_users(server.url)
+        try:
+            users.create_non_admin_users(server.url)
+        except BaseException:
+            server.stop()
+            raise
     return server

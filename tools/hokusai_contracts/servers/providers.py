@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers.containers import default_image
 from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.servers.venvs import check_version, own_mlflow_version
 
 AUTO, DOCKER, PROCESS, URL = "auto", "docker", "process", "url"
@@ -113,8 +113,8 @@ class Provisioner:
     request: ServerRequest
     choice: ProviderChoice
 
-    def start(self, workdir: Path, basic_auth: bool = False) -> Any:
-        """A healthy server (``.url``, ``.users``, ``.stop()``...); ServerStartError when it cannot be."""
+    def start(self, workdir: Path, basic_auth: bool = False) -> MlflowServer:
+        """A healthy server; ServerStartError when it cannot be."""
         if self.choice.kind == URL:
             return self._connect(basic_auth)
         if self.choice.kind == DOCKER:
@@ -132,7 +132,7 @@ class Provisioner:
 
         return start_mlflow_process(workdir, basic_auth=basic_auth, version=self.request.version)
 
-    def _connect(self, basic_auth: bool) -> Any:
+    def _connect(self, basic_auth: bool) -> MlflowServer:
         from hokusai_contracts.servers.external import connect
 
         if basic_auth:
@@ -141,9 +141,9 @@ class Provisioner:
             )
         server = connect(self.choice.url or self.request.mlflow)
         wanted = self.request.version
-        if wanted and server.mlflow_version and server.mlflow_version != wanted:
+        if wanted and server.version and server.version != wanted:
             raise ServerStartError(
-                f"the MLflow server at {server.url} runs {server.mlflow_version}, not the requested {wanted}"
+                f"the MLflow server at {server.url} runs {server.version}, not the requested {wanted}"
             )
         return server
 

@@ -9,9 +9,12 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.servers.cache import cache_root, file_lock
+from hokusai_contracts.servers.containers import ContainerServer
+from hokusai_contracts.servers.process import RunningServer
+from hokusai_contracts.servers.server import MlflowServer
 
 STATE_NAME = "mlflow-servers.json"
 
@@ -30,18 +33,16 @@ class ServerRecord:
     admin_password: str | None = None
 
     @classmethod
-    def of(cls, server: Any) -> ServerRecord:
+    def of(cls, server: MlflowServer) -> ServerRecord:
         """The record of a server just started by a provider."""
-        users = getattr(server, "users", None)
-        process = getattr(server, "process", None)
-        container = getattr(server, "container", None)
+        users = server.users
         return cls(
             url=server.url,
             provider=getattr(server, "provider", "process"),
-            mlflow_version=getattr(server, "mlflow_version", None),
+            mlflow_version=server.version,
             workdir=str(getattr(server, "workdir", "")),
-            pid=process.pid if process is not None else None,
-            container_id=container.get_container_id() if container is not None else None,
+            pid=server.process.pid if isinstance(server, RunningServer) else None,
+            container_id=server.container.get_container_id() if isinstance(server, ContainerServer) else None,
             admin_username=users.admin_username if users else None,
             admin_password=users.admin_password if users else None,
         )
@@ -70,6 +71,15 @@ def add(path: Path, record: ServerRecord) -> None:
     """Append ``record`` (under the state lock)."""
     with file_lock(path.with_suffix(".lock")):
         save(path, [*load(path), record])
+
+
+def keep(path: Path, server: MlflowServer) -> ServerRecord:
+    """Record ``server`` in ``path`` and let it outlive this process (``mlflow up``)."""
+    record = ServerRecord.of(server)
+    add(path, record)
+    if isinstance(server, RunningServer):
+        processes.release(server.process)
+    return record
 
 
 def healthy(url: str, timeout: float = 3.0) -> bool:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
@@ -26,6 +25,7 @@ from hokusai_contracts.servers.providers import (
     docker_probe,
     provisioner_for,
 )
+from hokusai_contracts.servers.server import Server
 from hokusai_contracts.verify.runner import Progress, run_family
 
 # VerifyContext.options key: how the snippets family starts servers of other kinds (basic-auth).
@@ -40,7 +40,7 @@ class _Quiet:
         pass
 
 
-def _died(server: Any) -> InfrastructureError:
+def _died(server: Server) -> InfrastructureError:
     return InfrastructureError(
         f"the MLflow server {server.url} died during the check, again after a restart.\n"
         f"Log tail:\n{server.log_tail()}"
@@ -51,7 +51,7 @@ def _run_family(family: CheckFamily, context: VerifyContext, budget: list[int]) 
     """``family``'s findings; reruns it once after restarting a server that died under it."""
     findings = run_family(family, context)
     server = context.server
-    if not family.needs_server or server is None or server.is_alive():
+    if not family.needs_server or server is None or server.alive():
         return findings
     if not budget:
         return [error_finding(family.name, _died(server))]
@@ -61,7 +61,7 @@ def _run_family(family: CheckFamily, context: VerifyContext, budget: list[int]) 
     except InfrastructureError as exc:
         return [error_finding(family.name, InfrastructureError(f"restarting the dead server failed: {exc}"))]
     findings = run_family(family, context)
-    return findings if server.is_alive() else [error_finding(family.name, _died(server))]
+    return findings if server.alive() else [error_finding(family.name, _died(server))]
 
 
 def run_with_provisioner(

@@ -16,7 +16,6 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from hokusai_contracts.checks.http.document import OpenApiDocument, Operation
-from hokusai_contracts.checks.http.recorder import Exchange
 from hokusai_contracts.checks.http.rules import (
     CONSUMER_FIELD_MISSING,
     SCHEMA_VIOLATION,
@@ -25,6 +24,7 @@ from hokusai_contracts.checks.http.rules import (
     passed,
 )
 from hokusai_contracts.findings import Finding, Location
+from hokusai_contracts.servers.proxy import Exchange
 
 JSON = "application/json"
 _CURL_BODY_LIMIT = 2000

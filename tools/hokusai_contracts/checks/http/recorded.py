@@ -6,21 +6,20 @@ a field the SDK reads.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.workers import run_worker
 from hokusai_contracts.checks.http import sdk_flow
 from hokusai_contracts.checks.http.consumer import check_exchanges
 from hokusai_contracts.checks.http.document import load_document
-from hokusai_contracts.checks.http.recorder import Exchange, recording_proxy
 from hokusai_contracts.checks.http.rules import CONSUMER_FIELD_MISSING, finding, malformed
 from hokusai_contracts.findings import Finding, Location
+from hokusai_contracts.servers.proxy import Exchange, recording_proxy
 
 FLOW_TIMEOUT_S = 240.0
 _OUTPUT_TAIL = 3000
@@ -53,6 +52,15 @@ def flow_environment(workdir: Path, extra: Mapping[str, str] | None = None) -> d
     return env
 
 
+@dataclass(frozen=True)
+class FlowRequest:
+    """What :mod:`sdk_flow` needs: the tracking URI (the proxy), a unique model name, a directory."""
+
+    tracking_uri: str
+    name: str
+    workdir: str
+
+
 def record_sdk_flow(
     upstream: str,
     *,
@@ -63,24 +71,25 @@ def record_sdk_flow(
 ) -> Recording:
     """Run :mod:`sdk_flow` in ``python`` with its tracking URI on a recording proxy to ``upstream``."""
     name = f"hokusai-http-contract-{uuid.uuid4().hex[:10]}"
-    with tempfile.TemporaryDirectory(prefix="hokusai-http-flow-") as scratch:
-        directory = workdir or Path(scratch)
+    with processes.temp_dir("http-flow") as scratch:
+        directory = workdir or scratch
         directory.mkdir(parents=True, exist_ok=True)
         with recording_proxy(upstream) as proxy:
-            command = [python or sys.executable, sdk_flow.__file__, proxy.url, name, str(directory)]
-            try:
-                done = subprocess.run(
-                    command,
-                    cwd=directory,
-                    env=flow_environment(directory, environment),
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                )
-                returncode, output = done.returncode, (done.stdout + done.stderr)[-_OUTPUT_TAIL:]
-            except subprocess.TimeoutExpired as exc:
-                returncode, output = -1, f"the SDK flow did not finish within {timeout:.0f}s ({exc})"
+            done = run_worker(
+                sdk_flow.__file__,
+                FlowRequest(proxy.url, name, str(directory)),
+                what="the SDK flow",
+                python=python,
+                timeout=timeout,
+                env=flow_environment(directory, environment),
+                cwd=directory,
+                merge_output=True,
+            )
             exchanges = tuple(proxy.recording.snapshot())
+    if done.timed_out:
+        returncode, output = -1, f"the SDK flow did not finish within {timeout:.0f}s"
+    else:
+        returncode, output = done.returncode, done.stdout[-_OUTPUT_TAIL:]
     return Recording(exchanges, returncode, output, name)
 
 

@@ -1,14 +1,13 @@
-"""The SDK's real MLflow calls, run in the checked interpreter: ``python sdk_flow.py TRACKING_URI NAME DIR``.
+"""The SDK's real MLflow calls, run in the checked interpreter as a worker (``base/worker_entry.py``).
 
 Self-contained on purpose (only ``hokusai`` and ``mlflow`` are imported): the interpreter under test
-need not have the harness installed. Each step is a public SDK call a user makes; together they touch
-the MLflow endpoints the SDK relies on, so the recorded traffic can be checked against the contract.
+need not have the harness installed. The request is a ``recorded.FlowRequest``. Each step is a public
+SDK call a user makes; together they touch the MLflow endpoints the SDK relies on, so the recorded
+traffic can be checked against the contract.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 
@@ -84,5 +83,6 @@ def run(tracking_uri: str, name: str, workdir: Path) -> dict:
     return read
 
 
-if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1], sys.argv[2], Path(sys.argv[3]))))
+def handle(request: dict) -> dict:
+    """The worker protocol's entry: run the flow against ``tracking_uri``; what was read back."""
+    return run(request["tracking_uri"], request["name"], Path(request["workdir"]))

@@ -1,37 +1,38 @@
 """Throwaway servers to fuzz: fuzzing writes junk (experiments, runs, files, events), so it never goes
-to a server that other checks or tests use."""
+to a server that other checks or tests use. They come from a pool of their own (a fresh MLflow and an
+unthrottled gateway in front of it)."""
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from hokusai_contracts.servers import RunningServer, start_mlflow_process
+from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.servers.gateway import RunningGateway
+from hokusai_contracts.servers.pool import MlflowStarter, ServerPool
+from hokusai_contracts.servers.process import start_mlflow_process
+from hokusai_contracts.servers.server import GATEWAY_UNLIMITED, MlflowServer
+
+# (kind, workdir) -> a running server, as server_run provides (kind "plain" or "basic-auth")
+StartServer = MlflowStarter
 
 
 @dataclass(frozen=True)
 class FuzzTargets:
-    """A throwaway MLflow server and a reference gateway in front of it."""
+    """A throwaway MLflow server and a reference gateway in front of it, and the pool that owns them."""
 
-    mlflow: RunningServer
-    gateway: Any  # a gateway.server.RunningGateway (imported lazily: it needs fastapi)
+    mlflow: MlflowServer
+    gateway: RunningGateway  # its standard keys (``keys.write``) authorize the fuzzed requests
+    pool: ServerPool
 
     def stop(self) -> None:
         """Stop the gateway, then MLflow."""
-        try:
-            self.gateway.stop()
-        finally:
-            self.mlflow.stop()
+        self.pool.close()
 
 
-StartServer = Callable[[str, Path], Any]  # (kind, workdir) -> a running server, as server_run provides
-
-
-def throwaway_mlflow(workdir: Path, start: StartServer | None, avoid_url: str | None) -> Any:
+def throwaway_mlflow(workdir: Path, start: StartServer | None, avoid_url: str | None) -> MlflowServer:
     """An MLflow server to fuzz: from ``start`` unless that is the one at ``avoid_url``, else a local one."""
     if start is not None:
         server = start("plain", workdir)
@@ -42,30 +43,35 @@ def throwaway_mlflow(workdir: Path, start: StartServer | None, avoid_url: str | 
 
 
 def start_fuzz_targets(
-    workdir: Path, start: StartServer | None = None, avoid_url: str | None = None
+    workdir: Path | None = None, start: StartServer | None = None, avoid_url: str | None = None
 ) -> FuzzTargets:
-    """Start MLflow and an unthrottled gateway in ``workdir``; ServerStartError if one does not start.
+    """Start MLflow and an unthrottled gateway in ``workdir`` (default: a temporary directory).
 
     ``start`` (the run's provider: same kind and MLflow version as the run's server) starts MLflow unless
-    it returns the server at ``avoid_url``; a local ``mlflow server`` process otherwise.
+    it returns the server at ``avoid_url``; a local ``mlflow server`` process otherwise. ServerStartError
+    when one does not start.
     """
-    from hokusai_contracts.servers.gateway import start_gateway
-
-    mlflow = throwaway_mlflow(workdir / "mlflow", start, avoid_url)
+    pool = ServerPool(
+        start_mlflow=lambda kind, where: throwaway_mlflow(where, start, avoid_url),
+        workdir=workdir,
+        purpose="fuzzing",
+    )
     try:
         # No rate limit: fuzzing sends bursts on one key, and 429s would hide the answers under test.
-        gateway = start_gateway(mlflow, workdir / "gateway", rate_limit=None)
+        gateway = pool.gateway(GATEWAY_UNLIMITED)
+        if not isinstance(gateway, RunningGateway):
+            raise InfrastructureError(f"the gateway to fuzz at {gateway.url} has no standard keys")
+        return FuzzTargets(pool.mlflow(), gateway, pool)
     except BaseException:
-        mlflow.stop()
+        pool.close()
         raise
-    return FuzzTargets(mlflow, gateway)
 
 
 @contextlib.contextmanager
 def fuzz_targets(workdir: Path | None = None) -> Iterator[FuzzTargets]:
     """:func:`start_fuzz_targets` in ``workdir`` (default: a temporary directory), stopped afterwards."""
-    with contextlib.ExitStack() as stack:
-        root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hokusai-http-")))
-        targets = start_fuzz_targets(root)
-        stack.callback(targets.stop)
+    targets = start_fuzz_targets(workdir)
+    try:
         yield targets
+    finally:
+        targets.stop()

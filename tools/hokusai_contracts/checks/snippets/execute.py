@@ -1,7 +1,7 @@
 """Run a page's snippets in one namespace and judge each against its expected output and exception.
 
 Standard library only, on purpose: the same module runs in-process (the pytest plugin) and as a worker
-script in the interpreter under test (``python execute.py REQUEST.json RESULT.jsonl``, used by the
+script in the interpreter under test (:func:`handle`, through ``base/worker_entry.py``; used by the
 ``snippets`` check family), which may be another virtual environment without the harness installed.
 
 Each block is compiled with the Markdown file as its filename and its own line offset, so tracebacks
@@ -14,7 +14,6 @@ import ast
 import contextlib
 import difflib
 import io
-import json
 import os
 import re
 import sys
@@ -22,7 +21,7 @@ import time
 import traceback
 import types
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 BLOCK_FAILED, NOT_RAISED = "DOC001", "DOC002"
@@ -403,26 +402,20 @@ def run_blocks(
 # -- worker -------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str]) -> int:
-    """Worker entry point: run the page described by ``argv[0]`` (JSON), append outcomes to ``argv[1]``."""
-    request_path, result_path = argv
-    with open(request_path, encoding="utf-8") as handle:
-        request = json.load(handle)
+@dataclass(frozen=True)
+class PageRequest:
+    """The worker's request: the page's file (for tracebacks), its working directory and its blocks."""
+
+    filename: str
+    workdir: str
+    blocks: tuple[BlockSpec, ...]
+
+
+def handle(request: dict) -> Iterator[BlockOutcome]:
+    """The worker protocol's entry (``base/worker_entry.py``): run the page, one outcome per block.
+
+    Each outcome is written as soon as its block ends: a page that hangs still reports the blocks before.
+    """
     session = PageSession(request["filename"], request["workdir"])
-    specs = [BlockSpec.from_dict(block) for block in request["blocks"]]
-    with open(result_path, "a", encoding="utf-8") as results:
-
-        def record(outcome: BlockOutcome) -> None:
-            # One line per block, flushed at once: a page that hangs still reports the blocks before.
-            results.write(json.dumps(asdict(outcome)) + "\n")
-            results.flush()
-
-        run_blocks(session, specs, record)
-    return 0
-
-
-if __name__ == "__main__":
-    # Run as a script, this directory would shadow any module a snippet imports with a sibling's name.
-    if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-        del sys.path[0]
-    sys.exit(main(sys.argv[1:]))
+    for block in request["blocks"]:
+        yield session.run(BlockSpec.from_dict(block))

@@ -22,27 +22,24 @@ from hokusai_contracts.checks.snippets.execute import PASSED, SKIPPED, BlockOutc
 from hokusai_contracts.checks.snippets.lint import LintIssue, lint_page
 from hokusai_contracts.checks.snippets.model import Block, Page
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import (
-    DEFAULT_PAGE_TIMEOUT_S,
-    PageRun,
-    ServerPool,
-    run_page_process,
-)
+from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, PageRun, run_page_process
 from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.findings.catalogue import snippets as doc_rules
 from hokusai_contracts.findings.from_errors import contract_error_finding
+from hokusai_contracts.servers.pool import ServerPool
+from hokusai_contracts.servers.server import MLFLOW
 
 CHECK = "snippets"
 DOCS_DIR = "docs"
 GUIDE = "README.md"  # the authoring guide, not a page
-BLOCK_FAILED, NOT_RAISED, UNCONTRACTED, LINT, COUNT_DROPPED, MALFORMED = (
-    "DOC001",
-    "DOC002",
-    "DOC003",
-    "DOC004",
-    "DOC005",
-    "DOC006",
-)
-UPDATE_HINT = "hokusai-contracts docs-update"
+# Rule ids, from the one rule catalogue (its entries hold titles, explanations and fixes).
+BLOCK_FAILED = doc_rules.BLOCK_FAILED.id
+NOT_RAISED = doc_rules.NOT_RAISED.id
+UNCONTRACTED = doc_rules.UNCONTRACTED.id
+LINT = doc_rules.LINT.id
+COUNT_DROPPED = doc_rules.COUNT_DROPPED.id
+MALFORMED = doc_rules.MALFORMED.id
+UPDATE_HINT = doc_rules.UPDATE_HINT
 
 # Options read from VerifyContext.options.
 OPTION_EXTRA_PATHS = "snippets_extra_paths"  # put first on the worker's PYTHONPATH (an SDK checkout)
@@ -220,7 +217,7 @@ def check_page(
     config = context.options.get(OPTION_RUFF_CONFIG)
     findings = [count_finding(page), *static_findings(page, index, Path(config) if config else None)]
     run = PageRun(page)
-    specs = run.specs(servers)
+    specs = run.specs(servers.mlflow)
     outcomes = run_page_process(
         run,
         specs,
@@ -228,7 +225,7 @@ def check_page(
         extra_paths=context.options.get(OPTION_EXTRA_PATHS, ()),
         timeout=float(context.options.get(OPTION_TIMEOUT, DEFAULT_PAGE_TIMEOUT_S)),
     )
-    findings.extend(outcome_finding(page, page.blocks[o.index], o, servers.secrets) for o in outcomes)
+    findings.extend(outcome_finding(page, page.blocks[o.index], o, servers.secrets()) for o in outcomes)
     return findings
 
 
@@ -243,11 +240,12 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
             )
         ]
     index, findings = _api_index(context)
-    given = {"mlflow": context.server} if context.server is not None else {}
+    given = {MLFLOW: context.server} if context.server is not None else {}
     jobs = int(context.options.get(OPTION_JOBS, min(2, os.cpu_count() or 1)))
     # "server_start" (set by server_run): start other kinds (basic-auth) with the run's provider/version.
     start = context.options.get("server_start")
-    with ServerPool(given, start) as servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    servers = ServerPool(given, start_mlflow=start, purpose="the snippets")
+    with servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for page_findings in pool.map(lambda p: check_page(p, context, index, servers), pages):
             findings.extend(page_findings)
     return findings

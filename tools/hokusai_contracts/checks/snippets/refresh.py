@@ -10,14 +10,10 @@ from pathlib import Path
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.checks.snippets.family import DOCS_DIR, discover, malformed_finding, outcome_finding
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import (
-    DEFAULT_PAGE_TIMEOUT_S,
-    PageRun,
-    ServerPool,
-    run_page_process,
-)
+from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, PageRun, run_page_process
 from hokusai_contracts.checks.snippets.update import Edit, update_page
 from hokusai_contracts.findings import Finding
+from hokusai_contracts.servers.pool import ServerPool
 
 
 @dataclass
@@ -40,7 +36,7 @@ def update_docs(
     """Run ``pages`` (default: every page of ``contracts_dir/docs``) and rewrite their expected output."""
     paths = list(pages) or discover(Path(contracts_dir) / DOCS_DIR)
     updates = []
-    with ServerPool() as servers:
+    with ServerPool(purpose="the documentation pages") as servers:
         for path in paths:
             update = PageUpdate(Path(path))
             try:
@@ -51,11 +47,11 @@ def update_docs(
                 continue
             run = PageRun(page)
             outcomes = run_page_process(
-                run, run.specs(servers), python=python, extra_paths=extra_paths, timeout=timeout
+                run, run.specs(servers.mlflow), python=python, extra_paths=extra_paths, timeout=timeout
             )
             update.edits = update_page(page, outcomes)
             update.failures = [
-                outcome_finding(page, page.blocks[o.index], o, servers.secrets)
+                outcome_finding(page, page.blocks[o.index], o, servers.secrets())
                 for o in outcomes
                 if o.failed and not o.output_only
             ]

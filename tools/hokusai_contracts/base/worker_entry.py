@@ -1,0 +1,112 @@
+"""The worker side of the harness's worker protocol: ``python worker_entry.py SCRIPT REQUEST RESPONSE``.
+
+Standard library only, and runnable by path in any interpreter (the target venv has no harness): it
+loads the worker ``SCRIPT`` by path, calls its ``handle(request)`` with the JSON of the ``REQUEST`` file,
+and writes the answer to the ``RESPONSE`` file as JSON lines: one line for a plain answer, one per item
+when ``handle`` is a generator (each line flushed at once, so a worker that hangs later still reports
+what it finished). Dataclasses are written as dicts. The worker's stdout and stderr stay its own output.
+
+Exit status: 0 answered; 1 ``handle`` raised (the traceback is on stderr); 74 the answer could not be
+written (``disk full`` on stderr when the disk is); 64 bad command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+
+EXIT_FAILED = 1
+EXIT_USAGE = 64
+EXIT_WRITE_FAILED = 74
+MODULE_NAME = "hokusai_contracts_worker"
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_line(value) -> str:
+    """``value`` (dataclasses as dicts) as one line of JSON."""
+    return json.dumps(value, default=_plain) + "\n"
+
+
+def write_failure(exc: OSError, path: str) -> str:
+    """The one-line reason an answer could not be written to ``path``."""
+    if exc.errno == errno.ENOSPC:
+        return f"disk full: cannot write {path} ({exc.strerror})"
+    return f"cannot write {path}: {exc}"
+
+
+def drop_own_directory() -> None:
+    """Remove this file's directory from ``sys.path``: nothing beside it may shadow the target's modules."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+
+
+def load_script(path: str):
+    """The worker script at ``path`` as a module (registered first: dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the worker script {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MODULE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class AnswerNotWritten(Exception):
+    """The answer file could not be written (the message says why: disk full...)."""
+
+
+def _write(output, path: str, item) -> None:
+    try:
+        output.write(json_line(item))
+        output.flush()
+    except OSError as exc:
+        raise AnswerNotWritten(write_failure(exc, path)) from None
+
+
+def serve(script: str, request_path: str, response_path: str) -> int:
+    """Run ``script``'s ``handle`` on the request; write its answer; the exit status."""
+    with open(request_path, encoding="utf-8") as handle:
+        request = json.load(handle)
+    try:
+        with open(response_path, "w", encoding="utf-8") as output:
+            answer = load_script(script).handle(request)
+            for item in answer if inspect.isgenerator(answer) else [answer]:
+                _write(output, response_path, item)
+    except AnswerNotWritten as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, OSError) and exc.filename == response_path:
+            print(write_failure(exc, response_path), file=sys.stderr)
+            return EXIT_WRITE_FAILED
+        traceback.print_exc()
+        return EXIT_FAILED
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: ``SCRIPT REQUEST RESPONSE``."""
+    if len(argv) != 3:
+        print("usage: python worker_entry.py SCRIPT REQUEST.json RESPONSE.jsonl", file=sys.stderr)
+        return EXIT_USAGE
+    drop_own_directory()
+    return serve(*argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

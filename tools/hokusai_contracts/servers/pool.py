@@ -1,0 +1,187 @@
+"""One pool of servers by kind: started on first use, shared, started concurrently, all stopped at the end.
+
+Every family that needs servers beyond ``verify``'s own gets them here (the snippets pages, the auth
+scenarios, the HTTP fuzz targets, the release diff's behaviour checks, bug-report replays, the pytest
+fixtures). A kind starts once (one lock per kind; different kinds start in parallel); a start that
+failed is remembered and raised again, so twenty pages needing a broken basic-auth server try once.
+Servers someone else owns (``given``: the one ``verify`` started) are used, never stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from hokusai_contracts.base import processes
+from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.gateway.ratelimit import RateLimit
+from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.gateway import start_gateway
+from hokusai_contracts.servers.process import free_port, start_mlflow_process
+from hokusai_contracts.servers.server import (
+    BASIC_AUTH,
+    GATEWAY,
+    GATEWAY_DEAD_UPSTREAM,
+    GATEWAY_KINDS,
+    GATEWAY_RATE_LIMITED,
+    GATEWAY_UNLIMITED,
+    KINDS,
+    MLFLOW,
+    MLFLOW_KINDS,
+    GatewayServer,
+    MlflowServer,
+    Server,
+)
+
+# (kind: mlflow | basic-auth, workdir) -> a healthy MLflow server, e.g. verify's provider
+MlflowStarter = Callable[[str, Path], MlflowServer]
+
+# The same limits as the pytest fixtures `gateway` and `rate_limited_gateway`.
+RATE_LIMITS: dict[str, RateLimit | None] = {
+    GATEWAY: RateLimit(per_second=1000, burst=1000),
+    GATEWAY_RATE_LIMITED: RateLimit(per_second=1, burst=2),
+    GATEWAY_UNLIMITED: None,
+}
+
+Key = tuple[str, "str | None"]  # (kind, MLflow version; None: the pool's own)
+
+
+def local_mlflow(kind: str, workdir: Path) -> MlflowServer:
+    """A local ``mlflow server`` process of the harness's MLflow (the default starter)."""
+    return start_mlflow_process(workdir, basic_auth=kind == BASIC_AUTH)
+
+
+class ServerPool(AbstractContextManager):
+    """Servers by kind (and MLflow version), started on first use, stopped by :meth:`close`.
+
+    ``given``: servers by kind someone else owns. ``start_mlflow``: how MLflow servers of the pool's
+    own version start (default: a local process). ``purpose`` names the users in error messages.
+    """
+
+    def __init__(
+        self,
+        given: Mapping[str, Server] | None = None,
+        *,
+        start_mlflow: MlflowStarter | None = None,
+        workdir: Path | None = None,
+        purpose: str = "the checks",
+    ):
+        self._servers: dict[Key, Server] = {(kind, None): server for kind, server in (given or {}).items()}
+        self._seconds: dict[Key, float] = {}
+        self._errors: dict[Key, InfrastructureError] = {}
+        self._owned: list[Server] = []
+        self._start_mlflow = start_mlflow or local_mlflow
+        self._purpose = purpose
+        self._lock = threading.Lock()
+        self._key_locks: dict[Key, threading.Lock] = {}
+        self._given_workdir = workdir
+        self._workdir: Path | None = workdir
+
+    def __call__(self, kind: str) -> Server:
+        """The server of ``kind`` (a server source for the families)."""
+        return self.get(kind)
+
+    def get(self, kind: str, version: str | None = None) -> Server:
+        """The server of ``kind`` (MLflow ``version``; None: the pool's own), started now if need be."""
+        if kind not in KINDS:
+            raise InfrastructureError(f"no server kind {kind!r}: the kinds are {', '.join(KINDS)}")
+        key: Key = (kind, version)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        # One lock per kind: different kinds start in parallel, one kind starts once.
+        with key_lock:
+            if key in self._errors:
+                raise self._errors[key]
+            if key in self._servers:
+                return self._servers[key]
+            started = time.monotonic()
+            try:
+                server = self._start(kind, version)
+            except InfrastructureError as exc:
+                self._errors[key] = ServerStartError(
+                    f"could not start the {kind} server for {self._purpose}:\n{exc}"
+                )
+                raise self._errors[key] from exc
+            with self._lock:
+                self._owned.append(server)
+                self._servers[key] = server
+                self._seconds[key] = time.monotonic() - started
+            return server
+
+    def mlflow(self, kind: str = MLFLOW, version: str | None = None) -> MlflowServer:
+        """The MLflow server of ``kind`` (``mlflow`` or ``basic-auth``)."""
+        server = self.get(kind, version)
+        if not isinstance(server, MlflowServer):
+            raise InfrastructureError(f"the {kind} server at {server.url} is not an MLflow server")
+        return server
+
+    def gateway(self, kind: str = GATEWAY, version: str | None = None) -> GatewayServer:
+        """The gateway of ``kind``."""
+        server = self.get(kind, version)
+        if not isinstance(server, GatewayServer):
+            raise InfrastructureError(f"the {kind} server at {server.url} is not a gateway")
+        return server
+
+    def _directory(self, kind: str, version: str | None) -> Path:
+        with self._lock:
+            if self._workdir is None:
+                self._workdir = processes.make_temp_dir("servers")
+        return self._workdir / (kind if version is None else f"{kind}-{version}")
+
+    def _start(self, kind: str, version: str | None) -> Server:
+        workdir = self._directory(kind, version)
+        if kind in MLFLOW_KINDS:
+            if version is None:
+                return self._start_mlflow(kind, workdir)
+            return start_mlflow_process(workdir, basic_auth=kind == BASIC_AUTH, version=version)
+        if kind == GATEWAY_DEAD_UPSTREAM:
+            return start_gateway(f"http://127.0.0.1:{free_port()}", workdir, kind=kind)
+        # The gateway fronts the pool's plain MLflow server of the same version (started if need be).
+        upstream = self.get(MLFLOW, version)
+        return start_gateway(upstream, workdir, rate_limit=RATE_LIMITS[kind], kind=kind)
+
+    def started(self, kind: str, version: str | None = None) -> bool:
+        """True when the server of ``kind`` (and ``version``) runs already."""
+        return (kind, version) in self._servers
+
+    def startup_seconds(self, kind: str, version: str | None = None) -> float:
+        """How long starting the server of ``kind`` took (0 for a given one)."""
+        return self._seconds.get((kind, version), 0.0)
+
+    def prestart(self, kinds: Iterable[str], version: str | None = None) -> None:
+        """Start the servers of ``kinds`` in parallel (failures are kept for :meth:`get`)."""
+        wanted = set(kinds)
+        if wanted & set(GATEWAY_KINDS) - {GATEWAY_DEAD_UPSTREAM}:
+            wanted.add(MLFLOW)  # their upstream: started by its own thread, waited for by theirs
+        with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+            list(pool.map(lambda kind: self._try(kind, version), sorted(wanted)))
+
+    def _try(self, kind: str, version: str | None) -> None:
+        with contextlib.suppress(InfrastructureError):
+            self.get(kind, version)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Secrets of every server in the pool so far (given ones included)."""
+        with self._lock:
+            servers = list(self._servers.values())
+        return tuple(secret for server in servers for secret in server.secrets())
+
+    def close(self) -> None:
+        """Stop the servers this pool started (gateways before the MLflow they front)."""
+        with self._lock:
+            owned, self._owned = self._owned, []
+        try:
+            for server in reversed(owned):
+                server.stop()
+        finally:
+            if self._workdir is not None and self._given_workdir is None:
+                processes.remove_temp_dir(self._workdir)
+                self._workdir = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
