@@ -1,23 +1,31 @@
 """One place through which every MLflow call of the SDK goes.
 
-The MLflow client reads its tracking URI and credentials from process-global state (environment
-variables and ``mlflow.set_tracking_uri``). A session applies its own target only for the duration
-of a call, under a process-wide lock, and restores what was there before: two registries pointing
-at different servers can coexist, and the user's environment is never left rewritten.
+A session owns an ``MlflowClient`` bound to its target (see :mod:`hokusai._mlflow.clients`): the
+tracking URI, the credentials and the artifact locations travel with the client, so calls from any
+number of threads, to any number of servers, run in parallel. Nothing of MLflow's process-global
+state and nothing in ``os.environ`` is touched by :meth:`MLflowSession.call`.
+
+Only MLflow's *fluent* API (``mlflow.start_run``, ``mlflow.<flavor>.log_model``,
+``mlflow.register_model``, ...) has no per-client form: it reads the global tracking and registry
+URIs. :meth:`MLflowSession.scope` points those at the session's target under a process-wide lock,
+for the duration of such an operation only (logging a model object, registering one, a block of
+``ExperimentManager.start_experiment``); reads, searches, model downloads and predictions never take
+it. Even then no environment variable is written: credentials, retries and the timeout reach
+MLflow's requests through :mod:`hokusai._mlflow.transport`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hokusai._mlflow import transport
 from hokusai._mlflow.errors import is_already_exists, translate
-from hokusai._mlflow.target import CREDENTIAL_ENV_VARS, MLflowTarget
+from hokusai._mlflow.target import MLflowTarget
 from hokusai.resilience import call_with_resilience, get_circuit_breaker, get_resilience_config
 
 if TYPE_CHECKING:
@@ -26,89 +34,79 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 logger = logging.getLogger("hokusai")
 
-_GLOBAL_STATE_LOCK = threading.RLock()
+# Serialises MLflow's fluent API only (see the module docstring). Re-entrant: a registration inside
+# a developer's `with session.scope(): mlflow.start_run()` block takes it again on the same thread.
+_FLUENT_LOCK = threading.RLock()
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _managed_environment(target: MLflowTarget) -> dict[str, str | None]:
-    env: dict[str, str | None] = dict.fromkeys(CREDENTIAL_ENV_VARS)
-    env.update(target.credentials.environment())
-    env["MLFLOW_TRACKING_URI"] = target.tracking_uri
-    env["MLFLOW_REGISTRY_URI"] = target.tracking_uri
-    # A pending MLFLOW_RUN_ID would make the SDK's own runs resume (and end) the user's run.
-    env["MLFLOW_RUN_ID"] = None
-    # The SDK retries itself (resilience.py); MLflow's own retries would multiply the wait.
-    env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-    env["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(get_resilience_config().request_timeout))
-    return env
-
-
-@contextlib.contextmanager
-def _applied_environment(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class MLflowSession:
-    """MLflow access for one target: a client, scoped global state, resilience, error translation."""
+    """MLflow access for one target: a bound client, resilience, error translation."""
 
     def __init__(self, target: MLflowTarget) -> None:
         self.target = target
         self._client: MlflowClient | None = None
+        self._client_lock = threading.Lock()
 
     @property
     def tracking_uri(self) -> str:
         """The tracking URI this session talks to."""
         return self.target.tracking_uri
 
+    @property
+    def client(self) -> MlflowClient:
+        """The MLflow client bound to this session's target (URI, credentials, artifact locations)."""
+        if self._client is None:
+            from hokusai._mlflow.clients import build_client
+
+            with self._client_lock:
+                if self._client is None:
+                    self._client = build_client(self.target)
+        return self._client
+
+    def _route(self) -> contextlib.AbstractContextManager[Any]:
+        return transport.routed_to(self.target, get_resilience_config().request_timeout)
+
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
-        """Apply this session's tracking URI and credentials to MLflow's global state, then restore it."""
-        import mlflow
+        """Point MLflow's fluent API (``mlflow.start_run``, ``log_model``...) at this target, then restore.
+
+        Holds a process-wide lock for the block: use it only around fluent MLflow calls.
+        """
+        from mlflow.tracking import _model_registry
         from mlflow.tracking._tracking_service import utils as tracking_utils
 
-        with _GLOBAL_STATE_LOCK, _applied_environment(_managed_environment(self.target)):
+        registry_utils = getattr(_model_registry, "utils", None)
+        timeout = get_resilience_config().request_timeout
+        with _FLUENT_LOCK, self._route(), transport.fluent_route(self.target, timeout):
             previous_uri = tracking_utils._tracking_uri
-            previous_registry = _registry_uri_global()
-            mlflow.set_tracking_uri(self.target.tracking_uri)
-            mlflow.set_registry_uri(self.target.tracking_uri)
+            previous_registry = getattr(registry_utils, "_registry_uri", None)
+            # The module globals, not mlflow.set_tracking_uri(): MLflow 3's setter also writes
+            # MLFLOW_TRACKING_URI into os.environ.
+            tracking_utils._tracking_uri = self.target.tracking_uri
+            if registry_utils is not None:
+                registry_utils._registry_uri = self.target.tracking_uri
             try:
                 yield
             finally:
                 tracking_utils._tracking_uri = previous_uri
-                _restore_registry_uri(previous_registry)
-
-    @property
-    def client(self) -> MlflowClient:
-        """The MLflow client bound to this session's URI (use it inside :meth:`call`)."""
-        if self._client is None:
-            from mlflow import MlflowClient
-
-            with self.scope():
-                self._client = MlflowClient(
-                    tracking_uri=self.target.tracking_uri, registry_uri=self.target.tracking_uri
-                )
-        return self._client
+                if registry_utils is not None:
+                    registry_utils._registry_uri = previous_registry
 
     def call(self, fn: Callable[[MlflowClient], T], *, retry: bool = True) -> T:
-        """Run ``fn(client)`` in scope, with retries and the URI's circuit breaker; translate errors."""
+        """Run ``fn(client)`` with retries and the URI's circuit breaker; translate errors."""
+        return self._call(fn, retry=retry, fluent=False)
 
+    def call_fluent(self, fn: Callable[[MlflowClient], T], *, retry: bool = True) -> T:
+        """As :meth:`call`, inside :meth:`scope`: for MLflow's fluent API only (it takes the lock)."""
+        return self._call(fn, retry=retry, fluent=True)
+
+    def _call(self, fn: Callable[[MlflowClient], T], *, retry: bool, fluent: bool) -> T:
         def attempt() -> T:
             try:
-                with self.scope():
-                    return fn(self.client)
+                client = self.client
+                with self.scope() if fluent else self._route():
+                    return fn(client)
             except Exception as exc:
                 translated = translate(exc, self.target)
                 if translated is exc:
@@ -122,6 +120,34 @@ class MLflowSession:
     def ping(self) -> None:
         """Make one cheap authenticated call; raise the translated error if it fails."""
         self.call(lambda client: client.search_experiments(max_results=1), retry=False)
+
+    def artifact_repository(self, artifact_uri: str) -> Any:
+        """The artifact repository of ``artifact_uri``, resolved against this target (its credentials)."""
+        from hokusai._mlflow.clients import artifact_repository
+
+        return artifact_repository(artifact_uri, self.target)
+
+    def load_model(self, uri: str) -> Any:
+        """``mlflow.pyfunc.load_model(uri)`` through this session's client (no global state, no lock).
+
+        The model's location is resolved and downloaded with the session's client; only URIs that
+        MLflow's fluent API alone can resolve (stages, MLflow 3 logged models named in a ``runs:/``
+        URI) are loaded inside :meth:`scope`.
+        """
+        import mlflow.pyfunc
+
+        from hokusai._mlflow.clients import download_model, model_location
+
+        def load(client: MlflowClient) -> Any:
+            location = model_location(client, self.target, uri)
+            if location is None:
+                return None
+            return mlflow.pyfunc.load_model(download_model(location, self.target))
+
+        model = self.call(load)
+        if model is None:
+            model = self.call_fluent(lambda _client: mlflow.pyfunc.load_model(uri))
+        return model
 
     def ensure_experiment(self, name: str) -> str:
         """The id of experiment ``name``, created (with an artifact location on the embedded store)."""
@@ -149,18 +175,3 @@ class MLflowSession:
     def describe(self) -> str:
         """Printable description of the target (secrets masked)."""
         return self.target.describe()
-
-
-def _registry_uri_global() -> Any:
-    from mlflow.tracking import _model_registry
-
-    utils = getattr(_model_registry, "utils", None)
-    return getattr(utils, "_registry_uri", None)
-
-
-def _restore_registry_uri(value: Any) -> None:
-    from mlflow.tracking import _model_registry
-
-    utils = getattr(_model_registry, "utils", None)
-    if utils is not None and hasattr(utils, "_registry_uri"):
-        utils._registry_uri = value

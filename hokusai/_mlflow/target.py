@@ -11,7 +11,7 @@ from hokusai.exceptions import ConfigurationError
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 
-# The MLflow client reads these at request time; a session sets exactly the ones it needs.
+# The variables MLflow's own client reads its credentials from (the SDK passes them explicitly).
 CREDENTIAL_ENV_VARS = (
     "MLFLOW_TRACKING_TOKEN",
     "MLFLOW_TRACKING_USERNAME",

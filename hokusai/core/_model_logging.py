@@ -13,15 +13,15 @@ import inspect
 import os
 import re
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from hokusai._mlflow.clients import terminate_run
 from hokusai._mlflow.errors import is_not_found
-from hokusai._mlflow.fluent import create_run, resumed_run
+from hokusai._mlflow.fluent import active_run, create_run
 from hokusai.core._flavors import is_python_model, is_sklearn_estimator
 from hokusai.core._store import RegistryStore, aliases_by_version, quote
 from hokusai.core.entries import TAG_METRICS, metadata_tags, numeric_mapping, tag_value
@@ -216,11 +216,10 @@ def _check_runs_uri(store: RegistryStore, uri: str) -> str:
         raise
 
     def has_model(client: MlflowClient) -> bool:
-        from mlflow.artifacts import list_artifacts
-
-        # Listed through the run's artifact URI: a runs:/ path would make an MLflow 3 client look for
-        # logged models, an API a 2.x server does not have.
-        listed = list_artifacts(artifact_uri=f"{run.info.artifact_uri.rstrip('/')}/{path}")
+        # Listed in the run's artifact location: a runs:/ path (or MLflow 3's client.list_artifacts)
+        # would look for logged models too, through the global registry URI and an API a 2.x server
+        # does not have.
+        listed = store.session.artifact_repository(run.info.artifact_uri).list_artifacts(path)
         if any(a.path.rsplit("/", 1)[-1] == "MLmodel" for a in listed):
             return True
         if not hasattr(client, "search_logged_models") or where in _SERVERS_WITHOUT_LOGGED_MODELS:
@@ -319,50 +318,44 @@ def _log_object(
     session = store.session
     tracking_uri = session.tracking_uri
     # A developer's own active run (on this thread) becomes the parent of the registry's run.
-    active = mlflow.active_run()
+    parent = mlflow.active_run()
     run = store.call(
         lambda client: create_run(
             client,
             experiment_id,
             run_name=run_name,
             tags=tags,
-            parent_run_id=active.info.run_id if active is not None else None,
+            parent_run_id=parent.info.run_id if parent is not None else None,
         )
     )
     run_id = run.info.run_id
     if metrics:
         from mlflow.entities import Metric
 
-        timestamp = int(run.info.start_time or 0)
+        timestamp = int(time.time() * 1000)
         batch = [Metric(key, float(value), timestamp, 0) for key, value in metrics.items()]
         store.call(lambda client: client.log_batch(run_id, metrics=batch))
 
-    def log(_client: MlflowClient) -> str | None:
+    def log(client: MlflowClient) -> str | None:
         # log_model is fluent-only (it logs into the active run through the global tracking URI):
         # the one step of a registration that holds the session's fluent lock.
-        with resumed_run(run_id, nested=active is not None):
-            if source.kind == "sklearn":
-                return flavor.log_model(source.value, **kwargs).model_uri
-            return flavor.log_model(python_model=source.value, **kwargs).model_uri
+        with active_run(client, run_id, nested=parent is not None):
+            try:
+                if source.kind == "sklearn":
+                    return flavor.log_model(source.value, **kwargs).model_uri
+                return flavor.log_model(python_model=source.value, **kwargs).model_uri
+            except Exception as exc:
+                if not _lacks_logged_models(exc):
+                    raise
+                _SERVERS_WITHOUT_LOGGED_MODELS.add(tracking_uri)
+                return None
 
     if tracking_uri not in _SERVERS_WITHOUT_LOGGED_MODELS:
-        try:
-            return run_id, session.call_fluent(log)
-        except Exception as exc:
-            if not _lacks_logged_models(exc):
-                raise
-            _SERVERS_WITHOUT_LOGGED_MODELS.add(tracking_uri)
-
-    def upload(client: MlflowClient) -> str:
-        try:
-            uri = _upload_saved_model(client, run_id, flavor, source, kwargs)
-        except BaseException:
-            terminate_run(client, run_id, "FAILED", _now_ms())
-            raise
-        terminate_run(client, run_id, "FINISHED", _now_ms())
-        return uri
-
-    return run_id, store.call(upload)
+        model_uri = session.call_fluent(log)
+        if model_uri is not None:
+            return run_id, model_uri
+    # A server without MLflow 3's LoggedModel API: the model goes into the run's artifacts.
+    return run_id, store.call(lambda client: _upload_saved_model(client, run_id, flavor, source, kwargs))
 
 
 # Tracking URIs whose server predates MLflow 3's LoggedModel API (answered 404 once): models logged

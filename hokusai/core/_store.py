@@ -164,14 +164,20 @@ class RegistryStore:
         """
 
         def create(client: MlflowClient) -> ModelVersion:
+            _ensure_registered_model(client, name)
+            return client.create_model_version(name, model_uri, run_id=run_id, tags=dict(tags))
+
+        def register_fluently(_client: MlflowClient) -> ModelVersion:
             import mlflow
 
-            if run_id and _is_registered_model_uri(model_uri):
-                _ensure_registered_model(client, name)
-                return client.create_model_version(name, model_uri, run_id=run_id, tags=dict(tags))
+            # mlflow.register_model resolves runs:/ and logged-model URIs (and links MLflow 3 logged
+            # models to the version) through the global registry URI: it runs in the fluent scope.
             return mlflow.register_model(model_uri, name, tags=dict(tags))
 
-        version = self.call(create)
+        if run_id and _is_registered_model_uri(model_uri):
+            version = self.call(create)
+        else:
+            version = self.session.call_fluent(register_fluently)
         if str(getattr(version, "status", "")) == "FAILED_REGISTRATION":
             raise RegistryException(
                 f"MLflow did not finish registering version {version.version} of '{name}' "

@@ -337,12 +337,10 @@ class HokusaiInferencePipeline:
         _raise(_exhausted_error(plan.model_name, failures), failures[-1].error)
 
     def _load(self, name: str, version: str) -> Any:
-        import mlflow.pyfunc
-
-        uri = f"models:/{name}/{version}"
         with not_found_as(name, version):
-            # In the session's scope: loading resolves the URI against its server with its credentials.
-            return self.registry.session.call(lambda _client: mlflow.pyfunc.load_model(uri))
+            # Resolved and downloaded by the session's own client: loads of different versions (and
+            # other registries' reads) run in parallel.
+            return self.registry.session.load_model(f"models:/{name}/{version}")
 
     def _cache_key(self, name: str, version: str, data_key: str) -> str:
         # The tracking URI keeps two servers' "model 3" apart in a shared (Redis) cache.

@@ -315,13 +315,8 @@ class ModelFactory:
         if not isinstance(session, MLflowSession):
             session = MLflowSession(resolve_target(tracking_uri))
 
-        def load(_client: Any) -> Any:
-            import mlflow.pyfunc
-
-            return mlflow.pyfunc.load_model(uri)
-
         try:
-            loaded = session.call(load)
+            loaded = session.load_model(uri)
         except (MLflowError, OSError) as exc:
             if isinstance(exc, OSError) or is_not_found(exc):
                 raise ModelNotFoundError(

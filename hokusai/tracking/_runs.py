@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from hokusai._mlflow.clients import terminate_run
 from hokusai._mlflow.session import MLflowSession
 from hokusai.tracking._values import MAX_PARAM_VALUE, MAX_TAG_VALUE, mlflow_key, truncate
 
@@ -17,7 +17,6 @@ from hokusai.tracking._values import MAX_PARAM_VALUE, MAX_TAG_VALUE, mlflow_key,
 _BATCH_LIMITS = {"metrics": 1000, "params": 100, "tags": 100}
 
 RUN_TYPE_TAG = "hokusai.run_type"
-_SUPPRESS_URL_ENV = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
 
 
 def _now_ms() -> int:
@@ -106,22 +105,9 @@ def log_values(
 
 def finish_run(session: MLflowSession, run_id: str, status: str = "FINISHED") -> None:
     """Mark ``run_id`` terminated with ``status`` (without MLflow's "View run at" console lines)."""
-
-    def terminate(client: Any) -> None:
-        # SDK-written runs are many and small: MLflow's per-run console links (and the extra
-        # request that builds them) would flood stdout. The session's scope holds the global
-        # lock, so this environment change is private to the call.
-        saved = os.environ.get(_SUPPRESS_URL_ENV)
-        os.environ[_SUPPRESS_URL_ENV] = "true"
-        try:
-            client.set_terminated(run_id, status=status, end_time=_now_ms())
-        finally:
-            if saved is None:
-                os.environ.pop(_SUPPRESS_URL_ENV, None)
-            else:
-                os.environ[_SUPPRESS_URL_ENV] = saved
-
-    session.call(terminate)
+    # SDK-written runs are many and small: MLflow's per-run console links (and the extra request
+    # that builds them) would flood stdout.
+    session.call(lambda client: terminate_run(client, run_id, status, _now_ms()))
 
 
 def write_run(

@@ -17,6 +17,7 @@ from typing import Any
 
 from hokusai._mlflow.errors import is_not_found
 from hokusai._mlflow.fallback import TrackingSession, display_uri
+from hokusai._mlflow.fluent import create_run, end_run, resume_run
 from hokusai._mlflow.session import MLflowSession
 from hokusai.exceptions import InvalidParameterError, MLflowError, ModelNotFoundError
 from hokusai.tracking._compare import compare_metrics
@@ -139,24 +140,33 @@ class ExperimentManager(_TrackingComponent):
 
         name = self._name(experiment_name)
         run_tags = {RUN_TYPE_TAG: "experiment", **(tags or {})}
+        # A developer's own active run (on this thread) becomes the parent of this one.
+        parent = mlflow.active_run()
 
         def open_run(session: MLflowSession) -> Any:
             experiment_id = self._experiments.get_or_create(session, name)
-            # A new run with an explicit experiment id: unlike resuming a run by id, this works
-            # whatever experiment the caller last passed to mlflow.set_experiment().
+            # Created with the session's client in the experiment, whatever experiment the caller
+            # last passed to mlflow.set_experiment(), and never resuming a pending MLFLOW_RUN_ID.
             return session.call(
-                lambda _client: mlflow.start_run(
-                    experiment_id=experiment_id,
+                lambda client: create_run(
+                    client,
+                    experiment_id,
                     run_name=run_name,
                     tags=run_tags,
-                    nested=mlflow.active_run() is not None,
+                    parent_run_id=parent.info.run_id if parent is not None else None,
                 )
             )
 
-        active, session = self._tracking.call_with_session(open_run)
-        run_id = active.info.run_id
-        # The scope holds MLflow's global state for the whole block, so fluent calls log here.
+        run, session = self._tracking.call_with_session(open_run)
+        run_id = run.info.run_id
+        # The block's mlflow.log_* calls are fluent: the scope (and its lock) lasts for the whole block.
         with session.scope():
+            try:
+                active = session.call(lambda _client: resume_run(run_id, nested=parent is not None))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    finish_run(session, run_id, "FAILED")
+                raise
             try:
                 yield active
             except BaseException:
@@ -312,7 +322,7 @@ def _end_fluent_run(session: MLflowSession, run_id: str, status: str) -> None:
         finish_run(session, run_id, status)
         return
     try:
-        session.call(lambda _client: mlflow.end_run(status), retry=False)
+        session.call(lambda client: end_run(client, run_id, status), retry=False)
     except MLflowError:
         # end_run pops the run before terminating it; retry only the termination.
         finish_run(session, run_id, status)
@@ -397,8 +407,6 @@ def _evaluate(
     session: MLflowSession, ref: ModelReference, features: Any, labels: Any, names: list[str] | None
 ) -> dict[str, float]:
     """Load the model ``ref`` names and score it on (features, labels)."""
-    import mlflow.pyfunc
-
     uri = ref.model_uri
     if uri is None:
         raise InvalidParameterError(
@@ -407,7 +415,7 @@ def _evaluate(
             fix="pass 'name/version' of the registered model or 'runs:/<run_id>/<artifact_path>'",
         )
     try:
-        model = session.call(lambda _client: mlflow.pyfunc.load_model(uri))
+        model = session.load_model(uri)
     except MLflowError as exc:
         if is_not_found(exc):
             raise _not_found(ref, session) from exc

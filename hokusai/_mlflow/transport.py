@@ -1,0 +1,150 @@
+"""Per-call HTTP settings for MLflow's REST layer, without environment variables or a lock.
+
+MLflow takes three things only from ``os.environ`` (or as ``http_request`` arguments its callers do
+not pass): the retry count, the request timeout and, for artifact transfers, the credentials. The
+SDK must control all three (it retries itself: MLflow's own retries would multiply the wait), but it
+must not write the environment (two threads calling two servers would see each other's settings).
+
+So :func:`install` wraps MLflow's ``http_request`` once, in the two modules the SDK's requests go
+through (``mlflow.utils.rest_utils`` for the REST API, ``mlflow.store.artifact.http_artifact_repo``
+for artifacts). The wrapper changes nothing unless a route is in force for the current request:
+
+- :func:`routed_to` sets one for the calling thread (a ``ContextVar``) for the duration of an SDK
+  call; other threads, and the same thread outside SDK calls, are untouched;
+- :func:`fluent_route` sets one process-wide, only while the session holds the lock that points
+  MLflow's fluent API at a target (see ``session.py``): MLflow's fluent code runs parts of its work
+  on its own worker threads, which a ``ContextVar`` does not reach.
+
+A route applies only to requests whose host is its target's tracking URI (or below it), so a
+target's credentials are never sent anywhere else; it fills ``max_retries=0`` and the SDK's
+timeout where the caller left them unset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import importlib
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hokusai._mlflow.target import MLflowTarget
+
+# (module, attribute) pairs that hold MLflow's http_request; the first is where call_endpoint finds it.
+_PATCH_POINTS = (
+    ("mlflow.utils.rest_utils", "http_request"),
+    ("mlflow.store.artifact.http_artifact_repo", "http_request"),
+)
+_WRAPPED_MARKER = "__hokusai_route__"
+
+_install_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where requests of one SDK call go, with which credentials and HTTP settings."""
+
+    target: MLflowTarget
+    timeout: float
+
+    def serves(self, host: str | None) -> bool:
+        """True when ``host`` (an MLflow request base URL) is this route's server."""
+        if not host or not self.target.is_remote:
+            return False
+        base = self.target.tracking_uri.rstrip("/")
+        host = host.rstrip("/")
+        return host == base or host.startswith(base + "/")
+
+    def host_creds(self, host: str) -> Any:
+        """MLflow host credentials for ``host`` carrying this route's target credentials."""
+        return host_creds_for(self.target, host)
+
+
+_thread_route: contextvars.ContextVar[Route | None] = contextvars.ContextVar("hokusai_route", default=None)
+_fluent_route: Route | None = None
+
+
+def host_creds_for(target: MLflowTarget, host: str | None = None) -> Any:
+    """``MlflowHostCreds`` for ``host`` (default: the tracking URI) with ``target``'s credentials."""
+    from mlflow.utils.rest_utils import MlflowHostCreds
+
+    credentials = target.credentials
+    basic = credentials.kind == "basic"
+    return MlflowHostCreds(
+        host=host or target.tracking_uri,
+        username=credentials.username if basic else None,
+        password=credentials.password if basic else None,
+        token=None if basic else credentials.token,
+        aws_sigv4=credentials.aws_sigv4,
+        ignore_tls_verification=credentials.insecure_tls,
+        client_cert_path=credentials.client_cert_path,
+        server_cert_path=credentials.ca_bundle_path,
+    )
+
+
+def current_route() -> Route | None:
+    """The route of the calling thread's SDK call, else the fluent section's route, else None."""
+    return _thread_route.get() or _fluent_route
+
+
+@contextlib.contextmanager
+def routed_to(target: MLflowTarget, timeout: float) -> Iterator[Route]:
+    """Route the calling thread's MLflow requests to ``target`` for the duration of the block."""
+    install()
+    route = Route(target, timeout)
+    token = _thread_route.set(route)
+    try:
+        yield route
+    finally:
+        _thread_route.reset(token)
+
+
+@contextlib.contextmanager
+def fluent_route(target: MLflowTarget, timeout: float) -> Iterator[None]:
+    """Route every thread's requests to ``target``'s server; only while holding the fluent lock."""
+    global _fluent_route
+    install()
+    previous = _fluent_route
+    _fluent_route = Route(target, timeout)
+    try:
+        yield
+    finally:
+        _fluent_route = previous
+
+
+def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def http_request(host_creds: Any, endpoint: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        route = current_route()
+        if route is not None and route.serves(getattr(host_creds, "host", None)):
+            host_creds = route.host_creds(host_creds.host)
+            if not args:  # MLflow passes these by keyword; positional callers keep their values
+                if kwargs.get("max_retries") is None:
+                    kwargs["max_retries"] = 0
+                if kwargs.get("timeout") is None:
+                    kwargs["timeout"] = route.timeout
+        return original(host_creds, endpoint, method, *args, **kwargs)
+
+    setattr(http_request, _WRAPPED_MARKER, original)
+    return http_request
+
+
+def install() -> None:
+    """Wrap MLflow's ``http_request`` where the SDK's requests find it (idempotent, cheap to repeat).
+
+    Checked on every use rather than once: code that patches and later restores MLflow's function
+    (a test's ``mock.patch``) must not leave the SDK's requests unrouted.
+    """
+    for module_name, attribute in _PATCH_POINTS:
+        module = sys.modules.get(module_name)
+        if module is None:
+            module = importlib.import_module(module_name)
+        if not hasattr(getattr(module, attribute), _WRAPPED_MARKER):
+            with _install_lock:
+                current = getattr(module, attribute)
+                if not hasattr(current, _WRAPPED_MARKER):
+                    setattr(module, attribute, _wrap(current))
