@@ -16,8 +16,11 @@ MASK = "***"
 _API_KEY = re.compile(r"\b(hk_(?:live|test)_)([A-Za-z0-9_\-]+)")
 _KEY_MIN_BODY = 8  # shorter bodies would give too much away with three characters shown
 
-# Credentials embedded in a URL: scheme://user:password@host.
-_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]+):([^\s@]+)@")
+# Credentials embedded in a URL: scheme://user:password@host. Matched from "://" (after a scheme
+# character) and only inside a whitespace-free token cut after its last "@": every password scan then
+# ends at an "@", so no start position rescans the rest of the line (linear, however long the line).
+_URL_CREDENTIALS = re.compile(r"(?<=[A-Za-z0-9+.\-])(://[^\s/:@]+):([^\s@]+)@")
+_URL_TOKEN = re.compile(r"(?<!\S)\S*://\S*")
 
 # An Authorization header in any notation (HTTP, dict repr, JSON), whatever its scheme.
 _AUTH_HEADER = re.compile(
@@ -32,22 +35,24 @@ _AUTH_HEADER = re.compile(
 # "Bearer authentication" is left alone.
 _BEARER = re.compile(r"\b(Bearer\s+)(?=[^\s\"',;}]*[0-9_\-.~+/=])([^\s\"',;}]{8,})")
 
-_SECRET_KEY = r"[A-Za-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key)"
+# A key starts where a run of key characters starts (not at every word boundary inside "a-b-c-...":
+# that made a long hyphenated line quadratic).
+_SECRET_KEY = r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key)"
 
 # key=value pairs (query strings, env assignments, kwargs): the value is masked unless it is an
 # obvious non-secret such as None or a placeholder, so signature text like token=None stays readable.
 _PAIR_EQUALS = re.compile(
     rf"""(?ix)
-    \b({_SECRET_KEY})
+    ({_SECRET_KEY})
     (\s*=\s*)
-    ("[^"\n]*"|'[^'\n]*'|<[^>\n]*>|[^\s"'&,;)\]}}]+)
+    ("[^"\n]*"|'[^'\n]*'|<[^<>\n]*>|[^\s"'&,;)\]}}]+)
     """
 )
 
 # "key": "value" pairs (JSON, YAML, dict reprs): only quoted values, so prose after a colon survives.
 _PAIR_COLON = re.compile(
     rf"""(?ix)
-    (["']?)\b({_SECRET_KEY})\1
+    (["']?)({_SECRET_KEY})\1
     (\s*:\s*)
     ("[^"\n]*"|'[^'\n]*')
     """
@@ -105,6 +110,14 @@ def _mask_auth_header(match: re.Match[str]) -> str:
     return f"{head}{scheme_text}{_mask_value(value)}"
 
 
+def _mask_url_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    end = token.rfind("@") + 1
+    if not end:
+        return token
+    return _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{MASK}@", token[:end]) + token[end:]
+
+
 def mask_secrets(text: str, known: Iterable[str] = ()) -> str:
     """``text`` with API keys, tokens, passwords and URL credentials masked.
 
@@ -116,7 +129,8 @@ def mask_secrets(text: str, known: Iterable[str] = ()) -> str:
         # Word boundaries keep a short password such as "pass" from mangling "passed".
         literal = re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])")
         text = literal.sub(mask_api_key(secret) if _API_KEY.fullmatch(secret) else MASK, text)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+    if "://" in text:
+        text = _URL_TOKEN.sub(_mask_url_token, text)
     text = _AUTH_HEADER.sub(_mask_auth_header, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{_mask_value(m.group(2))}", text)
     text = _PAIR_COLON.sub(_mask_pair_colon, text)

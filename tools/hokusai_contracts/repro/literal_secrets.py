@@ -7,14 +7,17 @@ are written as ``${NAME}`` references instead, resolved when the report is repla
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.base.masking import SECRET_ENVIRONMENT_VARIABLES, mask_secrets
 
+# Every pattern starts at a fixed string ("hk_", "://", "bearer", a secret word) and scans one bounded
+# stretch from there, so a scan is linear in the line's length (a report may hold a 1 MB line).
 _API_KEY = re.compile(r"hk_(?:live|test)_[A-Za-z0-9_\-]{8,}")
-_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]+:([^\s@]+)@")
+# Applied to one whitespace-free token cut after its last "@" (see _url_passwords).
+_URL_PASSWORD = re.compile(r"(?<=[A-Za-z0-9+.\-])://[^\s/:@]+:([^\s@]+)@")
 _BEARER = re.compile(r"(?i)\bbearer\s+([^\s\"',;}]{8,})")
 # A secret-named key given a quoted value in code: password="...", os.environ["X_TOKEN"] = '...'. The
 # value has no space or comma, so prose such as print("password:", value) is not taken for one.
@@ -23,8 +26,8 @@ _ASSIGNED = re.compile(
 )
 _SECRET_NAME = re.compile(r"(?i)(password|passwd|pwd|secret|token|api_?key|credential)")
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
-# Values that stand for a secret without being one: placeholders, masks, references.
-_PLACEHOLDER = re.compile(r"^(?:|\$\{[A-Za-z_][A-Za-z0-9_]*\}|.*(?:<[^>]*>|\.\.\.|\*\*\*).*)$")
+# A <placeholder> anywhere in a value ("<" to the next ">" with no "<" between: one scan per "<").
+_ANGLE_PLACEHOLDER = re.compile(r"<[^<>]*>")
 
 HOW_TO_FIX = (
     "write secrets as ${NAME} references (e.g. MLFLOW_TRACKING_TOKEN: ${HOKUSAI_API_KEY}) and set NAME in "
@@ -42,7 +45,25 @@ class LiteralSecret:
 
 
 def _is_placeholder(value: str) -> bool:
-    return bool(_PLACEHOLDER.match(value.strip()))
+    # Values that stand for a secret without being one: empty, a reference, "...", "***", <your key>.
+    value = value.strip()
+    return (
+        not value
+        or bool(_REFERENCE.match(value))
+        or "..." in value
+        or "***" in value
+        or bool(_ANGLE_PLACEHOLDER.search(value))
+    )
+
+
+def _url_passwords(line: str) -> Iterator[str]:
+    """The passwords of ``scheme://user:password@`` URLs in ``line``."""
+    if "://" not in line:
+        return
+    for token in line.split():
+        end = token.rfind("@") + 1
+        if end and "://" in token:
+            yield from (match.group(1) for match in _URL_PASSWORD.finditer(token, 0, end))
 
 
 def scan_text(text: str) -> list[LiteralSecret]:
@@ -51,7 +72,7 @@ def scan_text(text: str) -> list[LiteralSecret]:
     for number, line in enumerate(text.splitlines(), start=1):
         if _API_KEY.search(line):
             found.append(LiteralSecret(number, "a literal Hokusai API key (hk_live_/hk_test_)"))
-        elif any(not _is_placeholder(m.group(1)) for m in _URL_PASSWORD.finditer(line)):
+        elif any(not _is_placeholder(password) for password in _url_passwords(line)):
             found.append(LiteralSecret(number, "a password in a URL"))
         elif any(not _is_placeholder(m.group(1)) for m in _BEARER.finditer(line)):
             found.append(LiteralSecret(number, "a literal bearer token"))

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.base.errors import ContractError
-from hokusai_contracts.contract.schema import load_contract_file, schema_path
-from hokusai_contracts.contract.yaml_lines import LoadedYaml
+from hokusai_contracts.base.files import inside, read_text_file
+from hokusai_contracts.contract.schema import schema_path, validate
+from hokusai_contracts.contract.yaml_lines import LoadedYaml, load_yaml
 from hokusai_contracts.repro import literal_secrets
 from hokusai_contracts.repro.references import malformed_reference
 from hokusai_contracts.repro.report import (
@@ -23,37 +24,44 @@ from hokusai_contracts.repro.report import (
     SdkSource,
     ServerSpec,
 )
+from hokusai_contracts.repro.sdk_env import REPO_ROOT
 
 SCHEMA_NAME = "bug-report.schema.json"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?([a-z0-9.+-]*)$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-__all__ = ["SCHEMA_NAME", "load_report"]
+__all__ = ["SCHEMA_NAME", "load_report", "repository_of"]
 
 
 def load_report(path: Path, schema: Path | None = None) -> BugReport:
     """The report at ``path``; :class:`ContractError` naming FILE:LINE for anything wrong in it."""
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContractError("no such file; expected a bug report (YAML)", file=file) from None
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"not UTF-8 text ({exc.reason}); expected a YAML file", file=file) from None
+    # The path was typed on the command line: a directory or a broken link is a usage error.
+    text = read_text_file(path, expected="a bug report (YAML)", given=True)
     # Before parsing: a schema or YAML error message must not be the place a secret is echoed.
     literal_secrets.refuse(file, literal_secrets.scan_text(text))
-    loaded = load_contract_file(path, schema or schema_path(SCHEMA_NAME))
-    return _Builder(loaded, path.resolve().parent).report()
+    loaded = load_yaml(text, file)
+    validate(loaded, schema or schema_path(SCHEMA_NAME))
+    base = path.resolve().parent
+    return _Builder(loaded, base, (repository_of(base), REPO_ROOT)).report()
+
+
+def repository_of(directory: Path) -> Path:
+    """The working tree holding ``directory`` (the nearest parent with ``.git``), else ``directory``."""
+    return next((d for d in (directory, *directory.parents) if (d / ".git").exists()), directory)
 
 
 class _Builder:
     """Turns validated YAML into the model, checking what the schema cannot say (with lines)."""
 
-    def __init__(self, loaded: LoadedYaml, base: Path):
+    def __init__(self, loaded: LoadedYaml, base: Path, roots: tuple[Path, ...]):
         self.loaded = loaded
         self.base = base
+        # Where an SDK path or wheel may be: the report's repository and this one. Anything else is a
+        # report reaching into the replaying machine (its home, /etc...).
+        self.roots = roots
 
     def fail(self, path: list[str | int], message: str, key: bool = False) -> ContractError:
         return ContractError(message, file=self.loaded.file, line=self.loaded.line(path, key=key) or 1)
@@ -117,6 +125,14 @@ class _Builder:
             self._version([*path, kind], value, "sdk.version")
         if kind in ("path", "wheel"):
             resolved = (self.base / value).resolve()
+            if not inside(resolved, self.roots):
+                raise self.fail(
+                    [*path, kind],
+                    f"sdk.{kind} {value!r} resolves to {resolved}, outside the report's repository "
+                    f"({self.roots[0]}) and this one ({self.roots[1]}); expected a "
+                    f"{'project directory' if kind == 'path' else 'wheel'} inside one of them "
+                    "(or use sdk.git / sdk.version)",
+                )
             exists = resolved.is_dir() if kind == "path" else resolved.is_file()
             if not exists:
                 what = "a project directory" if kind == "path" else "a wheel file"
