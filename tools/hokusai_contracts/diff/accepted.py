@@ -1,7 +1,9 @@
 """Accepted breaks (``contracts/accepted-breaks.yaml``): breaking changes a release ships on purpose.
 
 An entry names a rule id, an object and a version range of the NEW release; a matching change passes
-and is listed. The file is read through the contract schema loader, so mistakes are FILE:LINE errors.
+and is listed. The rule is a diff id (BC005) or a signature id (SIG004), which covers the diff rules it
+is the contract-side view of (BC004, BC005, BC011; the catalogue's ``Rule.views``). The file is read
+through the contract schema loader, so mistakes are FILE:LINE errors.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from hokusai_contracts.contract.schema import load_contract_file, schema_path
 from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import parse_version
+from hokusai_contracts.findings.catalogue import covered_ids, viewed_by
 
 SCHEMA_NAME = "accepted-breaks.schema.json"
 DEFAULT_FILE = Path("contracts") / "accepted-breaks.yaml"
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+# Signature rule ids an entry may name instead of the diff rules they view.
+_VIEWING = sorted({viewer for rule_id in RULES for viewer in viewed_by(rule_id)})
 _OPERATORS = {
     ">=": operator.ge,
     "<=": operator.le,
@@ -58,7 +63,11 @@ class AcceptedBreak:
 
     def matches(self, change: Change, version: str | None) -> bool:
         """True when this entry accepts ``change`` in a NEW release of ``version``."""
-        return self.rule == change.rule and self.object == change.subject and self.covers_version(version)
+        return (
+            change.rule in covered_ids(self.rule)
+            and self.object == change.subject
+            and self.covers_version(version)
+        )
 
 
 def load_accepted(path: Path) -> list[AcceptedBreak]:
@@ -67,9 +76,10 @@ def load_accepted(path: Path) -> list[AcceptedBreak]:
     entries = []
     for i, item in enumerate(loaded.data.get("accepted") or []):
         where = ["accepted", i]
-        if item["rule"] not in RULES:
+        if not covered_ids(item["rule"]) & RULES.keys():
             raise ContractError(
-                f"unknown rule {item['rule']!r}; expected one of the catalogue's ids ({', '.join(RULES)})",
+                f"unknown rule {item['rule']!r}; expected a diff rule id of the catalogue "
+                f"({', '.join(RULES)}) or a signature rule id that views them ({', '.join(_VIEWING)})",
                 file=loaded.file,
                 line=loaded.line([*where, "rule"]),
             )

@@ -1,48 +1,24 @@
-"""The breaking-change rule catalogue: what a rule is, and the changes rules report.
+"""The diff engine's vocabulary: the changes rules report, and a static rule with its detector.
 
 Every rule lives in its own module under ``diff/rules/`` with a stable id (``BC001``..): ids never
-change meaning and are never reused. Static rules (BC0xx) compare two API models; behavioural rules
-(BC1xx) run the old release's executable contracts against the new SDK (``diff/behaviour.py``).
+change meaning and are never reused. The rules' metadata (:class:`Rule`) is in the one catalogue of the
+findings layer (``findings/catalogue/diff.py``). Static rules (BC0xx) compare two API models; behavioural
+rules (BC1xx) run the old release's executable contracts against the new SDK (``release/behaviour.py``).
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from hokusai_contracts.findings.rules import Bump, Impact, Rule
 
 if TYPE_CHECKING:
     from hokusai_contracts.contract.model import CallForm
     from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 
-
-class Impact(str, enum.Enum):
-    """How a change affects code written against the old release."""
-
-    BREAKING = "breaking"
-    POTENTIALLY_BREAKING = "potentially_breaking"
-    COMPATIBLE = "compatible"
-
-
-class Bump(str, enum.Enum):
-    """The smallest semantic-version bump a change requires."""
-
-    MAJOR = "major"
-    MINOR = "minor"
-    PATCH = "patch"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule of the catalogue: a stable id, what it detects and what it demands of the version."""
-
-    id: str
-    name: str
-    title: str
-    explanation: str
-    severity: Impact
-    bump: Bump
+__all__ = ["Bump", "Change", "Detector", "Impact", "Rule", "StaticRule"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +43,14 @@ class Change:
     # Where the witness finds the callable in the new release, and whether it is called on an instance.
     call_path: str | None = None
     method: bool = False
+    # What changed, for consumers that word changes their own way (the signature gate): the parameter
+    # (its old name; the new name for an added one) and the old and new values (a default, a kind, an
+    # annotation, a position, a base class, an export path, a bind error).
+    parameter: str | None = None
+    before: str | None = None
+    after: str | None = None
+    # Found only because the context is a contract view: a release diff forgives it (see DiffContext).
+    contract_only: bool = False
 
 
 Detector = Callable[["ObjectPair", "DiffContext"], Iterable[Change]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from hokusai_contracts.contract.model import Api
 from hokusai_contracts.diff.catalogue import Change, StaticRule
@@ -10,14 +10,22 @@ from hokusai_contracts.diff.pairs import DiffContext, ObjectPair, object_pairs
 from hokusai_contracts.diff.rules import STATIC_RULES
 
 
-def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:
-    """Every change any rule finds in any pair, sorted by subject then rule id."""
+def pair_changes(
+    context: DiffContext, pairs: Iterable[ObjectPair], rules: Iterable[StaticRule] = STATIC_RULES
+) -> Iterator[tuple[ObjectPair, list[Change]]]:
+    """Each pair with the changes the rules find in it, in rule order (a rule runs only on pairs of its
+    shape)."""
     by_shape: dict[str, list[StaticRule]] = {"both": [], "removed": [], "added": []}
     for rule in rules:
         by_shape[rule.shape].append(rule)
-    pairs = list(object_pairs(context))  # kept alive: parameter deltas are cached by pair id
+    for pair in pairs:
+        yield pair, [change for rule in by_shape[shape_of(pair)] for change in rule.detect(pair, context)]
+
+
+def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:
+    """Every change any rule finds in any pair, sorted by subject then rule id."""
     changes = [
-        change for pair in pairs for rule in by_shape[shape_of(pair)] for change in rule.detect(pair, context)
+        change for _, found in pair_changes(context, object_pairs(context), rules) for change in found
     ]
     return sorted(changes, key=lambda c: (c.subject, c.rule, c.message))
 

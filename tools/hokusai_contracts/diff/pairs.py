@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hokusai_contracts.checks.signatures.gate import ObservedIndex
-from hokusai_contracts.contract.model import Api, ApiObject, ObjectKind
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind
+from hokusai_contracts.diff.index import ApiIndex
 
 _CLASS_KINDS = frozenset({ObjectKind.CLASS, ObjectKind.EXCEPTION})
 
@@ -33,20 +33,27 @@ class ObjectPair:
 
 @dataclass
 class DiffContext:
-    """Both APIs with look-up indexes, plus facts only an interpreter can give (attribute values)."""
+    """Both APIs with look-up indexes, plus facts only an interpreter can give (attribute values).
+
+    ``contract_view``: OLD is a committed contract and NEW the SDK it specifies (the signature gate).
+    The rules then also report the differences a release diff forgives because old calls keep working
+    (a parameter absorbed by ``**kwargs``, a widened kind or annotation, a new default, a method become a
+    staticmethod, an export path now naming another object), marked ``Change.contract_only``.
+    """
 
     old: Api
     new: Api
     old_values: Mapping[str, str] = field(default_factory=dict)
     new_values: Mapping[str, str] = field(default_factory=dict)
-    old_index: ObservedIndex = field(init=False)
-    new_index: ObservedIndex = field(init=False)
-    # Parameter deltas by pair id, shared by the rules (pairs live as long as the context's run).
-    deltas: dict[int, Any] = field(default_factory=dict, repr=False)
+    contract_view: bool = False
+    old_index: ApiIndex = field(init=False)
+    new_index: ApiIndex = field(init=False)
+    # (pair, parameter delta) by pair id, shared by the rules; holding the pair keeps its id unique.
+    deltas: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.old_index = ObservedIndex.of(self.old)
-        self.new_index = ObservedIndex.of(self.new)
+        self.old_index = ApiIndex.of(self.old)
+        self.new_index = ApiIndex.of(self.new)
 
 
 def is_public_path(path: str) -> bool:
@@ -58,17 +65,21 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
+def module_pairs(context: DiffContext, module: ApiModule) -> Iterator[ObjectPair]:
+    """The pairs of one old module: each public object (matched or not), then its members, depth first."""
+    for old in sorted(module.objects, key=lambda o: o.path):
+        if is_public_path(old.path):
+            yield from _with_members(ObjectPair(old, context.new_index.find(old)))
+
+
 def object_pairs(context: DiffContext) -> Iterator[ObjectPair]:
     """Every pair to run the rules on: old objects (matched or not), then new objects nobody matched."""
     matched_new: set[int] = set()
     for module in sorted(context.old.modules, key=lambda m: m.name):
-        for old in sorted(module.objects, key=lambda o: o.path):
-            if not is_public_path(old.path):
-                continue
-            new = context.new_index.find(old)
-            if new is not None:
-                matched_new.add(id(new))
-            yield from _with_members(ObjectPair(old, new))
+        for pair in module_pairs(context, module):
+            if pair.owner is None and pair.new is not None:
+                matched_new.add(id(pair.new))
+            yield pair
     for module in sorted(context.new.modules, key=lambda m: m.name):
         for new in sorted(module.objects, key=lambda o: o.path):
             if id(new) not in matched_new and is_public_path(new.path):

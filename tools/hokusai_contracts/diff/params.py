@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hokusai_contracts.contract.model import CallForm, Parameter, ParameterKind
+from hokusai_contracts.contract.model import ApiObject, CallForm, ObjectKind, Parameter, ParameterKind
 
 POSITIONAL = frozenset({ParameterKind.POSITIONAL_ONLY, ParameterKind.POSITIONAL_OR_KEYWORD})
 KEYWORD = frozenset({ParameterKind.POSITIONAL_OR_KEYWORD, ParameterKind.KEYWORD_ONLY})
 VARIADIC = frozenset({ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD})
+_BOUND_KINDS = frozenset({ObjectKind.METHOD, ObjectKind.CLASSMETHOD})
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,32 @@ class ParameterDelta:
     def old_has(self, kind: ParameterKind) -> bool:
         """True when the old signature has a parameter of ``kind``."""
         return any(p.kind is kind for p in self.old)
+
+
+def signature_of(obj: ApiObject) -> list[Parameter]:
+    """The parameters a caller passes: a hand-written leading ``self`` / ``cls`` of a method is dropped.
+
+    Introspected signatures never list it; contracts written by hand may.
+    """
+    parameters = list(obj.parameters or [])
+    if (
+        obj.kind in _BOUND_KINDS
+        and parameters
+        and parameters[0].name in ("self", "cls")
+        and parameters[0].kind in POSITIONAL
+    ):
+        return parameters[1:]
+    return parameters
+
+
+def lost_styles(old: ParameterKind, new: ParameterKind) -> list[str]:
+    """How callers could pass a parameter of kind ``old`` and no longer can: ``positional``, ``keyword``."""
+    lost = []
+    if old in POSITIONAL and new not in POSITIONAL:
+        lost.append("positional")
+    if old in KEYWORD and new not in KEYWORD:
+        lost.append("keyword")
+    return lost
 
 
 def compare_parameters(old: Sequence[Parameter], new: Sequence[Parameter]) -> ParameterDelta:

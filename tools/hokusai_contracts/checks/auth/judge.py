@@ -25,20 +25,10 @@ from hokusai_contracts.checks.auth.model import (
     Observation,
 )
 from hokusai_contracts.findings import Finding, Location, Outcome, RunResult
+from hokusai_contracts.findings.catalogue import auth as auth_rules
 
 _ORDER = (SECRET_LEAKED, UNEXPECTED_OUTCOME, WRONG_ERROR, MISSING_FIX)
-FIXES = {
-    SECRET_LEAKED: "never put a key, token or password in a message, log line or output: show it masked "
-    "(hokusai._mlflow.target.mask_secret gives hk_live_...QtN)",
-    UNEXPECTED_OUTCOME: "the SDK no longer behaves as the scenario says: fix the SDK, or update the "
-    "scenario's expect if the change is intended",
-    WRONG_ERROR: "raise the documented exception with the server's status and error code (see "
-    "hokusai/_mlflow/errors.py), or update the scenario's expect if the change is intended",
-    MISSING_FIX: "the message must tell the user what to do: restore the fix text, or update "
-    "message_contains if the new wording says the same",
-    MALFORMED: "correct the scenario file at the place named (contracts/auth/README.md lists the keys and "
-    "variables)",
-}
+FIXES = {rule.id: rule.fix for rule in auth_rules.RULES}
 
 
 @dataclass(frozen=True)

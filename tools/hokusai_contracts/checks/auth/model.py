@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hokusai_contracts.findings.catalogue import auth as auth_rules
+
 CHECK = "auth"
-UNEXPECTED_OUTCOME, WRONG_ERROR, MISSING_FIX, SECRET_LEAKED, MALFORMED = (
-    "AUTH001",
-    "AUTH002",
-    "AUTH003",
-    "AUTH004",
-    "AUTH005",
-)
+# Rule ids, from the one rule catalogue (its entries hold titles, explanations and fixes).
+UNEXPECTED_OUTCOME = auth_rules.UNEXPECTED_OUTCOME.id
+WRONG_ERROR = auth_rules.WRONG_ERROR.id
+MISSING_FIX = auth_rules.MISSING_FIX.id
+SECRET_LEAKED = auth_rules.SECRET_LEAKED.id
+MALFORMED = auth_rules.MALFORMED.id
 
 # Server kind -> the pytest session fixture that provides it.
 SERVER_FIXTURES = {

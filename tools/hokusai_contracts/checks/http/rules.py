@@ -7,28 +7,21 @@ from collections.abc import Iterable
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
+from hokusai_contracts.findings.catalogue import http as http_rules
+from hokusai_contracts.findings.catalogue.harness import INFRASTRUCTURE as INFRASTRUCTURE_RULE
 
 CHECK = "http"
-CONFORMS = "HTTP000"
-SERVER_ERROR = "HTTP001"
-UNDOCUMENTED_STATUS = "HTTP002"
-SCHEMA_VIOLATION = "HTTP003"
-AUTH_IGNORED = "HTTP004"
-MALFORMED_CONTRACT = "HTTP005"
-CONSUMER_FIELD_MISSING = "HTTP006"
-INFRASTRUCTURE = "infrastructure"  # as hokusai_contracts.verify.runner names it: the server did not answer
+# Rule ids, from the one rule catalogue (its entries hold titles, explanations and fixes).
+CONFORMS = http_rules.CONFORMS.id
+SERVER_ERROR = http_rules.SERVER_ERROR.id
+UNDOCUMENTED_STATUS = http_rules.UNDOCUMENTED_STATUS.id
+SCHEMA_VIOLATION = http_rules.SCHEMA_VIOLATION.id
+AUTH_IGNORED = http_rules.AUTH_IGNORED.id
+MALFORMED_CONTRACT = http_rules.MALFORMED_CONTRACT.id
+CONSUMER_FIELD_MISSING = http_rules.CONSUMER_FIELD_MISSING.id
+INFRASTRUCTURE = INFRASTRUCTURE_RULE.id  # as the verify runner names it: the server did not answer
 
-FIXES = {
-    SERVER_ERROR: "make the server answer bad input with a 4xx error, or narrow the contract to what clients "
-    "send (with a comment saying why)",
-    UNDOCUMENTED_STATUS: "document the status code in the contract's `responses`, or make the server answer "
-    "with a documented one",
-    SCHEMA_VIOLATION: "make the response match the contract's schema, or correct the schema",
-    AUTH_IGNORED: "reject requests without valid credentials with 401 before doing anything else",
-    MALFORMED_CONTRACT: "correct the OpenAPI document at the place named",
-    CONSUMER_FIELD_MISSING: "the SDK depends on this: restore the endpoint/field on the server (or pin the "
-    "server version), or change the SDK and then the contract",
-}
+FIXES = {rule.id: rule.fix for rule in http_rules.RULES if rule.fix}
 
 
 def finding(

@@ -1,7 +1,8 @@
-"""The rule catalogue, one module per rule: static rules (BC0xx) with their detectors, behavioural (BC1xx).
+"""The diff rules, one module per rule: static rules (BC0xx) with their detectors, behavioural (BC1xx).
 
-Adding a rule: a new module ``bcNNN_<name>.py`` defining ``RULE`` (and ``detect`` for a static rule);
-it is found by its file name. Ids are stable: never renumber, never reuse.
+Adding a rule: its entry in the one rule catalogue (``findings/catalogue/diff.py``: id, title,
+explanation, impact, bump) and a module ``bcNNN_<name>.py`` defining ``RULE`` (that entry) and, for a
+static rule, ``detect``; the module is found by its file name. Ids are stable: never renumber, never reuse.
 """
 
 from __future__ import annotations

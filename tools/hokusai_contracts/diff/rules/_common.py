@@ -1,11 +1,19 @@
-"""What the rule modules share: building a change at the old object's place, and parameter deltas."""
+"""What the rule modules share: building a change at the old object's place, and parameter deltas.
+
+Parameter rules (BC004-BC011, BC013, BC019) differ only in what they look for in a parameter delta:
+each defines a finder yielding :class:`Found` items, and :func:`parameter_detector` turns it into a
+detector (delta computed once per pair, no delta no change, each item placed at the pair).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from hokusai_contracts.contract.model import ApiObject, CallForm, ObjectKind
-from hokusai_contracts.diff.catalogue import Change, Rule
+from hokusai_contracts.diff.catalogue import Change, Detector, Rule
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import ParameterDelta, compare_parameters
+from hokusai_contracts.diff.params import ParameterDelta, compare_parameters, signature_of
 
 # Kinds whose "signature" a caller relies on through calls.
 CALLED_KINDS = frozenset(
@@ -29,6 +37,10 @@ def change(
     witness: str = "",
     calls: tuple[CallForm, ...] = (),
     import_paths: tuple[str, ...] = (),
+    parameter: str | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    contract_only: bool = False,
 ) -> Change:
     """A change of ``rule`` reported under the pair's subject, placed where the old object stands."""
     located = pair.old or pair.new
@@ -45,6 +57,10 @@ def change(
         deprecated=bool(pair.old and pair.old.lifecycle.deprecated_since),
         call_path=(pair.new or pair.old).path if located else None,
         method=bool(pair.old and pair.old.kind is ObjectKind.METHOD),
+        parameter=parameter,
+        before=before,
+        after=after,
+        contract_only=contract_only,
     )
 
 
@@ -55,8 +71,8 @@ def parameter_delta(pair: ObjectPair, context: DiffContext) -> ParameterDelta | 
     """
     key = id(pair)
     if key not in context.deltas:
-        context.deltas[key] = _delta(pair)
-    return context.deltas[key]
+        context.deltas[key] = (pair, _delta(pair))
+    return context.deltas[key][1]
 
 
 def _delta(pair: ObjectPair) -> ParameterDelta | None:
@@ -65,7 +81,53 @@ def _delta(pair: ObjectPair) -> ParameterDelta | None:
         return None
     if old.kind not in CALLED_KINDS or new.kind not in CALLED_KINDS:
         return None
-    return compare_parameters(old.parameters, new.parameters)
+    return compare_parameters(signature_of(old), signature_of(new))
+
+
+@dataclass(frozen=True)
+class Found:
+    """One parameter-level change a finder saw: the message, the facts, and an old call to witness it.
+
+    ``call`` is a call valid against the old signature that the change should break (the witness binds
+    it against the new one); without it the change has no witness.
+    """
+
+    parameter: str
+    message: str
+    before: str | None = None
+    after: str | None = None
+    call: CallForm | None = None
+    contract_only: bool = False
+
+
+# (delta, how messages name the callable, context) -> what the rule finds in the delta.
+Finder = Callable[[ParameterDelta, str, DiffContext], Iterable[Found]]
+
+
+def parameter_detector(rule: Rule, finder: Finder) -> Detector:
+    """The detector of a parameter rule: ``finder`` run on each pair's delta, its items as changes."""
+
+    def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
+        delta = parameter_delta(pair, context)
+        if delta is None:
+            return []
+        return [
+            change(
+                rule,
+                pair,
+                found.message,
+                witness="bind" if found.call else "",
+                calls=(found.call,) if found.call else (),
+                parameter=found.parameter,
+                before=found.before,
+                after=found.after,
+                contract_only=found.contract_only,
+            )
+            for found in finder(delta, callable_name(pair), context)
+        ]
+
+    detect.__doc__ = finder.__doc__
+    return detect
 
 
 def callable_name(pair: ObjectPair) -> str:

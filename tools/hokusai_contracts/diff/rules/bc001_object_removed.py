@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from hokusai_contracts.contract.model import ObjectKind
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change, is_enum
+from hokusai_contracts.findings.catalogue.diff import OBJECT_REMOVED
 
-RULE = Rule(
-    id="BC001",
-    name="object-removed",
-    title="object removed",
-    explanation=(
-        "A public class, function, method, property or attribute of the old release is gone from every "
-        "path it was importable from: code using it fails with ImportError or AttributeError. Removing an "
-        "object the old contract marked deprecated (lifecycle.deprecated_since) is reported but accepted."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
-
-
+RULE = OBJECT_REMOVED
 # Only pairs with no new object can hold this change.
 SHAPE = "removed"
 

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
+from hokusai_contracts.findings.catalogue.diff import EXPORT_PATH_REMOVED
 
-RULE = Rule(
-    id="BC002",
-    name="export-path-removed",
-    title="export path removed",
-    explanation=(
-        "The object still exists, but `from <module> import <name>` no longer works for one of the paths "
-        "the old release exported it from (e.g. dropped from a package's re-exports)."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+RULE = EXPORT_PATH_REMOVED
 
 
 def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
-    """Old export paths that the new object does not have."""
+    """Old export paths that the new object does not have (and, in a contract view, that now name
+    another object: a release diff leaves those to the witness, since the name still imports)."""
     if pair.old is None or pair.new is None or pair.owner is not None:
         return []
     kept = set(pair.new.export_paths) | {pair.new.path}
-    gone = [p for p in pair.old.export_paths if p not in kept and not context.new_index.resolve(p)]
-    return [
-        change(
-            RULE,
-            pair,
-            f"{pair.old.path} is no longer importable as {path}",
-            witness="import",
-            import_paths=(path,),
+    found = []
+    for path in pair.old.export_paths:
+        if path in kept:
+            continue
+        other = context.new_index.resolve(path)
+        if other is not None and not context.contract_view:
+            continue
+        found.append(
+            change(
+                RULE,
+                pair,
+                f"{pair.old.path} is no longer importable as {path}",
+                witness="import",
+                import_paths=(path,),
+                before=path,
+                after=other.path if other is not None else None,
+                contract_only=other is not None,
+            )
         )
-        for path in gone
-    ]
+    return found

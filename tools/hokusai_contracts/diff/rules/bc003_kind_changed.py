@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from hokusai_contracts.contract.model import ObjectKind
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
+from hokusai_contracts.findings.catalogue.diff import OBJECT_KIND_CHANGED
 
-RULE = Rule(
-    id="BC003",
-    name="object-kind-changed",
-    title="object kind changed",
-    explanation=(
-        "The object is now another kind of thing: a method became a property (calls fail), an exception a "
-        "plain class (`except` fails), a class a function (isinstance fails). A method becoming a "
-        "classmethod or staticmethod keeps instance calls working and is not reported."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+RULE = OBJECT_KIND_CHANGED
 
-# Kind changes that keep every old use working.
+# Kind changes that keep every old use working (reported in a contract view only).
 _SAFE = {
     (ObjectKind.METHOD, ObjectKind.CLASSMETHOD),
     (ObjectKind.METHOD, ObjectKind.STATICMETHOD),
@@ -30,11 +20,19 @@ _SAFE = {
 
 
 def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
-    """The old and new kinds differ in a way old uses notice."""
+    """The old and new kinds differ in a way old uses notice (in a contract view: in any way)."""
     if pair.old is None or pair.new is None or pair.old.kind is pair.new.kind:
         return []
-    if (pair.old.kind, pair.new.kind) in _SAFE:
+    safe = (pair.old.kind, pair.new.kind) in _SAFE
+    if safe and not context.contract_view:
         return []
     return [
-        change(RULE, pair, f"{pair.old.path} was a {pair.old.kind.value} and is now a {pair.new.kind.value}")
+        change(
+            RULE,
+            pair,
+            f"{pair.old.path} was a {pair.old.kind.value} and is now a {pair.new.kind.value}",
+            before=pair.old.kind.value,
+            after=pair.new.kind.value,
+            contract_only=safe,
+        )
     ]

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import absorbed, old_call
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from collections.abc import Iterator
 
-RULE = Rule(
-    id="BC004",
-    name="parameter-removed",
-    title="parameter removed",
-    explanation=(
-        "A parameter of the old signature no longer exists (and was not renamed in place): calls that "
-        "pass it fail with TypeError. Not reported when the new signature absorbs it: **kwargs for a "
-        "keyword (and for an optional positional-or-keyword parameter), *args for a positional-only one."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import ParameterDelta, absorbed, old_call
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import PARAMETER_REMOVED
+
+RULE = PARAMETER_REMOVED
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
-    """Old parameters without a counterpart by name or by rename, not absorbed."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
-    return [
-        change(
-            RULE,
-            pair,
-            f"{callable_name(pair)} no longer has parameter {parameter.name!r}",
-            witness="bind",
-            calls=(old_call(delta.old, keyword=[parameter.name]),),
+def removed(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
+    """Old parameters without a counterpart by name or by rename, not absorbed (in a contract view:
+    absorbed ones too, since only ``*args`` / ``**kwargs`` still take them, with no guarantee of use)."""
+    for parameter in delta.removed:
+        kept = absorbed(parameter, delta)
+        if kept and not context.contract_view:
+            continue
+        yield Found(
+            parameter.name,
+            f"{name} no longer has parameter {parameter.name!r}",
+            before=parameter.kind.value,
+            call=old_call(delta.old, keyword=[parameter.name]),
+            contract_only=kept,
         )
-        for parameter in delta.removed
-        if not absorbed(parameter, delta)
-    ]
+
+
+detect = parameter_detector(RULE, removed)

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import old_call
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from collections.abc import Iterator
 
-RULE = Rule(
-    id="BC005",
-    name="parameter-renamed",
-    title="parameter renamed",
-    explanation=(
-        "A parameter kept its place and kind but changed its name: calls passing it by keyword fail with "
-        "TypeError (unless a decorator still accepts the old name, which the runtime witness shows)."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import ParameterDelta, old_call
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import PARAMETER_RENAMED
+
+RULE = PARAMETER_RENAMED
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
+def renamed(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
     """Renamed parameters that callers could pass by keyword."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
-    return [
-        change(
-            RULE,
-            pair,
-            f"{callable_name(pair)}: parameter {old.name!r} was renamed to {new.name!r}",
-            witness="bind",
-            calls=(old_call(delta.old, keyword=[old.name]),),
+    for old, new in delta.renamed:
+        yield Found(
+            old.name,
+            f"{name}: parameter {old.name!r} was renamed to {new.name!r}",
+            before=old.name,
+            after=new.name,
+            call=old_call(delta.old, keyword=[old.name]),
         )
-        for old, new in delta.renamed
-    ]
+
+
+detect = parameter_detector(RULE, renamed)

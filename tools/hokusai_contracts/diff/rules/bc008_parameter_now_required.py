@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import old_call
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from collections.abc import Iterator
 
-RULE = Rule(
-    id="BC008",
-    name="parameter-now-required",
-    title="parameter now required",
-    explanation=(
-        "A parameter that had a default no longer has one: calls that left it out fail with TypeError."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import ParameterDelta, old_call
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import PARAMETER_NOW_REQUIRED
+
+RULE = PARAMETER_NOW_REQUIRED
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
+def now_required(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
     """Optional parameters that became required."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
-    return [
-        change(
-            RULE,
-            pair,
-            f"{callable_name(pair)}: parameter {old.name!r} is now required (its default was {old.default})",
-            witness="bind",
-            calls=(old_call(delta.old),),
-        )
-        for old, new in delta.same
-        if not old.required and new.required
-    ]
+    for old, new in delta.same:
+        if not old.required and new.required:
+            yield Found(
+                old.name,
+                f"{name}: parameter {old.name!r} is now required (its default was {old.default})",
+                before=old.default,
+                call=old_call(delta.old),
+            )
+
+
+detect = parameter_detector(RULE, now_required)

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import old_call
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from collections.abc import Iterator
 
-RULE = Rule(
-    id="BC009",
-    name="required-parameter-added",
-    title="required parameter added",
-    explanation=(
-        "A new parameter without a default: every existing call that does not pass it fails with TypeError."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import ParameterDelta, old_call
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import REQUIRED_PARAMETER_ADDED
+
+RULE = REQUIRED_PARAMETER_ADDED
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
+def added_required(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
     """New required parameters (renamed ones are BC005)."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
-    return [
-        change(
-            RULE,
-            pair,
-            f"{callable_name(pair)} has a new required parameter {new.name!r}",
-            witness="bind",
-            calls=(old_call(delta.old),),
-        )
-        for new in delta.added
-        if new.required
-    ]
+    for new in delta.added:
+        if new.required:
+            yield Found(
+                new.name, f"{name} has a new required parameter {new.name!r}", call=old_call(delta.old)
+            )
+
+
+detect = parameter_detector(RULE, added_required)

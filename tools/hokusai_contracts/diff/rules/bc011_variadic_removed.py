@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.contract.model import CallForm, ParameterKind
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import POSITIONAL, VARIADIC, ParameterDelta, old_call
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from collections.abc import Iterator
 
-RULE = Rule(
-    id="BC011",
-    name="variadic-removed",
-    title="*args/**kwargs removed",
-    explanation=(
-        "The old signature accepted any extra positional (*args) or keyword (**kwargs) arguments and the "
-        "new one does not: calls passing extra arguments fail with TypeError."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+from hokusai_contracts.contract.model import CallForm, ParameterKind
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import POSITIONAL, VARIADIC, ParameterDelta, old_call
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import VARIADIC_REMOVED
+
+RULE = VARIADIC_REMOVED
 
 
 def _extra_call(delta: ParameterDelta, kind: ParameterKind) -> CallForm:
@@ -29,22 +21,17 @@ def _extra_call(delta: ParameterDelta, kind: ParameterKind) -> CallForm:
     return old_call(delta.old, positional_through=positional[-1] if positional else None, extra_args=1)
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
+def variadic_removed(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
     """A var-positional or var-keyword parameter present before and gone now."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
-    return [
-        change(
-            RULE,
-            pair,
-            f"{callable_name(pair)} no longer accepts {spelled}{parameter.name}",
-            witness="bind",
-            calls=(_extra_call(delta, parameter.kind),),
-        )
-        for parameter, spelled in (
-            (p, "*" if p.kind is ParameterKind.VAR_POSITIONAL else "**")
-            for p in delta.old
-            if p.kind in VARIADIC and not delta.new_has(p.kind)
-        )
-    ]
+    for parameter in delta.old:
+        if parameter.kind in VARIADIC and not delta.new_has(parameter.kind):
+            spelled = "*" if parameter.kind is ParameterKind.VAR_POSITIONAL else "**"
+            yield Found(
+                parameter.name,
+                f"{name} no longer accepts {spelled}{parameter.name}",
+                before=parameter.kind.value,
+                call=_extra_call(delta, parameter.kind),
+            )
+
+
+detect = parameter_detector(RULE, variadic_removed)

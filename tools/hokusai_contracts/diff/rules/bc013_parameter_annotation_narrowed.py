@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
-from hokusai_contracts.contract.annotations import normalize_annotation
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from hokusai_contracts.contract.annotations import normalize_annotation, same_annotation
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import ParameterDelta
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import PARAMETER_ANNOTATION_NARROWED
 
-RULE = Rule(
-    id="BC013",
-    name="parameter-annotation-narrowed",
-    title="parameter annotation narrowed",
-    explanation=(
-        "A parameter's declared type no longer includes a type it used to accept (str | None became str): "
-        "type-checked callers passing that type break, and the SDK may reject such values. Widening "
-        "(str became str | None) is compatible and not reported."
-    ),
-    severity=Impact.POTENTIALLY_BREAKING,
-    bump=Bump.MINOR,
-)
+RULE = PARAMETER_ANNOTATION_NARROWED
 
 _ANYTHING = frozenset({"Any", "object"})
 
@@ -53,21 +44,24 @@ def narrowed(old: str | None, new: str | None) -> list[str]:
     return sorted(union_members(old) - after)
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
-    """Parameters present on both sides whose annotation lost a union member."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
-    found = []
+def annotation_narrowed(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
+    """Parameters present on both sides whose annotation lost a union member (in a contract view: whose
+    annotation changed in any way; the contract's spelling of the same type is no change)."""
     for old, new in [*delta.same, *delta.renamed]:
+        if context.contract_view and (not old.annotation or same_annotation(old.annotation, new.annotation)):
+            continue
         lost = narrowed(old.annotation, new.annotation)
         if lost:
-            found.append(
-                change(
-                    RULE,
-                    pair,
-                    f"{callable_name(pair)}: parameter {new.name!r} narrowed from {old.annotation} to "
-                    f"{new.annotation} (no longer accepts {', '.join(lost)})",
-                )
+            message = (
+                f"{name}: parameter {new.name!r} narrowed from {old.annotation} to {new.annotation} "
+                f"(no longer accepts {', '.join(lost)})"
             )
-    return found
+        elif context.contract_view:
+            now = new.annotation or "nothing"
+            message = f"{name}: parameter {new.name!r} changed from {old.annotation} to {now}"
+        else:
+            continue
+        yield Found(old.name, message, before=old.annotation, after=new.annotation, contract_only=not lost)
+
+
+detect = parameter_detector(RULE, annotation_narrowed)

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from hokusai_contracts.contract.model import ObjectKind
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
+from hokusai_contracts.findings.catalogue.diff import ATTRIBUTE_VALUE_CHANGED
 
-RULE = Rule(
-    id="BC014",
-    name="attribute-value-changed",
-    title="attribute value changed",
-    explanation=(
-        "A public module or class attribute (a constant, an enum member) has another value: code comparing "
-        "with it, storing it or relying on it behaves differently. Version strings (names containing "
-        "'version') are expected to change and are not reported; a removed attribute is BC001. Needs "
-        "both sides importable (a contract directory carries no values)."
-    ),
-    severity=Impact.POTENTIALLY_BREAKING,
-    bump=Bump.MINOR,
-)
+RULE = ATTRIBUTE_VALUE_CHANGED
 
 
 def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import builtins
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
+from hokusai_contracts.findings.catalogue.diff import DOCUMENTED_EXCEPTION_CHANGED
 
-RULE = Rule(
-    id="BC016",
-    name="documented-exception-changed",
-    title="documented exception type changed",
-    explanation=(
-        "The docstring's Raises section names a new exception type in place of an old one that it does "
-        "not derive from: `except OldError:` clauses written against the old documentation stop catching "
-        "the failure. A subclass of the old type (a more precise error) is compatible."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+RULE = DOCUMENTED_EXCEPTION_CHANGED
 
 
 def _ancestors(name: str, context: DiffContext) -> set[str]:

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from hokusai_contracts.contract.model import ObjectKind
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change, is_enum
+from hokusai_contracts.findings.catalogue.diff import ENUM_MEMBER_REMOVED
 
-RULE = Rule(
-    id="BC017",
-    name="enum-member-removed",
-    title="enum member removed",
-    explanation=(
-        "A member of a public enum is gone: `Kind.MEMBER` fails with AttributeError and `Kind('value')` "
-        "with ValueError for data stored with the old member."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+RULE = ENUM_MEMBER_REMOVED
 
 
 # Only pairs with no new object can hold this change.

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from hokusai_contracts.contract.callforms import bind_error
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import CALLED_KINDS, change
+from hokusai_contracts.findings.catalogue.diff import CALL_FORM_NO_LONGER_BINDS
 
-RULE = Rule(
-    id="BC018",
-    name="call-form-no-longer-binds",
-    title="call form no longer binds",
-    explanation=(
-        "The old release's contract documents a call (call_forms) that raises TypeError against the new "
-        "signature: code written from the old documentation breaks, whatever the individual parameter "
-        "changes are."
-    ),
-    severity=Impact.BREAKING,
-    bump=Bump.MAJOR,
-)
+RULE = CALL_FORM_NO_LONGER_BINDS
 
 
 def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
@@ -39,6 +29,7 @@ def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
                     f"documented call {form.text} no longer binds: {problem}",
                     witness="bind",
                     calls=(form,),
+                    after=problem,
                 )
             )
     return found

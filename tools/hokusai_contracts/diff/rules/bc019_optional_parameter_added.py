@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
-from hokusai_contracts.diff.params import VARIADIC
-from hokusai_contracts.diff.rules._common import callable_name, change, parameter_delta
+from collections.abc import Iterator
 
-RULE = Rule(
-    id="BC019",
-    name="optional-parameter-added",
-    title="optional parameter added",
-    explanation=(
-        "A new parameter with a default (or a new *args / **kwargs): old calls keep working and new code "
-        "can use it. A new feature: a minor release."
-    ),
-    severity=Impact.COMPATIBLE,
-    bump=Bump.MINOR,
-)
+from hokusai_contracts.diff.pairs import DiffContext
+from hokusai_contracts.diff.params import VARIADIC, ParameterDelta
+from hokusai_contracts.diff.rules._common import Found, parameter_detector
+from hokusai_contracts.findings.catalogue.diff import OPTIONAL_PARAMETER_ADDED
+
+RULE = OPTIONAL_PARAMETER_ADDED
 
 
-def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
+def added_optional(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
     """New optional parameters and new variadic parameters."""
-    delta = parameter_delta(pair, context)
-    if delta is None:
-        return []
     added = [p for p in delta.added if not p.required]
     added += [p for p in delta.new if p.kind in VARIADIC and not delta.old_has(p.kind)]
-    return [
-        change(RULE, pair, f"{callable_name(pair)} has a new optional parameter {p.name!r}") for p in added
-    ]
+    for parameter in added:
+        yield Found(parameter.name, f"{name} has a new optional parameter {parameter.name!r}")
+
+
+detect = parameter_detector(RULE, added_optional)

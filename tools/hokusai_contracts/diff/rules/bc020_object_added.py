@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
+from hokusai_contracts.findings.catalogue.diff import OBJECT_ADDED
 
-RULE = Rule(
-    id="BC020",
-    name="object-added",
-    title="object added",
-    explanation=(
-        "A new public class, function, method, property or attribute: a new feature, a minor release."
-    ),
-    severity=Impact.COMPATIBLE,
-    bump=Bump.MINOR,
-)
+RULE = OBJECT_ADDED
 
 
 # Only pairs with no old object can hold this change.

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from hokusai_contracts.diff.catalogue import Bump, Change, Impact, Rule
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 from hokusai_contracts.diff.rules._common import change
+from hokusai_contracts.findings.catalogue.diff import DEPRECATION_ADDED
 
-RULE = Rule(
-    id="BC021",
-    name="deprecation-added",
-    title="deprecation added",
-    explanation=(
-        "The new contract marks the object deprecated (lifecycle.deprecated_since): it still works, and "
-        "a later major release may remove it without failing the gate. A minor release."
-    ),
-    severity=Impact.COMPATIBLE,
-    bump=Bump.MINOR,
-)
+RULE = DEPRECATION_ADDED
 
 
 def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
