@@ -12,14 +12,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from auth_regressions import HERE as REGRESSIONS
 from typer.testing import CliRunner
 
-from hokusai.exceptions import AuthorizationError
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.checks import VerifyContext
 from hokusai_contracts.checks.auth.execute import ScenarioRun
 from hokusai_contracts.checks.auth.family import run_auth, run_scenarios
-from hokusai_contracts.checks.auth.isolation import captured, environment, sdk_state
 from hokusai_contracts.checks.auth.judge import judge
 from hokusai_contracts.checks.auth.load import load_dir, load_file
 from hokusai_contracts.checks.auth.model import (
@@ -30,6 +29,7 @@ from hokusai_contracts.checks.auth.model import (
     Resilience,
     Scenario,
 )
+from hokusai_contracts.checks.auth.worker import Hook, captured, environment, sdk_state
 from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.cli.app import build_app
 from hokusai_contracts.findings import Outcome, RunResult
@@ -227,14 +227,8 @@ def by_name(findings) -> dict:
 @pytest.mark.server
 def test_mapping_403_to_a_generic_error_fails_exactly_that_scenario(gateway):
     target = "gateway-read-key-cannot-register"
-
-    def generic_errors(invoke, scenario):
-        try:
-            return invoke()
-        except AuthorizationError:
-            if scenario.name == target:
-                raise RuntimeError("request failed") from None
-            raise
+    # Made in the worker's process for the call: a hook from a file it loads there.
+    generic_errors = Hook(str(REGRESSIONS), "generic_errors", {"target": target})
 
     findings = by_name(run_scenarios(gateway_scenarios(), lambda kind: gateway, hook=generic_errors))
     failed = {name: f.rule for name, f in findings.items() if f.outcome is not Outcome.PASSED}
@@ -243,17 +237,13 @@ def test_mapping_403_to_a_generic_error_fails_exactly_that_scenario(gateway):
 
 
 @pytest.mark.server
-def test_printing_the_key_fails_exactly_that_scenario_and_reports_stay_masked(gateway):
+def test_printing_the_key_fails_exactly_that_scenario_and_reports_stay_masked(gateway, tmp_path):
     target = "gateway-tracking-token-without-api-key"
-    printed = []
-
-    def chatty(invoke, scenario):
-        if scenario.name == target:
-            printed.append(os.environ["MLFLOW_TRACKING_TOKEN"])
-            print(f"debug: using {os.environ['MLFLOW_TRACKING_TOKEN']}")
-        return invoke()
+    record = tmp_path / "printed"
+    chatty = Hook(str(REGRESSIONS), "chatty", {"target": target, "printed": str(record)})
 
     findings = by_name(run_scenarios(gateway_scenarios(), lambda kind: gateway, hook=chatty))
+    printed = record.read_text().splitlines()
     failed = {name: f.rule for name, f in findings.items() if f.outcome is not Outcome.PASSED}
     assert failed == {target: "AUTH004"}
     assert "KEY_WRITE appears unmasked in standard output/error" in findings[target].message

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from hokusai_contracts.gateway.app import create_gateway_app
 from hokusai_contracts.gateway.config import GatewayConfig
 from hokusai_contracts.gateway.keys import READ, WRITE, KeyStore, expired_at
 from hokusai_contracts.gateway.lockout import FailureLimit
@@ -422,3 +424,15 @@ def test_no_answer_was_a_server_error_and_no_key_was_logged(hostile):
     log = hostile.log_path.read_text(errors="replace")
     assert " 500 " not in log and "Traceback" not in log
     assert hostile.key not in log and hostile.expired not in log
+
+
+def test_a_failure_inside_the_gateway_is_the_json_500(tmp_path):
+    # In process: a key store that is not a SQLite file makes the key lookup raise.
+    config = GatewayConfig("http://127.0.0.1:9", tmp_path / "keys.db", tmp_path / "events.db")
+    app = create_gateway_app(config)
+    config.key_store.write_bytes(b"this is not a database " * 100)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        response = http.post(VALIDATE, headers=bearer(random_key()))
+    assert response.status_code == 500
+    assert response.json()["hokusai_error"] == "internal_error"
+    assert response.json()["error_code"] == "INTERNAL_ERROR"

@@ -349,7 +349,7 @@ app.command("rules", epilog=RULES_EPILOG)(rules_command)
 
 def main() -> None:
     """Console-script entry point."""
-    pass  # install_signal_handlers()  # Ctrl-C and SIGTERM stop every child, then unwind (servers, temp dirs)
+    install_signal_handlers()  # Ctrl-C and SIGTERM stop every child, then unwind (servers, temp dirs)
     app()
 
 

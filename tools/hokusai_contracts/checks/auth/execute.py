@@ -1,35 +1,68 @@
-"""Run one scenario: resolve its variables, prepare files and setup, make the call in isolation, observe.
+"""Run scenarios, the harness's side: variables, files and setup here; the SDK call in the target interpreter.
 
-The call goes through a recording proxy in front of the real server, so what reached the server is
-known. ``hook`` is the seam for deliberate regressions in the harness's own tests: it receives the
-call and the scenario and may wrap, alter or replace the call.
+For each scenario the harness resolves its variables, writes its files and config profiles, runs its
+setup steps and starts a recording proxy in front of its server; the calls of a batch then go to one
+:mod:`worker` process in the interpreter under test, which makes each in a fresh process and answers
+what the user would have seen. The proxy's log says what reached the server.
+
+``RunOptions.hook`` (a :class:`~worker.Hook`) is the seam for deliberate regressions in the harness's own
+tests: the worker loads it in the call's process, where it may wrap, alter or replace the call.
 """
 
 from __future__ import annotations
 
 import configparser
+import contextlib
+import dataclasses
 import functools
+import os
 import shutil
 import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.checks.auth.isolation import captured, environment, sdk_state
-from hokusai_contracts.checks.auth.model import Observation, Scenario
-from hokusai_contracts.checks.auth.operations import OPERATIONS, CallInputs, write_model_folder
-from hokusai_contracts.checks.auth.proxy import RecordingProxy, recording
-from hokusai_contracts.checks.auth.servers import ServerHandle, unknown_key, wrong_password
+from hokusai_contracts.base.masking import mask_secrets
+from hokusai_contracts.base.workers import WorkerRun, run_worker, tail
+from hokusai_contracts.checks.auth import worker
+from hokusai_contracts.checks.auth.model import Observation, RecordedRequest, Resilience, Scenario
+from hokusai_contracts.checks.auth.servers import (
+    ServerHandle,
+    ServerSource,
+    requests_seen,
+    unknown_key,
+    wrong_password,
+)
 from hokusai_contracts.checks.auth.setup_steps import run_setup
 from hokusai_contracts.checks.auth.variables import is_secret, references, substitute
+from hokusai_contracts.checks.auth.worker import FORK, Call, Hook, Request
+from hokusai_contracts.servers.proxy import RecordingProxy, recording_proxy
 
-CallHook = Callable[[Callable[[], Any], Scenario], Any]
-_ATTRIBUTES = ("status_code", "error_code", "required_scope", "mlflow_registered", "retry_after")
+WORKER = Path(worker.__file__)
+WHAT = "the auth scenario worker"
+STARTUP_S = 120.0  # the worker's own start (importing MLflow) on a busy machine
+# Variables that would point the worker's own start somewhere: each call sets its own.
+_DROPPED_PREFIXES = ("MLFLOW_", "HOKUSAI_")
+_KEPT_PREFIX = "HOKUSAI_CONTRACTS_"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where the SDK under test is and how calls are made.
+
+    ``python``: an interpreter or venv (None: this one); ``extra_paths``: put first on its PYTHONPATH;
+    ``isolation``: ``fork`` (default where it exists) or ``spawn`` a fresh process per call.
+    """
+
+    python: str | None = None
+    extra_paths: tuple[str, ...] = ()
+    hook: Hook | None = None
+    isolation: str = FORK
 
 
 @dataclass(frozen=True)
@@ -39,6 +72,38 @@ class ScenarioRun:
     scenario: Scenario
     observation: Observation
     secrets: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class NotSupported:
+    """The SDK under test lacks something the scenario needs (``reason`` says what)."""
+
+    scenario: Scenario
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunError:
+    """The scenario could not run: a server, a setup step, the worker or the harness failed."""
+
+    scenario: Scenario
+    message: str
+    fix: str = "fix the environment named in the message, then run again"
+    details: str | None = None
+
+
+Result = ScenarioRun | NotSupported | RunError
+
+
+@dataclass
+class Prepared:
+    """A scenario ready for its call: its server, its running proxy, its variables and the call."""
+
+    scenario: Scenario
+    handle: ServerHandle
+    proxy: RecordingProxy
+    values: dict[str, str]
+    call: Call
 
 
 def referenced(scenario: Scenario) -> set[str]:
@@ -81,6 +146,13 @@ def write_config_file(home: Path, profiles: Mapping[str, Mapping[str, str]]) -> 
     path.chmod(0o600)
 
 
+def write_model_folder(folder: Path) -> Path:
+    """The smallest MLflow model folder the registry accepts (an ``MLmodel`` file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "MLmodel").write_text("flavors: {}\n", encoding="utf-8")
+    return folder
+
+
 def scenario_secrets(values: Mapping[str, str], handle: ServerHandle) -> dict[str, str]:
     """The secrets to look for, by the name a finding may print: the scenario's, then the server's."""
     secrets = {name: value for name, value in values.items() if is_secret(name)}
@@ -106,95 +178,154 @@ def prepare(
         proxy.before_first_request(functools.partial(run_setup, handle, (step,), values))
 
 
-def run_scenario(scenario: Scenario, handle: ServerHandle, hook: CallHook | None = None) -> ScenarioRun:
-    """Run ``scenario`` against ``handle``'s server and observe everything."""
+def call_of(scenario: Scenario, values: Mapping[str, str], hook: Hook | None) -> Call:
+    """What the worker needs to make the scenario's call as the user would."""
+    workdir = Path(values["TMP"])
+    env, args = substitute(scenario.env, values), substitute(scenario.args, values)
+    return Call(
+        name=scenario.name,
+        operation=scenario.operation,
+        workdir=str(workdir),
+        home=str(workdir / "home"),
+        env=env,
+        args=args,
+        call_args=substitute(scenario.call_args, values),
+        unique=values["UNIQUE"],
+        model_dir=str(write_model_folder(workdir / "model")),
+        resilience=dataclasses.asdict(scenario.resilience),
+        resilience_required=scenario.resilience != Resilience(),
+        tracking_uri=str(env.get("MLFLOW_TRACKING_URI") or args.get("tracking_uri") or ""),
+        circuit=scenario.expect.circuit,
+        hook=hook,
+    )
+
+
+def start(
+    scenario: Scenario, source: ServerSource, stack: contextlib.ExitStack, hook: Hook | None
+) -> Prepared:
+    """The scenario's server, a proxy in front of it, its files and setup done: ready for the call."""
+    handle = ServerHandle(scenario.server, source(scenario.server))
     workdir = Path(tempfile.mkdtemp(prefix=f"hokusai-auth-{scenario.name[:40]}-"))
-    try:
-        with recording(handle.url) as proxy:
-            values = scenario_values(scenario, handle, proxy.url, workdir)
-            prepare(scenario, handle, proxy, values)
-            inputs = CallInputs(
-                args=substitute(scenario.args, values),
-                call_args=substitute(scenario.call_args, values),
-                unique=values["UNIQUE"],
-                model_dir=write_model_folder(workdir / "model"),
-            )
-            env = substitute(scenario.env, values)
-            observation = observe(scenario, inputs, env, workdir / "home", proxy, hook)
-            if proxy.setup_error is not None:
-                raise InfrastructureError(f"a setup step failed: {proxy.setup_error}")
-        return ScenarioRun(scenario, observation, scenario_secrets(values, handle))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+    proxy = stack.enter_context(recording_proxy(handle.url))
+    values = scenario_values(scenario, handle, proxy.url, workdir)
+    prepare(scenario, handle, proxy, values)
+    return Prepared(scenario, handle, proxy, values, call_of(scenario, values, hook))
 
 
-def observe(
-    scenario: Scenario,
-    inputs: CallInputs,
-    env: Mapping[str, str],
-    home: Path,
-    proxy: RecordingProxy,
-    hook: CallHook | None,
-) -> Observation:
-    """Make the call (and, for ``circuit: open``, a second one) in isolation; what happened."""
-    operation = OPERATIONS[scenario.operation]
-
-    def call() -> Any:
-        invoke = lambda: operation(inputs)  # noqa: E731 - the hook receives a plain zero-argument call
-        return hook(invoke, scenario) if hook is not None else invoke()
-
-    tracking_uri = env.get("MLFLOW_TRACKING_URI") or inputs.args.get("tracking_uri") or ""
-    with environment(home, env), sdk_state(scenario.resilience), captured() as capture:
-        before = len(proxy.records())
-        started = time.monotonic()
-        result, error = _attempt(call)
-        observation = _observation(result, error, time.monotonic() - started)
-        observation.requests = proxy.records()[before:]
-        observation.circuit = _breaker_state(str(tracking_uri))
-        if scenario.expect.circuit == "open":
-            before = len(proxy.records())
-            _, followup = _attempt(call)
-            observation.followup_exception = type(followup).__name__ if followup else "none"
-            observation.followup_requests = len(proxy.records()) - before
-    observation.logs, observation.output, observation.warnings = (
-        capture.logs,
-        capture.output,
-        capture.warnings,
+def crashed(scenario: Scenario, exc: BaseException) -> RunError:
+    """A harness bug met while running ``scenario``, with its traceback."""
+    return RunError(
+        scenario,
+        f"the harness crashed running the scenario: {type(exc).__name__}: {exc}",
+        "this is a bug in the harness; report it with the details below",
+        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
     )
-    return observation
 
 
-def _attempt(call: Callable[[], Any]) -> tuple[Any, BaseException | None]:
-    try:
-        return call(), None
-    except Exception as exc:
-        return None, exc
+def worker_environment() -> dict[str, str]:
+    """The worker's environment: ours without the SDK's and MLflow's settings (each call sets its own)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(_DROPPED_PREFIXES) or name.startswith(_KEPT_PREFIX)
+    }
 
 
-def _observation(result: Any, error: BaseException | None, duration: float) -> Observation:
-    if error is None:
-        return Observation(succeeded=True, result=result, duration_s=duration)
+def ask(calls: Sequence[Call], options: RunOptions, scratch: Path) -> WorkerRun:
+    """Run the worker on ``calls`` in the target interpreter (a fresh process per call)."""
+    return run_worker(
+        WORKER,
+        Request(list(calls), options.isolation),
+        what=WHAT,
+        python=options.python,
+        timeout=STARTUP_S + sum(call.timeout_s for call in calls),
+        env=worker_environment(),
+        extra_paths=options.extra_paths,
+        cwd=scratch,
+    )
+
+
+def requests_before(requests: list[RecordedRequest], wall_time: float | None) -> int:
+    """How many of ``requests`` (monotonic times) arrived before ``wall_time`` (None: all of them)."""
+    if wall_time is None:
+        return len(requests)
+    # The worker stamps with the wall clock; the proxy with this process's monotonic clock.
+    boundary = wall_time - (time.time() - time.monotonic())
+    return sum(1 for request in requests if request.at < boundary)
+
+
+def observation_of(seen: Mapping[str, Any], requests: list[RecordedRequest]) -> Observation:
+    """The judge's view of what the worker saw and what reached the server."""
+    first = requests_before(requests, seen.get("followup_started"))
     return Observation(
-        succeeded=False,
-        exception_type=type(error).__name__,
-        attributes={name: getattr(error, name) for name in _ATTRIBUTES if hasattr(error, name)},
-        text=_safe(str, error),
-        representation=_safe(repr, error),
-        traceback="".join(traceback.format_exception(type(error), error, error.__traceback__)),
-        duration_s=duration,
+        succeeded=seen["succeeded"],
+        exception_type=seen.get("exception_type"),
+        attributes=dict(seen.get("attributes") or {}),
+        text=seen.get("text", ""),
+        representation=seen.get("representation", ""),
+        traceback=seen.get("traceback", ""),
+        result=seen.get("result"),
+        result_repr=seen.get("result_repr", ""),
+        requests=requests[:first],
+        circuit=seen.get("circuit"),
+        followup_exception=seen.get("followup_exception"),
+        followup_requests=len(requests) - first,
+        logs=seen.get("logs", ""),
+        output=seen.get("output", ""),
+        warnings=seen.get("warnings", ""),
+        duration_s=seen.get("duration_s", 0.0),
     )
 
 
-def _safe(render: Callable[[Any], str], value: Any) -> str:
-    try:
-        return render(value)
-    except Exception as exc:  # a broken __str__ is an SDK bug the report should show, not a crash
-        return f"<{render.__name__}() raised {type(exc).__name__}>"
+def result_of(item: Prepared, reply: Mapping[str, Any] | None, run: WorkerRun) -> Result:
+    """What the worker's ``reply`` (None: it gave none) says about ``item``'s scenario."""
+    scenario, secrets = item.scenario, scenario_secrets(item.values, item.handle)
+    if reply is None:
+        if run.timed_out:
+            message = f"{WHAT} under {run.interpreter} did not finish within {run.timeout:.0f} s"
+        else:
+            message = (
+                f"{WHAT} under {run.interpreter} ended (exit status {run.returncode}) before answering for "
+                f"this scenario; its output ends with:\n{tail(run.stderr + run.stdout)}"
+            )
+        return RunError(scenario, mask_secrets(message, tuple(secrets.values())))
+    if item.proxy.setup_error is not None:
+        return RunError(scenario, f"a setup step failed: {item.proxy.setup_error}")
+    if reply["status"] == worker.UNSUPPORTED:
+        return NotSupported(scenario, reply["reason"])
+    if reply["status"] != worker.OBSERVED:
+        return RunError(
+            scenario,
+            mask_secrets(f"{WHAT} could not make the call: {reply['reason']}", tuple(secrets.values())),
+        )
+    observation = observation_of(reply["seen"], requests_seen(item.proxy.recording))
+    return ScenarioRun(scenario, observation, secrets)
 
 
-def _breaker_state(tracking_uri: str) -> str | None:
-    if not tracking_uri.startswith(("http://", "https://")):
-        return None
-    from hokusai.resilience import get_circuit_breaker
-
-    return get_circuit_breaker(tracking_uri.rstrip("/")).state.value
+def run_batch(scenarios: Sequence[Scenario], source: ServerSource, options: RunOptions) -> list[Result]:
+    """Every scenario of ``scenarios`` run (calls in one worker), one result each, in order."""
+    results: dict[str, Result] = {}
+    with contextlib.ExitStack() as stack:
+        ready: list[Prepared] = []
+        for scenario in scenarios:
+            try:
+                ready.append(start(scenario, source, stack, options.hook))
+            except InfrastructureError as exc:
+                results[scenario.name] = RunError(scenario, str(exc))
+            except Exception as exc:
+                results[scenario.name] = crashed(scenario, exc)
+        if ready:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hokusai-auth-worker-")))
+            try:
+                run = ask([item.call for item in ready], options, scratch)
+            except InfrastructureError as exc:
+                results.update({item.scenario.name: RunError(item.scenario, str(exc)) for item in ready})
+            else:
+                replies = {r.get("name"): r for r in run.records if isinstance(r, dict)}
+                for item in ready:
+                    try:
+                        results[item.scenario.name] = result_of(item, replies.get(item.scenario.name), run)
+                    except Exception as exc:
+                        results[item.scenario.name] = crashed(item.scenario, exc)
+    return [results[scenario.name] for scenario in scenarios]

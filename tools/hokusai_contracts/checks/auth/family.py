@@ -1,54 +1,96 @@
 """The ``auth`` check family: every scenario of ``<contracts>/auth`` run against live servers.
 
 ``verify`` hands the family its plain MLflow server; the gateways (in front of it) and the basic-auth
-server are started here, in parallel, and stopped at the end. Scenarios run one after another in this
-process: each one changes the process environment for the length of its call.
+server are started here, in parallel, and stopped at the end. The SDK calls run in the interpreter
+``--python`` names (default: this one), in a worker per lane of scenarios, a fresh process per call;
+a few lanes run at once.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.checks import VerifyContext
-from hokusai_contracts.checks.auth.execute import CallHook, run_scenario
+from hokusai_contracts.checks.auth.execute import (
+    NotSupported,
+    Result,
+    RunError,
+    RunOptions,
+    ScenarioRun,
+    run_batch,
+)
 from hokusai_contracts.checks.auth.judge import judge, malformed_finding
 from hokusai_contracts.checks.auth.load import load_dir
-from hokusai_contracts.checks.auth.model import CHECK, Scenario
-from hokusai_contracts.checks.auth.servers import ServerHandle, ServerPool, ServerSource
+from hokusai_contracts.checks.auth.model import CHECK, UNEXPECTED_OUTCOME, Scenario
+from hokusai_contracts.checks.auth.servers import ServerSource
+from hokusai_contracts.checks.auth.worker import FORK, Hook
 from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.servers.pool import ServerPool
+from hokusai_contracts.servers.server import MLFLOW
 
 AUTH_DIR = "auth"
+# Lanes of scenarios run at once: each is a worker process; the calls mostly wait on servers.
+DEFAULT_LANES = min(2, os.cpu_count() or 1)
+NOT_SUPPORTED = "not supported by this SDK"
 
 
-def run_one(scenario: Scenario, source: ServerSource, hook: CallHook | None = None) -> Finding:
-    """The finding of one scenario; a server that cannot start or a harness crash is an error finding."""
-    try:
-        handle = ServerHandle(scenario.server, source(scenario.server))
-        return judge(run_scenario(scenario, handle, hook))
-    except InfrastructureError as exc:
-        return _error(scenario, str(exc), "fix the environment named in the message, then run again")
-    except Exception as exc:
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return _error(
-            scenario,
-            f"the harness crashed running the scenario: {type(exc).__name__}: {exc}",
-            "this is a bug in the harness; report it with the details below",
-            details,
+def finding_of(result: Result) -> Finding:
+    """The one finding of a scenario's result."""
+    if isinstance(result, ScenarioRun):
+        return judge(result)
+    scenario = result.scenario
+    location = Location(scenario.file, scenario.line)
+    if isinstance(result, NotSupported):
+        message = f"{NOT_SUPPORTED}: {result.reason}"
+        return Finding(
+            CHECK, UNEXPECTED_OUTCOME, scenario.name, message, outcome=Outcome.SKIPPED, location=location
         )
+    assert isinstance(result, RunError)
+    return Finding(
+        CHECK,
+        "infrastructure",
+        scenario.name,
+        mask_secrets(result.message),
+        outcome=Outcome.ERROR,
+        location=location,
+        fix=result.fix,
+        details=mask_secrets(result.details) if result.details else None,
+    )
 
 
 def run_scenarios(
-    scenarios: Iterable[Scenario], source: ServerSource, hook: CallHook | None = None
+    scenarios: Iterable[Scenario],
+    source: ServerSource,
+    hook: Hook | None = None,
+    *,
+    python: str | None = None,
+    extra_paths: Sequence[str] = (),
+    lanes: int = DEFAULT_LANES,
+    isolation: str = FORK,
 ) -> list[Finding]:
-    """One finding per scenario, run in order."""
-    return [run_one(scenario, source, hook) for scenario in scenarios]
+    """One finding per scenario, in order, the SDK of ``python`` (+ ``extra_paths``) making the calls."""
+    scenarios = list(scenarios)
+    if not scenarios:
+        return []
+    options = RunOptions(python, tuple(str(p) for p in extra_paths), hook, isolation)
+    count = max(1, min(lanes, len(scenarios)))
+    groups = [scenarios[lane::count] for lane in range(count)]
+    if count == 1:  # in the caller's thread: a pytest fixture source must not be called from another
+        batches = [run_batch(scenarios, source, options)]
+    else:
+        with ThreadPoolExecutor(max_workers=count) as executor:
+            batches = list(executor.map(lambda group: run_batch(group, source, options), groups))
+    results = {result.scenario.name: result for batch in batches for result in batch}
+    return [finding_of(results[scenario.name]) for scenario in scenarios]
+
+
+def run_one(scenario: Scenario, source: ServerSource, hook: Hook | None = None) -> Finding:
+    """The finding of one scenario; a server that cannot start or a harness crash is an error finding."""
+    return run_scenarios([scenario], source, hook)[0]
 
 
 def run_auth(context: VerifyContext) -> list[Finding]:
@@ -57,50 +99,8 @@ def run_auth(context: VerifyContext) -> list[Finding]:
     findings = [malformed_finding(error) for error in loaded.errors]
     if not loaded.scenarios:
         return findings
-    if not same_interpreter(context.python):
-        reason = (
-            "auth scenarios call the SDK in the harness's own interpreter; run verify without --python "
-            "(or from the environment whose SDK you want checked) to run them"
-        )
-        return findings + [
-            Finding(
-                CHECK, "AUTH001", s.name, reason, outcome=Outcome.SKIPPED, location=Location(s.file, s.line)
-            )
-            for s in loaded.scenarios
-        ]
-    pool = ServerPool(context.server)
-    try:
+    given = {MLFLOW: context.server} if context.server is not None else {}
+    with ServerPool(given, purpose="the auth scenarios") as pool:
         pool.prestart(scenario.server for scenario in loaded.scenarios)
-        findings += run_scenarios(loaded.scenarios, pool)
-    finally:
-        pool.close()
+        findings += run_scenarios(loaded.scenarios, pool, python=context.python)
     return findings
-
-
-def same_interpreter(python: str | None) -> bool:
-    # Two venvs can share one base binary: compare environments (sys.prefix), not executables.
-    if python is None:
-        return True
-    from hokusai_contracts.introspection.runner import resolve_python
-
-    try:
-        completed = subprocess.run(
-            [resolve_python(python), "-c", "import sys; print(sys.prefix)"],
-            capture_output=True, text=True, timeout=30, check=True,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return os.path.realpath(completed.stdout.strip()) == os.path.realpath(sys.prefix)
-
-
-def _error(scenario: Scenario, message: str, fix: str, details: str | None = None) -> Finding:
-    return Finding(
-        CHECK,
-        "infrastructure",
-        scenario.name,
-        mask_secrets(message),
-        outcome=Outcome.ERROR,
-        location=Location(scenario.file, scenario.line),
-        fix=fix,
-        details=mask_secrets(details) if details else None,
-    )
