@@ -160,8 +160,9 @@ class Gatekeeper:
         # The declared length is refused before a byte is read; a chunked body when it passes the limit.
         limit = self.max_body_bytes
         declared = headers.get("content-length", "")
-        within = not (declared.isdigit() and int(declared) > limit)
-        if within:
+        if declared.isdigit() and int(declared) > limit:
+            messages, within = [], False
+        else:
             messages, within = await read_body(receive, limit)
         if not within:
             await error_response(errors.payload_too_large(limit))(scope, receive, send)
