@@ -105,6 +105,7 @@ class Observation:
     representation: str = ""  # repr(exception)
     traceback: str = ""
     result: Any = None
+    result_repr: str = ""  # repr(result) where the call was made (result itself may be a JSON copy)
     requests: list[RecordedRequest] = field(default_factory=list)
     circuit: str | None = None
     followup_exception: str | None = None
@@ -131,5 +132,5 @@ class Observation:
             "the logs": self.logs,
             "standard output/error": self.output,
             "warnings": self.warnings,
-            "the call's result": "" if self.result is None else repr(self.result),
+            "the call's result": self.result_repr or ("" if self.result is None else repr(self.result)),
         }
