@@ -8,6 +8,7 @@ lockout one test provokes cannot change another test's answers. All traffic goes
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import secrets
@@ -22,7 +23,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from hokusai_contracts.gateway.app import create_gateway_app
 from hokusai_contracts.gateway.config import GatewayConfig
@@ -431,8 +431,13 @@ def test_a_failure_inside_the_gateway_is_the_json_500(tmp_path):
     config = GatewayConfig("http://127.0.0.1:9", tmp_path / "keys.db", tmp_path / "events.db")
     app = create_gateway_app(config)
     config.key_store.write_bytes(b"this is not a database " * 100)
-    with TestClient(app, raise_server_exceptions=False) as http:
-        response = http.post(VALIDATE, headers=bearer(random_key()))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            return await http.post(VALIDATE, headers=bearer(random_key()))
+
+    response = asyncio.run(call())
     assert response.status_code == 500
     assert response.json()["hokusai_error"] == "internal_error"
     assert response.json()["error_code"] == "INTERNAL_ERROR"
