@@ -155,13 +155,12 @@ def test_matrix_renders_the_failing_findings_of_each_row():
 # --- the changelog -----------------------------------------------------------------------------------
 
 
-def test_changelog_sorts_findings_by_their_rules_impact():
+def test_changelog_sorts_findings_by_their_rules_impact_in_the_catalogue():
     breaking = Finding("diff", "BC005", "corpkg.fetch", "parameter renamed", location=Location("api.yaml", 9))
     allowed = Finding("diff", "BC001", "corpkg.old", "removed", severity=Severity.INFO)
     added = Finding("diff", "BC019", "corpkg.new", "optional parameter added", outcome=Outcome.PASSED)
     broken = Finding("diff", "infrastructure", "witness", "interpreter died", outcome=Outcome.ERROR)
-    impacts = {"BC005": "breaking", "BC001": "breaking", "BC019": "compatible"}
-    document = Changelog((breaking, allowed, added, broken), "v1 (1.0.0)", "v2 (1.1.0)", "minor", impacts)
+    document = Changelog((breaking, allowed, added, broken), "v1 (1.0.0)", "v2 (1.1.0)", "minor")
     text = changelog_handler.render(document)
     assert text.startswith(
         "## Changes from v1 (1.0.0) to v2 (1.1.0)\n\n**Gate:** failed · **Version:** minor"

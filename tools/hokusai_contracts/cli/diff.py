@@ -73,7 +73,6 @@ def diff_command(
     A breaking change fails (exit 1) unless NEW is a major release (before 1.0: a minor one, 0.3 -> 0.4),
     contracts/accepted-breaks.yaml accepts it, or OLD's contract deprecated the removed object.
     """
-    from hokusai_contracts.diff.rules import RULES
     from hokusai_contracts.release.run import run_diff
     from hokusai_contracts.reports import render, write_report
     from hokusai_contracts.reports.changelog import Changelog
@@ -87,7 +86,6 @@ def diff_command(
             _label(report.old),
             _label(report.new),
             report.verdict.describe(),
-            impacts={rule.id: rule.severity.value for rule in RULES.values()},
         )
         write_files(report.result, {"json": json_file, "junit": junit})
         write_files(changelog, {"changelog": markdown_file})

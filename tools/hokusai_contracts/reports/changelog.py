@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.findings import Finding, Outcome
-
-BREAKING, POTENTIALLY_BREAKING, COMPATIBLE = "breaking", "potentially_breaking", "compatible"
+from hokusai_contracts.findings.catalogue import RULES
+from hokusai_contracts.findings.rules import Impact
 
 
 @dataclass(frozen=True)
 class Changelog:
-    """The findings of a diff between two releases, and what the section says about them.
-
-    ``impacts``: rule id -> ``breaking``, ``potentially_breaking`` or ``compatible`` (the diff rule
-    catalogue's severities); findings of other rules appear only when they fail the gate.
-    """
+    """The findings of a diff between two releases, the releases' labels and the version verdict."""
 
     findings: tuple[Finding, ...]
     old_label: str
     new_label: str
     verdict: str
-    impacts: Mapping[str, str] = field(default_factory=dict)
 
 
 _SECTIONS = (
     ("Breaking changes", lambda f, impact: f.failed and f.rule != "semver"),
-    ("Breaking changes allowed by the policy", lambda f, impact: impact == BREAKING and not f.failed),
-    ("Potentially breaking changes", lambda f, impact: impact == POTENTIALLY_BREAKING),
-    ("Added and compatible", lambda f, impact: impact == COMPATIBLE),
+    ("Breaking changes allowed by the policy", lambda f, impact: impact is Impact.BREAKING and not f.failed),
+    ("Potentially breaking changes", lambda f, impact: impact is Impact.POTENTIALLY_BREAKING),
+    ("Added and compatible", lambda f, impact: impact is Impact.COMPATIBLE),
 )
+
+
+def impact(finding: Finding) -> Impact | None:
+    """What the change a finding reports does to callers, as the rule catalogue says (None: no diff rule)."""
+    rule = RULES.get(finding.rule)
+    return rule.severity if rule is not None and isinstance(rule.severity, Impact) else None
 
 
 def _line(finding: Finding) -> str:
@@ -49,11 +50,7 @@ def render(changelog: Changelog, known_secrets: Iterable[str] = ()) -> str:
         f"**Gate:** {'failed' if failed else 'passed'} · **Version:** {changelog.verdict}",
     ]
     for title, belongs in _SECTIONS:
-        chosen = [
-            f
-            for f in findings
-            if f.outcome is not Outcome.ERROR and belongs(f, changelog.impacts.get(f.rule))
-        ]
+        chosen = [f for f in findings if f.outcome is not Outcome.ERROR and belongs(f, impact(f))]
         if chosen:
             lines += ["", f"### {title} ({len(chosen)})", "", *(_line(f) for f in chosen)]
     errors = [f for f in findings if f.outcome is Outcome.ERROR]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
+from hokusai_contracts.findings.catalogue.repro import BY_VERDICT, FAMILY
 from hokusai_contracts.reports.repro_model import (
     CallRecord,
     CheckRecord,
@@ -19,30 +20,13 @@ from hokusai_contracts.reports.repro_model import (
 from hokusai_contracts.repro.outcome import Outcome as ClaimOutcome
 from hokusai_contracts.repro.replay import ROLE_TITLES, ClaimResult, EnvironmentRun, ReplayResult
 from hokusai_contracts.repro.verdict import (
-    CHECK,
-    DIFFERENT_FAILURE,
     ENVIRONMENT_SPECIFIC,
     NOT_REPRODUCED,
-    REPRODUCED,
-    VERDICT_RULES,
     Check,
     Judgement,
     not_fixed,
 )
 
-# A reproduced problem is a warning, not a gate failure: `repro` exits 0 whatever the verdicts. Only a
-# claim that --against does not fix fails (exit 1).
-_GRADES = {
-    REPRODUCED: (Outcome.FAILED, Severity.WARNING),
-    NOT_REPRODUCED: (Outcome.PASSED, Severity.INFO),
-    DIFFERENT_FAILURE: (Outcome.FAILED, Severity.WARNING),
-    ENVIRONMENT_SPECIFIC: (Outcome.FAILED, Severity.WARNING),
-}
-_FIXES = {
-    REPRODUCED: "fix the SDK or its documentation, then confirm with `repro REPORT --against SDK_SOURCE`",
-    DIFFERENT_FAILURE: "compare the runs' exceptions and output (details) with what the reporter observed",
-    ENVIRONMENT_SPECIFIC: "the current SDK and server do not show it: the reporter's versions do",
-}
 _OUTPUT_LINES_IN_DETAILS = 5
 
 
@@ -56,17 +40,19 @@ def claim_evidence(claim: ClaimResult) -> str:
 
 def claim_finding(claim: ClaimResult, result: ReplayResult) -> Finding:
     """The verdict on one claim as a finding at the claim's line of the report."""
-    outcome, severity = _GRADES[claim.verdict]
-    fix = _FIXES.get(claim.verdict)
+    rule = BY_VERDICT[claim.verdict]
+    # The catalogue grades each verdict (a reproduced problem is a warning: repro exits 0 whatever the
+    # verdicts); only a claim that --against does not fix fails (exit 1).
+    severity, fix = rule.severity, rule.fix
     if not_fixed(claim.reporter, claim.against_result):
         severity = Severity.ERROR
         fix = f"the --against SDK source does not fix it ({claim.against_result})"
     return Finding(
-        check=CHECK,
-        rule=VERDICT_RULES[claim.verdict],
+        check=FAMILY,
+        rule=rule.id,
         subject=claim.claim.id,
         message=claim_evidence(claim),
-        outcome=outcome,
+        outcome=Outcome.PASSED if claim.verdict == NOT_REPRODUCED else Outcome.FAILED,
         severity=severity,
         location=Location(result.report.file, claim.claim.line),
         fix=fix,

@@ -19,15 +19,6 @@ VERDICTS = (REPRODUCED, NOT_REPRODUCED, DIFFERENT_FAILURE, ENVIRONMENT_SPECIFIC)
 FIXED = "fixed"
 STILL_REPRODUCED = "still reproduced"
 
-# Each claim's verdict becomes a finding of check "repro" with a stable rule id: never renumber.
-CHECK = "repro"
-VERDICT_RULES = {
-    REPRODUCED: "REPRO001",
-    NOT_REPRODUCED: "REPRO002",
-    DIFFERENT_FAILURE: "REPRO003",
-    ENVIRONMENT_SPECIFIC: "REPRO004",
-}
-
 _OUTPUT_SHOWN = 300
 
 
