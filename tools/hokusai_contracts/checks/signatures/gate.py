@@ -11,6 +11,7 @@ SDK.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from hokusai_contracts.checks.signatures.rules import RULES
 from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
@@ -57,7 +58,7 @@ def object_findings(pair: ObjectPair, changes: Sequence[Change], index: ApiIndex
     moved = [c for c in changes if c.rule == _MOVED]
     for change in changes:
         if change.rule != _MOVED:
-            findings.append(_WORDING[change.rule](contracted, found, change, index))
+            findings.append(_change_finding(contracted, found, change, index))
         elif change is moved[0]:
             findings.append(_order_finding(contracted, found, moved))
     if not any(c.rule == _KIND_CHANGED for c in changes):
@@ -177,7 +178,41 @@ def render_signature(parameters: Sequence[Parameter]) -> str:
 
 # -- the diff rules' changes, worded for a contract ----------------------------------------------------
 
-Wording = Callable[[ApiObject, ApiObject, Change, ApiIndex], Finding]
+
+@dataclass(frozen=True)
+class Wording:
+    """How one change reads in the gate's finding (its rule is the signature rule viewing the change's)."""
+
+    message: str
+    fix: str
+    severity: Severity | None = None  # None: the signature rule's
+    subject: str | None = None  # None: the object, or ``object(parameter)`` for a parameter change
+    line: int | None = None
+
+
+Worder = Callable[[ApiObject, ApiObject, Change, ApiIndex], Wording]
+
+
+def _change_finding(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
+    wording = _WORDING[change.rule](contracted, found, change, index)
+    about_parameter = change.parameter is not None
+    return _finding(
+        SIGNATURE_RULE[change.rule],
+        contracted,
+        wording.message,
+        subject=wording.subject or (f"{contracted.path}({change.parameter})" if about_parameter else None),
+        fix=wording.fix,
+        details=_signatures(contracted, found) if about_parameter else None,
+        severity=wording.severity,
+        line=wording.line,
+    )
+
+
+def _signatures(contracted: ApiObject, found: ApiObject) -> str:
+    return (
+        f"contract: {render_signature(signature_of(contracted))}\n"
+        f"SDK:      {render_signature(signature_of(found))}"
+    )
 
 
 def _missing(obj: ApiObject, index: ApiIndex) -> Finding:
@@ -203,187 +238,6 @@ def _missing(obj: ApiObject, index: ApiIndex) -> Finding:
     )
 
 
-def _export(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    path = change.before or ""
-    module, _, name = path.rpartition(".")
-    if change.after is not None:
-        message = f"{path} now names a different object ({change.after}), not {contracted.path}"
-    elif module not in index.modules:
-        error = index.api.import_errors.get(module)
-        message = f"{contracted.path} cannot be imported as {path}: module {module} " + (
-            f"failed to import: {error}" if error else "is missing"
-        )
-    else:
-        message = f"{contracted.path} is no longer importable as {path} (`from {module} import {name}` fails)"
-    home = found.path.rpartition(".")[0]
-    return _finding(
-        "SIG002",
-        contracted,
-        message,
-        fix=(
-            f"Re-export it: `from {home} import {found.name}` in {module} and {name!r} in its __all__. "
-            f"{REEXTRACT}"
-        ),
-    )
-
-
-def _kind(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    return _finding(
-        "SIG003",
-        contracted,
-        f"{contracted.path} was a {change.before} and is now a {change.after}",
-        fix=f"Keep {contracted.name} a {change.before}. {REEXTRACT}",
-    )
-
-
-def _signatures(contracted: ApiObject, found: ApiObject) -> str:
-    return (
-        f"contract: {render_signature(signature_of(contracted))}\n"
-        f"SDK:      {render_signature(signature_of(found))}"
-    )
-
-
-def _parameter_finding(
-    rule_id: str,
-    contracted: ApiObject,
-    found: ApiObject,
-    change: Change,
-    message: str,
-    fix: str,
-    severity: Severity | None = None,
-) -> Finding:
-    return _finding(
-        rule_id,
-        contracted,
-        message,
-        subject=f"{contracted.path}({change.parameter})",
-        fix=fix,
-        details=_signatures(contracted, found),
-        severity=severity,
-    )
-
-
-def _gone(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    """SIG004 for a removed (BC004) or renamed (BC005) parameter."""
-    name, new_name = change.parameter, change.after if change.rule == "BC005" else None
-    kind = ParameterKind(change.before) if change.rule == "BC004" else None
-    if new_name:
-        message = f"parameter `{name}` of {contracted.path} was renamed to `{new_name}`"
-    else:
-        message = f"parameter `{name}` of {contracted.path} no longer exists"
-    takes_kwargs = any(p.kind is ParameterKind.VAR_KEYWORD for p in found.parameters or ())
-    if change.contract_only or (takes_kwargs and kind is not ParameterKind.POSITIONAL_ONLY):
-        absorber = "*args" if kind is ParameterKind.POSITIONAL_ONLY else "**kwargs"
-        message += f" (only {absorber} would still accept it, with no guarantee it is used)"
-    elif kind is not ParameterKind.POSITIONAL_ONLY:
-        message += f": calls passing `{name}=` raise TypeError"
-    fix = (
-        f"Accept `{name}` again (a decorator that maps the old name onto "
-        f"`{new_name or 'the new parameter'}` and warns keeps callers working). {REEXTRACT}"
-    )
-    return _parameter_finding("SIG004", contracted, found, change, message, fix)
-
-
-def _variadic(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    positional = change.before == ParameterKind.VAR_POSITIONAL.value
-    spelled = f"{'*' if positional else '**'}{change.parameter}"
-    return _parameter_finding(
-        "SIG004",
-        contracted,
-        found,
-        change,
-        f"{contracted.path} no longer accepts {spelled}: calls passing extra "
-        f"{'positional' if positional else 'keyword'} arguments raise TypeError",
-        f"Accept {spelled} again. {REEXTRACT}",
-    )
-
-
-def _binding(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    name, before, after = change.parameter, change.before, change.after
-    if change.contract_only:
-        return _parameter_finding(
-            "SIG005",
-            contracted,
-            found,
-            change,
-            f"parameter `{name}` of {contracted.path} was {before} and is now {after} (accepts more calls)",
-            f"Compatible change: {REEXTRACT}",
-            Severity.WARNING,
-        )
-    lost = lost_styles(ParameterKind(before), ParameterKind(after))
-    return _parameter_finding(
-        "SIG005",
-        contracted,
-        found,
-        change,
-        f"parameter `{name}` of {contracted.path} was {before} and is now {after}: "
-        f"{' and '.join(lost)} calls of `{name}` now raise TypeError",
-        f"Make `{name}` {before} again. {REEXTRACT}",
-    )
-
-
-def _required(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    name = change.parameter
-    return _parameter_finding(
-        "SIG006",
-        contracted,
-        found,
-        change,
-        f"parameter `{name}` of {contracted.path} lost its default {change.before}: calls that leave it "
-        "out now raise TypeError",
-        f"Give `{name}` its default back (`{name}={change.before}`). {REEXTRACT}",
-    )
-
-
-def _default(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    name = change.parameter
-    if change.contract_only:
-        return _parameter_finding(
-            "SIG007",
-            contracted,
-            found,
-            change,
-            f"parameter `{name}` of {contracted.path} is required in the contract and now has the default "
-            f"{change.after}",
-            f"Compatible change: {REEXTRACT}",
-            Severity.WARNING,
-        )
-    return _parameter_finding(
-        "SIG007",
-        contracted,
-        found,
-        change,
-        f"the default of `{name}` of {contracted.path} changed from {change.before} to {change.after}: "
-        "calls relying on it behave differently",
-        f"Restore `{name}={change.before}`, or record the behaviour change. {REEXTRACT}",
-    )
-
-
-def _new_required(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    name = change.parameter
-    return _parameter_finding(
-        "SIG010",
-        contracted,
-        found,
-        change,
-        f"{contracted.path} has a new required parameter `{name}`: existing calls that do not pass it "
-        "raise TypeError",
-        f"Give `{name}` a default (keyword-only with a default is the safest). {REEXTRACT}",
-    )
-
-
-def _annotation(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
-    return _parameter_finding(
-        "SIG013",
-        contracted,
-        found,
-        change,
-        f"the annotation of `{change.parameter}` of {contracted.path} changed from {change.before} to "
-        f"{change.after or 'nothing'}",
-        f"Restore the annotation `{change.before}`. {REEXTRACT}",
-    )
-
-
 def _order_finding(contracted: ApiObject, found: ApiObject, moved: Sequence[Change]) -> Finding:
     """SIG011: every positional parameter that moved (BC006), in one finding per object."""
     moves = ", ".join(f"`{c.parameter}` from position {c.before} to {c.after}" for c in moved)
@@ -398,54 +252,155 @@ def _order_finding(contracted: ApiObject, found: ApiObject, moved: Sequence[Chan
     )
 
 
-def _returns(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
+def _export(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    path = change.before or ""
+    module, _, name = path.rpartition(".")
+    if change.after is not None:
+        message = f"{path} now names a different object ({change.after}), not {contracted.path}"
+    elif module not in index.modules:
+        error = index.api.import_errors.get(module)
+        message = f"{contracted.path} cannot be imported as {path}: module {module} " + (
+            f"failed to import: {error}" if error else "is missing"
+        )
+    else:
+        message = f"{contracted.path} is no longer importable as {path} (`from {module} import {name}` fails)"
+    home = found.path.rpartition(".")[0]
+    return Wording(
+        message,
+        f"Re-export it: `from {home} import {found.name}` in {module} and {name!r} in its __all__. "
+        + REEXTRACT,
+    )
+
+
+def _kind(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    return Wording(
+        f"{contracted.path} was a {change.before} and is now a {change.after}",
+        f"Keep {contracted.name} a {change.before}. {REEXTRACT}",
+    )
+
+
+def _gone(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    """A removed (BC004) or renamed (BC005) parameter."""
+    name, new_name = change.parameter, change.after if change.rule == "BC005" else None
+    kind = ParameterKind(change.before) if change.rule == "BC004" else None
+    if new_name:
+        message = f"parameter `{name}` of {contracted.path} was renamed to `{new_name}`"
+    else:
+        message = f"parameter `{name}` of {contracted.path} no longer exists"
+    takes_kwargs = any(p.kind is ParameterKind.VAR_KEYWORD for p in found.parameters or ())
+    if change.contract_only or (takes_kwargs and kind is not ParameterKind.POSITIONAL_ONLY):
+        absorber = "*args" if kind is ParameterKind.POSITIONAL_ONLY else "**kwargs"
+        message += f" (only {absorber} would still accept it, with no guarantee it is used)"
+    elif kind is not ParameterKind.POSITIONAL_ONLY:
+        message += f": calls passing `{name}=` raise TypeError"
+    return Wording(
+        message,
+        f"Accept `{name}` again (a decorator that maps the old name onto "
+        f"`{new_name or 'the new parameter'}` and warns keeps callers working). {REEXTRACT}",
+    )
+
+
+def _variadic(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    positional = change.before == ParameterKind.VAR_POSITIONAL.value
+    spelled = f"{'*' if positional else '**'}{change.parameter}"
+    return Wording(
+        f"{contracted.path} no longer accepts {spelled}: calls passing extra "
+        f"{'positional' if positional else 'keyword'} arguments raise TypeError",
+        f"Accept {spelled} again. {REEXTRACT}",
+    )
+
+
+def _binding(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    name, before, after = change.parameter, change.before, change.after
+    was = f"parameter `{name}` of {contracted.path} was {before} and is now {after}"
+    if change.contract_only:
+        return Wording(f"{was} (accepts more calls)", f"Compatible change: {REEXTRACT}", Severity.WARNING)
+    lost = " and ".join(lost_styles(ParameterKind(before), ParameterKind(after)))
+    return Wording(
+        f"{was}: {lost} calls of `{name}` now raise TypeError", f"Make `{name}` {before} again. {REEXTRACT}"
+    )
+
+
+def _required(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    name, default = change.parameter, change.before
+    return Wording(
+        f"parameter `{name}` of {contracted.path} lost its default {default}: calls that leave it out now "
+        "raise TypeError",
+        f"Give `{name}` its default back (`{name}={default}`). {REEXTRACT}",
+    )
+
+
+def _default(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    name = change.parameter
+    if change.contract_only:
+        return Wording(
+            f"parameter `{name}` of {contracted.path} is required in the contract and now has the default "
+            f"{change.after}",
+            f"Compatible change: {REEXTRACT}",
+            Severity.WARNING,
+        )
+    return Wording(
+        f"the default of `{name}` of {contracted.path} changed from {change.before} to {change.after}: "
+        "calls relying on it behave differently",
+        f"Restore `{name}={change.before}`, or record the behaviour change. {REEXTRACT}",
+    )
+
+
+def _new_required(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    name = change.parameter
+    return Wording(
+        f"{contracted.path} has a new required parameter `{name}`: existing calls that do not pass it "
+        "raise TypeError",
+        f"Give `{name}` a default (keyword-only with a default is the safest). {REEXTRACT}",
+    )
+
+
+def _annotation(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
+    return Wording(
+        f"the annotation of `{change.parameter}` of {contracted.path} changed from {change.before} to "
+        f"{change.after or 'nothing'}",
+        f"Restore the annotation `{change.before}`. {REEXTRACT}",
+    )
+
+
+def _returns(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
     what = "type" if contracted.kind in (ObjectKind.PROPERTY, ObjectKind.ATTRIBUTE) else "return annotation"
     if change.after is None:
-        return _finding(
-            "SIG008",
-            contracted,
+        return Wording(
             f"the {what} of {contracted.path} ({change.before}) is no longer declared",
-            fix=f"Restore the annotation `{change.before}`. {REEXTRACT}",
-            severity=Severity.WARNING,
+            f"Restore the annotation `{change.before}`. {REEXTRACT}",
+            Severity.WARNING,
         )
-    return _finding(
-        "SIG008",
-        contracted,
+    return Wording(
         f"the {what} of {contracted.path} changed from {change.before} to {change.after}",
-        fix=f"Return `{change.before}` again, or record the change. {REEXTRACT}",
+        f"Return `{change.before}` again, or record the change. {REEXTRACT}",
     )
 
 
-def _base(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
+def _base(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
     base = change.before or ""
-    return _finding(
-        "SIG015",
-        contracted,
+    return Wording(
         f"{contracted.path} no longer derives from {base}: isinstance() and "
         f"`except {base.rsplit('.', 1)[-1]}` stop matching it",
-        fix=f"Keep {base} among the bases of {contracted.name}. {REEXTRACT}",
+        f"Keep {base} among the bases of {contracted.name}. {REEXTRACT}",
     )
 
 
-def _call_form(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Finding:
+def _call_form(contracted: ApiObject, found: ApiObject, change: Change, index: ApiIndex) -> Wording:
     form = change.calls[0]
-    return _finding(
-        "SIG009",
-        contracted,
+    return Wording(
         f"the documented call `{form.text}` does not bind to {contracted.name}"
         f"{render_signature(signature_of(found))}: {change.after}",
+        f"Make the SDK accept `{form.text}` again (keep the old parameter name or position), "
+        "or, if the documented call is wrong, correct call_forms in the contract and the docs.",
         subject=f"{contracted.path} [{form.text}]",
-        fix=(
-            f"Make the SDK accept `{form.text}` again (keep the old parameter name or position), "
-            "or, if the documented call is wrong, correct call_forms in the contract and the docs."
-        ),
         line=form.line,
     )
 
 
-# Diff rule id -> how its change reads as a finding of the gate (BC001 / BC017 and BC006 are gathered
-# per object: a missing object is one finding, the moved parameters of a signature are one finding).
-_WORDING: dict[str, Wording] = {
+# Diff rule id -> how its change reads in the gate (BC001 / BC017 and BC006 are gathered per object: a
+# missing object is one finding, the moved parameters of a signature are one finding).
+_WORDING: dict[str, Worder] = {
     "BC002": _export,
     "BC003": _kind,
     "BC004": _gone,
