@@ -253,6 +253,13 @@ def reset_circuit_breakers() -> None:
         _breakers.clear()
 
 
+def _reset_state() -> None:
+    # For hokusai.testing.reset(): settings read from the environment again, no breaker kept.
+    global _config
+    _config = None
+    reset_circuit_breakers()
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for failures worth retrying: connection errors, timeouts, 429 and 5xx."""
     if isinstance(exc, CircuitOpenError):

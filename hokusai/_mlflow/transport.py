@@ -116,6 +116,13 @@ def fluent_route(target: MLflowTarget, timeout: float) -> Iterator[None]:
         _fluent_route = previous
 
 
+def _reset_state() -> None:
+    # For hokusai.testing.reset() (between tests, not during SDK calls): no fluent route in force.
+    # The http_request wrapper stays installed: without a route it changes nothing.
+    global _fluent_route
+    _fluent_route = None
+
+
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def http_request(host_creds: Any, endpoint: str, method: str, *args: Any, **kwargs: Any) -> Any:

@@ -84,3 +84,9 @@ setup = configure
 def get_global_auth() -> HokusaiAuth | None:
     """The :class:`HokusaiAuth` set by the last :func:`configure` call in this process, if any."""
     return _global_auth
+
+
+def _reset_state() -> None:
+    # For hokusai.testing.reset(): as if configure() had never been called in this process.
+    global _global_auth
+    _global_auth = None

@@ -363,6 +363,11 @@ def _log_object(
 _SERVERS_WITHOUT_LOGGED_MODELS: set[str] = set()
 
 
+def _reset_state() -> None:
+    # For hokusai.testing.reset(): every server is asked for the LoggedModel API again.
+    _SERVERS_WITHOUT_LOGGED_MODELS.clear()
+
+
 def _lacks_logged_models(exc: BaseException) -> bool:
     return is_not_found(exc) and "/logged-models" in str(exc)
 
