@@ -193,6 +193,11 @@ def static_findings(page: Page, index: ApiIndex | None, config: Path | None = No
 
 def _display(path: Path) -> Path:
     """``path`` relative to the working directory when under it (as reports print contract files)."""
+    # Made absolute without resolving symlinks: a page that is a broken link keeps its own name.
+    try:
+        return Path(os.path.abspath(path)).relative_to(Path.cwd())
+    except ValueError:
+        pass
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:

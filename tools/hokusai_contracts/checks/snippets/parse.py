@@ -252,10 +252,12 @@ def _comment(token: Token, pending: _Pending, problems: _Problems, line: int | N
     """Record a snippet comment in ``pending``; False for any other HTML."""
     content = token.content.strip()
     if content.startswith((SETUP_COMMENT, ATTRIBUTE_COMMENT)) and "-->" not in content:
+        # The rest of the page is inside it: reading it as attributes or setup would only add noise.
         problems.add(
             line,
             "this `<!--` comment is never closed, so the rest of the page is inside it; expected `-->`",
         )
+        return True
     if content.startswith(SETUP_COMMENT):
         body = content[len(SETUP_COMMENT) :]
         code = body.rsplit("-->", 1)[0] if "-->" in body else body
