@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,26 @@ def copy_sdk(source: Path, destination_root: Path) -> Path:
     destination_root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, destination_root / source.name, ignore=shutil.ignore_patterns("__pycache__"))
     return destination_root
+
+
+def sdk_venv(venv: Path, sdk_root: Path | None, *, with_dependencies: bool = True) -> Path:
+    """A virtual environment (no pip, no harness) with the SDK tree at ``sdk_root`` in its site-packages.
+
+    ``with_dependencies`` makes this interpreter's third-party packages (MLflow...) importable there
+    through a ``.pth`` line; packages installed in editable mode here (the harness, the SDK) are not:
+    their import hooks live in ``.pth`` files, which only site directories run.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site_packages = next((venv / "lib").glob("python*/site-packages"))
+    if sdk_root is not None:
+        shutil.copytree(
+            sdk_root / "hokusai", site_packages / "hokusai", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    if with_dependencies:
+        (site_packages / "dependencies.pth").write_text(
+            sysconfig.get_path("purelib") + "\n", encoding="utf-8"
+        )
+    return venv
 
 
 def module_file(root: Path, module: str) -> Path:

@@ -30,7 +30,7 @@ from hokusai_contracts.checks.auth.servers import ServerSource
 from hokusai_contracts.checks.auth.worker import FORK, Hook
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.servers.pool import ServerPool
-from hokusai_contracts.servers.server import MLFLOW
+from hokusai_contracts.servers.server import MLFLOW, Server
 
 AUTH_DIR = "auth"
 # Lanes of scenarios run at once: each is a worker process; the calls mostly wait on servers.
@@ -62,6 +62,24 @@ def finding_of(result: Result) -> Finding:
     )
 
 
+def resolved(source: ServerSource, kinds: Iterable[str]) -> ServerSource:
+    """``source`` asked once per kind, in this thread (a pytest fixture source is not thread-safe)."""
+    found: dict[str, Server] = {}
+    failed: dict[str, Exception] = {}
+    for kind in sorted(kinds):
+        try:
+            found[kind] = source(kind)
+        except Exception as exc:  # raised again for each scenario of the kind, where it becomes a finding
+            failed[kind] = exc
+
+    def server(kind: str) -> Server:
+        if kind in failed:
+            raise failed[kind]
+        return found[kind]
+
+    return server
+
+
 def run_scenarios(
     scenarios: Iterable[Scenario],
     source: ServerSource,
@@ -77,13 +95,11 @@ def run_scenarios(
     if not scenarios:
         return []
     options = RunOptions(python, tuple(str(p) for p in extra_paths), hook, isolation)
+    servers = resolved(source, {scenario.server for scenario in scenarios})
     count = max(1, min(lanes, len(scenarios)))
     groups = [scenarios[lane::count] for lane in range(count)]
-    if count == 1:  # in the caller's thread: a pytest fixture source must not be called from another
-        batches = [run_batch(scenarios, source, options)]
-    else:
-        with ThreadPoolExecutor(max_workers=count) as executor:
-            batches = list(executor.map(lambda group: run_batch(group, source, options), groups))
+    with ThreadPoolExecutor(max_workers=count) as executor:
+        batches = list(executor.map(lambda group: run_batch(group, servers, options), groups))
     results = {result.scenario.name: result for batch in batches for result in batch}
     return [finding_of(results[scenario.name]) for scenario in scenarios]
 

@@ -283,23 +283,23 @@ def _differs(wanted: Mapping[str, float], config: Any) -> bool:
 
 def reset_sdk() -> None:
     """Forget the SDK's process-wide state: ``hokusai.testing.reset``, else the contracted resets it has."""
-    reset = public(f"{SDK}.testing", "reset")
+    reset = public("hokusai.testing", "reset")
     if callable(reset):
         reset()
         return
-    for module, name in (
-        (f"{SDK}.config", "reset_mlflow_auth"),
-        (f"{SDK}.resilience", "reset_circuit_breakers"),
-    ):
-        piece = public(module, name)
+    pieces = (
+        public("hokusai.config.mlflow_auth", "reset_mlflow_auth"),
+        public("hokusai.resilience", "reset_circuit_breakers"),
+    )
+    for piece in pieces:
         if callable(piece):
             piece()
 
 
 def _configure(settings: Mapping[str, float]) -> bool:
     """Set ``settings`` through ``hokusai.resilience.configure_resilience``; False when this SDK cannot."""
-    configure = public(f"{SDK}.resilience", "configure_resilience")
-    policy = public(f"{SDK}.resilience", "RetryPolicy")
+    configure = public("hokusai.resilience", "configure_resilience")
+    policy = public("hokusai.resilience", "RetryPolicy")
     if not callable(configure) or policy is None:
         return False
     retry = {key: settings[key] for key in ("max_attempts", "initial_delay", "max_delay") if key in settings}
@@ -328,14 +328,14 @@ def sdk_state(resilience: Any, required: bool = True) -> Iterator[None]:
     wanted = resilience_environment(settings)
     saved_env = {name: os.environ.get(name) for name in wanted}
     imported = SDK in sys.modules
-    read = public(f"{SDK}.resilience", "get_resilience_config") if imported else None
+    read = public("hokusai.resilience", "get_resilience_config") if imported else None
     saved = _in_force(read()) if callable(read) else None
     configured = False
     os.environ.update(wanted)
     try:
         if imported:
             reset_sdk()
-        read = public(f"{SDK}.resilience", "get_resilience_config")
+        read = public("hokusai.resilience", "get_resilience_config")
         if not callable(read) or _differs(settings, read()):
             configured = _configure(settings)
             if required and (not callable(read) or _differs(settings, read())):
@@ -362,7 +362,7 @@ def breaker_reader(call: Call) -> Callable[[], str | None]:
     """
     if not call.tracking_uri.startswith(("http://", "https://")):
         return lambda: None
-    get_breaker = public(f"{SDK}.resilience", "get_circuit_breaker")
+    get_breaker = public("hokusai.resilience", "get_circuit_breaker")
     if not callable(get_breaker):
         if call.circuit is not None:
             raise Unsupported("reading the circuit breaker's state (hokusai.resilience.get_circuit_breaker)")
@@ -380,7 +380,7 @@ def breaker_reader(call: Call) -> Callable[[], str | None]:
 
 
 def _registry(call: Call) -> Any:
-    from hokusai import ModelRegistry
+    from hokusai.core.registry import ModelRegistry
 
     return ModelRegistry(**call.args)
 
@@ -414,7 +414,7 @@ def get_tokenized_model(call: Call) -> Any:
 
 def setup_mlflow_auth(call: Call) -> Any:
     """``setup_mlflow_auth(validate=True, **args)``: check the credentials with one server call."""
-    from hokusai.config import setup_mlflow_auth as setup
+    from hokusai.config.mlflow_auth import setup_mlflow_auth as setup
 
     return repr(setup(**{"validate": True, **call.args}))
 
@@ -423,7 +423,7 @@ def start_experiment(call: Call) -> Any:
     """Open a run in experiment ``${UNIQUE}`` (through a registry built from ``args``) and log a metric."""
     import mlflow
 
-    from hokusai.tracking import ExperimentManager
+    from hokusai.tracking.experiments import ExperimentManager
 
     name = call.call_args.get("experiment_name", call.unique)
     manager = ExperimentManager(experiment_name=name, registry=_registry(call))

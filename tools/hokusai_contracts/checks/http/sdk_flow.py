@@ -32,9 +32,14 @@ def _saved_model(directory: Path) -> Path:
 
 def run(tracking_uri: str, name: str, workdir: Path) -> dict:
     """Register, tokenize, tag, alias, compare, track and delete; return what was read back."""
-    from hokusai import MLflowAuthConfig, ModelFactory, ModelRegistry, ModelVersionManager
-    from hokusai.config import check_mlflow_auth
-    from hokusai.tracking import ExperimentManager, PerformanceTracker
+    # Each name from the module the API contract gives as its home: re-exports (hokusai.ModelRegistry,
+    # hokusai.tracking.ExperimentManager) are conveniences another release or a fork may not have.
+    from hokusai.config.mlflow_auth import MLflowAuthConfig, check_mlflow_auth
+    from hokusai.core.models import ModelFactory
+    from hokusai.core.registry import ModelRegistry
+    from hokusai.core.versioning import ModelVersionManager
+    from hokusai.tracking.experiments import ExperimentManager
+    from hokusai.tracking.performance import PerformanceTracker
 
     check_mlflow_auth(MLflowAuthConfig(tracking_uri=tracking_uri))
     registry = ModelRegistry(tracking_uri=tracking_uri, infer_pip_requirements=False)
