@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import selectors
 import signal
@@ -26,8 +27,8 @@ def _read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while marker not in seen and time.monotonic() < deadline and process.poll() is None:
         if selector.select(timeout=0.2):
-            line = process.stdout.readline()
-            seen += line
+            # The raw descriptor: a buffered readline would keep lines select() no longer reports.
+            seen += os.read(process.stdout.fileno(), 65536).decode(errors="replace")
     return seen
 
 

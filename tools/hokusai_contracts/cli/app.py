@@ -57,6 +57,7 @@ from hokusai_contracts.findings.from_errors import error_finding
 from hokusai_contracts.reports import markdown, write_report
 from hokusai_contracts.reports.terminal import CheckProgress, print_report
 from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
+from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.verify.runner import run_checks, select
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
@@ -73,7 +74,7 @@ EXIT_CODES_HELP = (
 
 CONTRACTS_HELP = "Contracts root directory; the API contracts are its api/*.yaml."
 
-ServerFactory = Callable[[], AbstractContextManager[Any]]
+ServerFactory = Callable[[], AbstractContextManager[MlflowServer]]
 
 
 class _UsageExitCodeGroup(TyperGroup):
@@ -122,7 +123,7 @@ def _existing_contracts(directory: Path) -> Path:
 
 
 @contextlib.contextmanager
-def start_mlflow_server() -> Iterator[Any]:
+def start_mlflow_server() -> Iterator[MlflowServer]:
     """A plain MLflow server in a temporary directory, for the families that need one."""
     from hokusai_contracts.servers import ServerStartError, start_mlflow_process
 

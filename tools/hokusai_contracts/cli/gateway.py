@@ -15,6 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hokusai_contracts.servers.gateway import RunningGateway
+from hokusai_contracts.servers.process import ProcessServer
+
 EXIT_OK, EXIT_FAILED, EXIT_INFRASTRUCTURE = 0, 1, 2
 _LOG_WIDTH = 160
 
@@ -58,7 +61,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _keys_table(gateway: Any) -> Table:
+def _keys_table(gateway: RunningGateway) -> Table:
     from hokusai_contracts.gateway.keys import ADMIN, READ, WRITE
 
     table = Table(title="API keys (shown once: the key store keeps only their hashes)", title_justify="left")
@@ -78,7 +81,7 @@ def _keys_table(gateway: Any) -> Table:
     return table
 
 
-def _print_running(gateway: Any, upstream_note: str) -> None:
+def _print_running(gateway: RunningGateway, upstream_note: str) -> None:
     console = _console()
     console.print(Text.assemble(("gateway      ", "bold"), gateway.url), soft_wrap=True)
     console.print(Text.assemble(("tracking URI ", "bold"), gateway.tracking_uri), soft_wrap=True)
@@ -94,7 +97,7 @@ def _print_running(gateway: Any, upstream_note: str) -> None:
     sys.stdout.flush()
 
 
-def _wait(processes: list[Any]) -> None:
+def _wait(processes: list[ProcessServer]) -> None:
     while True:
         for process in processes:
             if not process.alive():
@@ -129,7 +132,7 @@ def up(
 
     with tempfile.TemporaryDirectory(prefix="hokusai-gateway-") as temp, _terminate_as_interrupt():
         workdir = Path(temp)
-        running: list[Any] = []
+        running: list[ProcessServer] = []
         try:
             if upstream is None:
                 _console(stderr=True).print("starting an MLflow server...", soft_wrap=True)
