@@ -6,9 +6,9 @@ Each case is a directory holding the input files (as they would sit in a checkou
 FILE:LINE) and a phrase. ``tests/harness/test_hostile_inputs.py`` runs every case through the CLI and
 also checks that nothing hangs and that no traceback and no secret is printed.
 
-What git cannot hold portably (symlink loops, dangling symlinks, empty directories) and what is too big
-to commit (a 50 MB contract, a 1 MB line) is listed under ``make:`` and created at run time by
-:func:`materialize`.
+What git cannot hold portably (symlink loops, dangling symlinks, empty directories, named pipes) and what
+is too big to commit (a 50 MB contract, a 1 MB line) is listed under ``make:`` and created at run time
+by :func:`materialize`.
 
     python scripts/make_hostile_corpus.py           # rewrite fixtures/hostile/
     python scripts/make_hostile_corpus.py --check   # exit 1 when the committed corpus is stale
@@ -247,6 +247,15 @@ def cases() -> list[Case]:
             "a symlink loop",
             {API: VALID_API},
             make=[{"kind": "symlink_loop", "path": "contracts/api/hokusai.loop.yaml"}],
+        ),
+        Case(
+            "api-fifo",
+            "a named pipe named like a contract (reading it blocks forever)",
+            VERIFY_SIGNATURES,
+            "contracts/api/hokusai.pipe.yaml",
+            "not a regular file",
+            {API: VALID_API},
+            make=[{"kind": "fifo", "path": "contracts/api/hokusai.pipe.yaml"}],
         ),
         Case(
             "api-dangling-symlink",
@@ -627,6 +636,8 @@ def materialize(case_dir: Path, make: list[dict[str, Any]], repo: Path = REPO) -
             os.symlink(path.name, path)
         elif kind == "dangling_symlink":
             os.symlink("no-such-target" + path.suffix, path)
+        elif kind == "fifo":
+            os.mkfifo(path)
         elif kind == "symlink":
             os.symlink(item["target"], path)
         elif kind == "big_file":

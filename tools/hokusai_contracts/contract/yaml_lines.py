@@ -77,7 +77,8 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
             f"not valid YAML: {problem}{column}; expected `key: value` mappings and `- item` lists "
             "with consistent indentation",
             file=file,
-            line=mark.line + 1 if mark else None,
+            # A problem at the end of the text is placed after its last newline: name the last line.
+            line=min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1,
         ) from None
     except yaml.reader.ReaderError as exc:
         character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
@@ -95,7 +96,7 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
             line=text.count("\n", 0, start) + 1,
         ) from None
     except yaml.YAMLError as exc:
-        raise ContractError(f"not valid YAML: {exc}", file=file) from None
+        raise ContractError(f"not valid YAML: {exc}", file=file, line=1) from None
     except RecursionError:
         # Only the pure-Python parser (no libyaml) recurses while composing.
         raise ContractError(
