@@ -104,8 +104,10 @@ def looping_run(tmp_path: Path):
         )
     try:
         worker_runs = _wait_for(
-            lambda: process.poll() is not None
-            or any("execute.py" in line for line in processes_of(run_id, process.pid).values()),
+            lambda: (
+                process.poll() is not None
+                or any("execute.py" in line for line in processes_of(run_id, process.pid).values())
+            ),
             STARTUP_TIMEOUT_S,
         )
         if not worker_runs or process.poll() is not None:

@@ -70,8 +70,9 @@ class AnswerNotWritten(Exception):
 
 def _write(output, path: str, item) -> None:
     try:
-        output.write(json_line(item))
-        output.flush()
+        data = memoryview(json_line(item).encode("utf-8"))
+        while data:  # a raw write may take only part of a large answer
+            data = data[output.write(data) :]
     except OSError as exc:
         raise AnswerNotWritten(write_failure(exc, path)) from None
 
@@ -81,7 +82,8 @@ def serve(script: str, request_path: str, response_path: str) -> int:
     with open(request_path, encoding="utf-8") as handle:
         request = json.load(handle)
     try:
-        with open(response_path, "w", encoding="utf-8") as output:
+        # Unbuffered: each line is on disk at once, and a failed write leaves nothing to flush on close.
+        with open(response_path, "wb", buffering=0) as output:
             answer = load_script(script).handle(request)
             for item in answer if inspect.isgenerator(answer) else [answer]:
                 _write(output, response_path, item)
