@@ -63,11 +63,11 @@ def mutate(data: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
 
 
 def line_count(data: bytes) -> int:
-    """Lines of ``data`` as an editor counts them (at least 1)."""
+    """Lines of ``data`` as an editor counts them, with the empty one after a final line break."""
     try:
-        return max(1, len(data.decode("utf-8").splitlines()))
+        return len(data.decode("utf-8").splitlines()) + 1
     except UnicodeDecodeError:
-        return max(1, len(data.splitlines()))
+        return len(data.splitlines()) + 1
 
 
 def check_loader(load: Callable[[Path], Any], path: Path, data: bytes) -> None:

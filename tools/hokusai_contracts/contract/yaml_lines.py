@@ -3,6 +3,7 @@ anchors), and dump in a reviewable style."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # handful of levels deep; beyond that a file is a mistake, and validating it would recurse too deep.
 MAX_YAML_CHARS = MAX_FILE_BYTES
 MAX_DEPTH = 64
+# What YAML counts as a line break (its marks count lines by these).
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,8 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
             f"not valid YAML: {problem}{column}; expected `key: value` mappings and `- item` lists "
             "with consistent indentation",
             file=file,
-            # A problem at the end of the text is placed after its last newline: name the last line.
-            line=min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1,
+            # libyaml can place a problem one line past the end (after a final line break): clamp.
+            line=min(mark.line + 1, 1 + len(_LINE_BREAKS.findall(text))) if mark else 1,
         ) from None
     except yaml.reader.ReaderError as exc:
         character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
