@@ -38,11 +38,8 @@ def read_text_file(
     if root is not None:
         check_inside(Path(path), root, file=file, expected=expected)
     if stat.S_ISDIR(mode):
-        raise _path_error(
-            f"a directory, not a file; expected {expected}: give a file, or rename the directory",
-            file,
-            given,
-        )
+        fix = "pass the path of a file" if given else "rename or remove the directory"
+        raise _path_error(f"a directory, not a file; expected {expected}: {fix}", file, given)
     if not stat.S_ISREG(mode):
         # Reading a FIFO or a device blocks or never ends.
         raise _path_error(f"not a regular file (a pipe, socket or device); expected {expected}", file, given)
