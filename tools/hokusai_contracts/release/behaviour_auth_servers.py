@@ -16,7 +16,7 @@ from hokusai_contracts.gateway.keys import KeyStore, expired_at
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import ServerStartError
 from hokusai_contracts.servers.gateway import RunningGateway
-from hokusai_contracts.servers.server import MlflowServer, Server, mlflow_kind
+from hokusai_contracts.servers.server import MlflowServer, Server, UsersOfServer
 
 NOT_OURS = "(no log: the server runs in the process that started the worker)"
 
@@ -91,21 +91,12 @@ class AttachedGateway:
 
 
 @dataclass
-class AttachedServer:
+class AttachedServer(UsersOfServer):
     """An MLflow server another process started (with its basic-auth users, if any)."""
 
     url: str
     users: BasicAuthUsers | None = None
     version: str | None = None
-
-    @property
-    def kind(self) -> str:
-        """``basic-auth`` with users, else ``mlflow``."""
-        return mlflow_kind(self.users)
-
-    def secrets(self) -> tuple[str, ...]:
-        """The users' passwords."""
-        return self.users.secrets() if self.users else ()
 
     def log_tail(self, lines: int = 40) -> str:
         """Not here: the log belongs to the process that runs the server."""

@@ -20,7 +20,7 @@ from typing import Any
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import EnvironmentBuildError, ServerStartError
 from hokusai_contracts.servers.process import poll_health
-from hokusai_contracts.servers.server import mlflow_kind
+from hokusai_contracts.servers.server import UsersOfServer
 
 CONTAINER_PORT = 5000
 DATA_DIR = "/mlflow"
@@ -91,7 +91,7 @@ def auth_config_text(users: BasicAuthUsers, cache_ttl_seconds: int = 60) -> str:
 
 
 @dataclass
-class ContainerServer:
+class ContainerServer(UsersOfServer):
     """A live MLflow server in a container (a :class:`.server.MlflowServer`, as the process one)."""
 
     url: str
@@ -104,20 +104,6 @@ class ContainerServer:
     template: Path | None = None
     provider: str = "docker"
     _stopped: bool = field(default=False, repr=False)
-
-    @property
-    def basic_auth(self) -> bool:
-        """True when the server requires basic-auth credentials."""
-        return self.users is not None
-
-    @property
-    def kind(self) -> str:
-        """``basic-auth`` when it has users, else ``mlflow``."""
-        return mlflow_kind(self.users)
-
-    def secrets(self) -> tuple[str, ...]:
-        """The users' passwords (none without basic auth)."""
-        return self.users.secrets() if self.users else ()
 
     @property
     def log_path(self) -> Path:

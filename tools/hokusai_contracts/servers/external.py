@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import ServerStartError
-from hokusai_contracts.servers.server import mlflow_kind
+from hokusai_contracts.servers.server import UsersOfServer
 
 
 def _get(url: str, timeout: float) -> str:
@@ -18,7 +18,7 @@ def _get(url: str, timeout: float) -> str:
 
 
 @dataclass
-class ExternalServer:
+class ExternalServer(UsersOfServer):
     """A server at ``url`` (a :class:`.server.MlflowServer`, without a process)."""
 
     url: str
@@ -27,20 +27,6 @@ class ExternalServer:
     startup_seconds: float = 0.0
     template: Path | None = None
     provider: str = "url"
-
-    @property
-    def basic_auth(self) -> bool:
-        """True when credentials for the server were given."""
-        return self.users is not None
-
-    @property
-    def kind(self) -> str:
-        """``basic-auth`` when credentials were given, else ``mlflow``."""
-        return mlflow_kind(self.users)
-
-    def secrets(self) -> tuple[str, ...]:
-        """The given users' passwords, if any."""
-        return self.users.secrets() if self.users else ()
 
     def alive(self) -> bool:
         """True while ``/health`` answers."""

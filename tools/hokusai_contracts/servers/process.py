@@ -17,7 +17,7 @@ from typing import IO, Protocol
 from hokusai_contracts.base import processes
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_config
 from hokusai_contracts.servers.errors import ServerStartError
-from hokusai_contracts.servers.server import Server, mlflow_kind
+from hokusai_contracts.servers.server import Server, UsersOfServer
 from hokusai_contracts.servers.templates import TRACKING_DB, ensure_templates
 from hokusai_contracts.servers.venvs import ensure_environment, mlflow_version_of
 
@@ -25,7 +25,7 @@ __all__ = ["RunningServer", "ServerStartError", "free_port", "start_mlflow_proce
 
 
 @dataclass
-class RunningServer:
+class RunningServer(UsersOfServer):
     """A live MLflow server: its URL, where it keeps its data, and how to stop it."""
 
     url: str
@@ -39,20 +39,6 @@ class RunningServer:
     template: Path | None = None  # the template DB the server's DB was copied from
     command: list[str] = field(default_factory=list, repr=False)
     provider: str = "process"
-
-    @property
-    def basic_auth(self) -> bool:
-        """True when the server requires basic-auth credentials."""
-        return self.users is not None
-
-    @property
-    def kind(self) -> str:
-        """``basic-auth`` when it has users, else ``mlflow``."""
-        return mlflow_kind(self.users)
-
-    def secrets(self) -> tuple[str, ...]:
-        """The users' passwords (none without basic auth)."""
-        return self.users.secrets() if self.users else ()
 
     def alive(self) -> bool:
         """True while the server process runs."""

@@ -83,3 +83,23 @@ class GatewayServer(Server, Protocol):
 def mlflow_kind(users: BasicAuthUsers | None) -> str:
     """The kind of an MLflow server with ``users``."""
     return BASIC_AUTH if users is not None else MLFLOW
+
+
+class UsersOfServer:
+    """What an MLflow server's ``users`` decide: its kind, whether it needs credentials, its secrets."""
+
+    users: BasicAuthUsers | None
+
+    @property
+    def basic_auth(self) -> bool:
+        """True when the server requires basic-auth credentials."""
+        return self.users is not None
+
+    @property
+    def kind(self) -> str:
+        """``basic-auth`` when it has users, else ``mlflow``."""
+        return mlflow_kind(self.users)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The users' passwords (none without basic auth)."""
+        return self.users.secrets() if self.users else ()
