@@ -13,6 +13,8 @@ from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.checks.auth.model import Step
 from hokusai_contracts.checks.auth.servers import ServerHandle
 from hokusai_contracts.checks.auth.variables import substitute
+from hokusai_contracts.servers.basic_auth import PermissionGrantError
+from hokusai_contracts.servers.basic_auth import grant as grant_permission
 
 _MAX_DRAIN = 50
 
@@ -45,9 +47,6 @@ def create_experiment(handle: ServerHandle, name: str, values: Mapping[str, str]
 
 def grant(handle: ServerHandle, argument: Mapping[str, str], values: Mapping[str, str]) -> None:
     """Give a basic-auth user a permission on one resource (DENY: the strongest "no access" MLflow has)."""
-    from hokusai_contracts.servers.basic_auth import PermissionGrantError
-    from hokusai_contracts.servers.basic_auth import grant as grant_permission
-
     users = handle.server.users
     username, _ = getattr(users, argument["user"])
     permission = argument["permission"]
