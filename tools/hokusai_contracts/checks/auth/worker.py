@@ -10,10 +10,13 @@ fork of that process (a fresh interpreter where ``os.fork`` does not exist), whi
 the scenario's environment already set. No state survives from one scenario to the next, and nothing
 of the SDK is reset by hand.
 
-Public API only: the SDK is touched through names its API contract lists - ``hokusai.ModelRegistry``,
-``hokusai.config.setup_mlflow_auth``, ``hokusai.tracking.ExperimentManager``, and for resilience the
-``HOKUSAI_RETRY_*`` / ``HOKUSAI_CIRCUIT_*`` variables, read back (and set, when the variables are not
-honoured) through ``hokusai.resilience``; ``hokusai.testing.reset`` when the SDK has it. A scenario that
+Public API only: the SDK is touched through objects its API contract lists, each imported from the
+home module the contract gives (``hokusai.core.registry.ModelRegistry``,
+``hokusai.config.mlflow_auth.setup_mlflow_auth``, ``hokusai.tracking.experiments.ExperimentManager``: a
+re-export such as ``hokusai.tracking.ExperimentManager`` is missing in older releases); resilience is set
+through the ``HOKUSAI_RETRY_*`` / ``HOKUSAI_CIRCUIT_*`` variables and read back (or set, when the
+variables are not honoured) through ``hokusai.resilience``; ``hokusai.testing.reset`` resets an SDK
+already imported (:func:`sdk_state` in the harness's own tests), when the SDK has it. A scenario that
 needs something this SDK lacks is answered ``unsupported`` with what is missing, never a crash.
 """
 
