@@ -22,10 +22,11 @@ from hokusai_contracts.checks.snippets.execute import SKIPPED, BlockOutcome, Pag
 from hokusai_contracts.checks.snippets.family import count_finding, outcome_finding, static_findings_by_block
 from hokusai_contracts.checks.snippets.model import Block, Page, slug
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import SERVER_FIXTURES, PageRun, server_secrets
+from hokusai_contracts.checks.snippets.run import SERVER_FIXTURES, PageRun
 from hokusai_contracts.findings import Finding
 from hokusai_contracts.pytest_plugin.contract_run import contract_run_of
 from hokusai_contracts.reports.text import finding_text
+from hokusai_contracts.servers.server import Server
 
 
 class SnippetFailure(Exception):
@@ -60,7 +61,9 @@ class _PageState:
         server = None
         if block.needs_server and block.executable:
             server = request.getfixturevalue(SERVER_FIXTURES[block.server])
-            self.secrets = tuple({*self.secrets, *server_secrets(server)})
+            # A user's own fixture may hand out something simpler than a Server: nothing to mask then.
+            known = server.secrets() if isinstance(server, Server) else ()
+            self.secrets = tuple({*self.secrets, *known})
         outcome = self.session.run(self.run.spec(block, server))
         self.outcomes[block.index] = outcome
         return outcome
