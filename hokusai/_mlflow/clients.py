@@ -117,8 +117,7 @@ def _run_model_location(client: MlflowClient, target: MLflowTarget, uri: str) ->
 
 def download_model(location: str, target: MLflowTarget) -> str:
     """Download the model folder at ``location`` (see :func:`model_location`); its local path."""
-    scheme = urlsplit(location).scheme.lower()
-    if not scheme or (len(scheme) == 1 and location[1:3] == ":\\"):
+    if len(urlsplit(location).scheme) <= 1:
         return location  # already a local path (a Windows drive letter is not a scheme)
     root, _, name = location.rstrip("/").rpartition("/")
     if not name or root.endswith(":"):

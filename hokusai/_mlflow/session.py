@@ -73,25 +73,22 @@ class MLflowSession:
 
         Holds a process-wide lock for the block: use it only around fluent MLflow calls.
         """
-        from mlflow.tracking import _model_registry
+        from mlflow.tracking._model_registry import utils as registry_utils
         from mlflow.tracking._tracking_service import utils as tracking_utils
 
-        registry_utils = getattr(_model_registry, "utils", None)
         timeout = get_resilience_config().request_timeout
         with _FLUENT_LOCK, self._route(), transport.fluent_route(self.target, timeout):
             previous_uri = tracking_utils._tracking_uri
-            previous_registry = getattr(registry_utils, "_registry_uri", None)
+            previous_registry = registry_utils._registry_uri
             # The module globals, not mlflow.set_tracking_uri(): MLflow 3's setter also writes
             # MLFLOW_TRACKING_URI into os.environ.
             tracking_utils._tracking_uri = self.target.tracking_uri
-            if registry_utils is not None:
-                registry_utils._registry_uri = self.target.tracking_uri
+            registry_utils._registry_uri = self.target.tracking_uri
             try:
                 yield
             finally:
                 tracking_utils._tracking_uri = previous_uri
-                if registry_utils is not None:
-                    registry_utils._registry_uri = previous_registry
+                registry_utils._registry_uri = previous_registry
 
     def call(self, fn: Callable[[MlflowClient], T], *, retry: bool = True) -> T:
         """Run ``fn(client)`` with retries and the URI's circuit breaker; translate errors."""
