@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from hokusai._credentials import env_flag
 from hokusai._mlflow.errors import scrub
 from hokusai._mlflow.session import MLflowSession
-from hokusai._mlflow.target import MLflowTarget, embedded_target, env_flag
+from hokusai._mlflow.target import MLflowTarget, embedded_target
 from hokusai.exceptions import LocalFallbackWarning, MLflowConnectionError
 
 __all__ = [

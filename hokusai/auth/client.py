@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hokusai._mlflow.target import Credentials, mask_secret
+from hokusai._credentials import Credentials, mask_secret
 from hokusai.auth.config import API_KEY_ENV, DEFAULT_PROFILE, AuthConfig, ProfileManager
 from hokusai.exceptions import ConfigurationError
 

@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hokusai._mlflow.target import hokusai_home, mask_secret
+from hokusai._credentials import hokusai_home, mask_secret
 from hokusai.exceptions import ConfigurationError
 
 __all__ = [

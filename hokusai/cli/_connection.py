@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from hokusai._credentials import Credentials, env_flag
 from hokusai._mlflow.errors import scrub
-from hokusai._mlflow.target import Credentials, MLflowTarget, env_flag, resolve_target
+from hokusai._mlflow.target import MLflowTarget, resolve_target
 from hokusai.auth.config import (
     API_KEY_ENV,
     DEFAULT_PROFILE,

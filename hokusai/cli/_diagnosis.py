@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from hokusai._credentials import Credentials, mask_secret
 from hokusai._mlflow.diagnosis import diagnose_connection, host_and_port
-from hokusai._mlflow.target import Credentials, mask_secret
 
 # Schemes MLflow resolves to a tracking store; a plain path (no scheme) is a local file store.
 _STORE_SCHEMES = frozenset(

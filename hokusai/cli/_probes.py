@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from hokusai._credentials import Credentials
 from hokusai._mlflow.errors import is_not_found
-from hokusai._mlflow.target import Credentials, MLflowTarget
+from hokusai._mlflow.target import MLflowTarget
 from hokusai.cli._diagnosis import (
     connection_failure,
     forbidden_fix,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hokusai._mlflow.target import env_flag
+from hokusai._credentials import env_flag
 from hokusai.exceptions import ConfigurationError
 
 if TYPE_CHECKING:

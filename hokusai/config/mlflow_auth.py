@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hokusai._mlflow.target import Credentials, MLflowTarget, hokusai_home, mask_secret
+from hokusai._credentials import Credentials, hokusai_home, mask_secret
+from hokusai._mlflow.target import MLflowTarget
 from hokusai.config._mlflow_auth_rules import ACCEPTED_NAMES, ENV_VARS, OPTION_NAMES, resolve, validate
 from hokusai.exceptions import ConfigurationError
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hokusai._credentials import mask_secret
 from hokusai._mlflow.errors import scrub
-from hokusai._mlflow.target import mask_secret
 from hokusai.exceptions import ConfigurationError, InvalidParameterError, NotificationError
 
 __all__ = ["EVENTS_PATH", "NotificationRequest", "notify_registration"]

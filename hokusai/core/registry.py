@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from hokusai._credentials import Credentials
 from hokusai._mlflow.session import MLflowSession
-from hokusai._mlflow.target import Credentials, resolve_target
+from hokusai._mlflow.target import resolve_target
 from hokusai.core._model_logging import SUPPORTED_MODELS, LogOptions, classify_model, register_source
 from hokusai.core._notification import NotificationRequest, notify_registration
 from hokusai.core._store import RegistryStore, require_name, version_number

@@ -13,8 +13,9 @@ import traceback
 
 import pytest
 
+from hokusai._credentials import Credentials
 from hokusai._mlflow.session import MLflowSession
-from hokusai._mlflow.target import Credentials, resolve_target
+from hokusai._mlflow.target import resolve_target
 from hokusai.auth import HokusaiAuth
 from hokusai.config import (
     get_current_mlflow_auth,

@@ -20,8 +20,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hokusai import __version__
+from hokusai._credentials import Credentials
 from hokusai._mlflow.session import MLflowSession
-from hokusai._mlflow.target import Credentials, resolve_target
+from hokusai._mlflow.target import resolve_target
 from hokusai.auth import ProfileManager, default_config_path
 from hokusai.cli import main
 from hokusai.core import ModelRegistry

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hokusai._mlflow.target import Credentials
+from hokusai._credentials import Credentials
 from hokusai.core import ModelLineage, ModelRegistry, ModelRegistryEntry
 from hokusai.core._model_logging import LogOptions
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError

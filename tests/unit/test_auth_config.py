@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import hokusai.auth
 import hokusai.exceptions
-from hokusai._mlflow.target import Credentials
+from hokusai._credentials import Credentials
 from hokusai.auth import (
     DEFAULT_API_ENDPOINT,
     ApiKeyFormatWarning,

@@ -6,8 +6,9 @@ import pytest
 from mlflow.exceptions import MlflowException, RestException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
 
+from hokusai._credentials import Credentials
 from hokusai._mlflow.errors import server_detail, translate
-from hokusai._mlflow.target import Credentials, MLflowTarget
+from hokusai._mlflow.target import MLflowTarget
 from hokusai.exceptions import AuthenticationError, AuthorizationError
 
 KEY = "hk_test_abcdefghijklmnopqrstuvwxyz012345"

@@ -7,7 +7,7 @@ import ssl
 
 import pytest
 
-from hokusai._mlflow.target import Credentials
+from hokusai._credentials import Credentials
 from hokusai.auth.config import stored_key_label
 from hokusai.cli._connection import StoredKey, resolve_connection
 from hokusai.cli._diagnosis import connection_failure, forbidden_fix, unauthenticated_fix, uri_problem

@@ -16,14 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hokusai._credentials import Credentials, mask_secret
 from hokusai._mlflow.errors import error_code_name, http_status, is_not_found, scrub, translate
-from hokusai._mlflow.target import (
-    Credentials,
-    MLflowTarget,
-    embedded_target,
-    mask_secret,
-    resolve_target,
-)
+from hokusai._mlflow.target import MLflowTarget, embedded_target, resolve_target
 from hokusai.exceptions import (
     AuthenticationError,
     AuthorizationError,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hokusai._mlflow.target import Credentials
+from hokusai._credentials import Credentials
 from hokusai.config import (
     MLflowAuthConfig,
     get_current_mlflow_auth,

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from hokusai._credentials import Credentials
 from hokusai._mlflow.fallback import (
     LocalFallbackWarning,
     TrackingSession,
@@ -15,7 +16,7 @@ from hokusai._mlflow.fallback import (
     optional_mlflow_enabled,
 )
 from hokusai._mlflow.session import MLflowSession
-from hokusai._mlflow.target import Credentials, MLflowTarget, embedded_target
+from hokusai._mlflow.target import MLflowTarget, embedded_target
 from hokusai.exceptions import AuthenticationError, CircuitOpenError, MLflowConnectionError
 
 REMOTE = "http://mlflow.invalid:5000"
