@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -148,6 +149,32 @@ def finish(
     # A child the process left in its group must not outlive it.
     stop_group(process, grace=1.0)
     return out or b"", err or b"", timed_out
+
+
+@dataclass(frozen=True)
+class Completed:
+    """How a command run by :func:`run` ended (output decoded; empty when it went elsewhere)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+
+def run(
+    command: Sequence[str],
+    *,
+    timeout: float | None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    stdout: int | IO[Any] | None = subprocess.PIPE,
+    stderr: int | IO[Any] | None = subprocess.PIPE,
+) -> Completed:
+    """``subprocess.run`` in a process group the harness owns: stopped whole after ``timeout``."""
+    process = spawn(command, env=env, cwd=cwd, stdout=stdout, stderr=stderr)
+    out, err, timed_out = finish(process, timeout)
+    returncode = process.returncode if process.returncode is not None else -1
+    return Completed(returncode, out.decode(errors="replace"), err.decode(errors="replace"), timed_out)
 
 
 def make_temp_dir(what: str) -> Path:

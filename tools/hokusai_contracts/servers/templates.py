@@ -8,11 +8,11 @@ server creates its admin (random password per server) at start-up.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.servers.cache import file_lock, version_dir
 from hokusai_contracts.servers.errors import EnvironmentBuildError
 
@@ -62,10 +62,9 @@ def _build(python: str, directory: Path, timeout: float) -> None:
             f"sqlite:///{scratch / AUTH_DB}",
             DEFAULT_ARTIFACT_ROOT,
         ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise EnvironmentBuildError(f"migrating the template DB took more than {timeout:.0f} s") from None
+        done = processes.run(command, timeout=timeout)
+        if done.timed_out:
+            raise EnvironmentBuildError(f"migrating the template DB took more than {timeout:.0f} s")
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
             raise EnvironmentBuildError(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers.cache import file_lock, version_dir
 from hokusai_contracts.servers.errors import EnvironmentBuildError
@@ -79,10 +80,10 @@ def mlflow_version_of(python: str) -> str | None:
         return own_mlflow_version()
     code = "import importlib.metadata as m; print(m.version('mlflow'))"
     try:
-        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        done = processes.run([python, "-c", code], timeout=60)
+    except OSError:
         return None
-    if done.returncode != 0:
+    if done.timed_out or done.returncode != 0:
         return None
     return done.stdout.strip() or None
 
@@ -110,15 +111,12 @@ def pip_installer(venv: Path, requirements: Sequence[str]) -> None:
         for command in steps:
             handle.write(f"$ {' '.join(command)}\n")
             handle.flush()
-            try:
-                done = subprocess.run(
-                    command, stdout=handle, stderr=subprocess.STDOUT, timeout=INSTALL_TIMEOUT_S, check=False
-                )
-            except subprocess.TimeoutExpired:
+            done = processes.run(command, timeout=INSTALL_TIMEOUT_S, stdout=handle, stderr=subprocess.STDOUT)
+            if done.timed_out:
                 raise EnvironmentBuildError(
                     f"installing {' '.join(requirements)} took more than {INSTALL_TIMEOUT_S:.0f} s; "
                     f"log tail ({log}):\n{_tail(log)}"
-                ) from None
+                )
             if done.returncode != 0:
                 raise EnvironmentBuildError(
                     f"could not create the environment for {' '.join(requirements)} "
