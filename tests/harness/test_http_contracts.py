@@ -76,8 +76,9 @@ def test_the_http_family_passes_on_the_committed_contracts(mlflow_server):
     mlflow_ops = {op.label for op in load_document(CONSUMER).operations}
     gateway_ops = {op.label for op in load_document(GATEWAY).operations}
     assert passes(findings, GENERATED) == mlflow_ops | gateway_ops
-    # All but experiments/restore (deleted experiments) and runs/log-metric (folders with metrics).
-    assert len(passes(findings, RECORDED)) >= len(mlflow_ops) - 2
+    # All but experiments/restore (deleted experiments), runs/log-metric (folders with metrics) and
+    # server-info (asked by MLflow 3's fluent artifact client; the SDK's own per-target clients do not).
+    assert len(passes(findings, RECORDED)) >= len(mlflow_ops) - 3
 
 
 def test_the_family_skips_a_contracts_directory_without_http_contracts(tmp_path):
@@ -118,8 +119,8 @@ def test_the_sdk_traffic_conforms_to_the_consumer_contract(recording, mlflow_ser
     findings = recording_findings(CONSUMER, recording, mlflow_server.url)
     assert not failures(findings), "\n\n".join(failures(findings))
     exercised = {f.subject for f in findings}
-    # All but experiments/restore (deleted experiments) and runs/log-metric (folders with metrics).
-    assert len(exercised) >= 29, sorted(exercised)
+    # All but experiments/restore, runs/log-metric and server-info (see the family test above).
+    assert len(exercised) >= 28, sorted(exercised)
 
 
 def test_the_sdk_sends_what_the_contract_describes(recording):
