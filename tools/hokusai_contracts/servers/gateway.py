@@ -11,8 +11,14 @@ from pathlib import Path
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.masking import mask_secrets
-from hokusai_contracts.gateway.config import DEFAULT_RATE_LIMIT, GatewayConfig, UpstreamAuth
+from hokusai_contracts.gateway.config import (
+    DEFAULT_AUTH_FAILURE_LIMIT,
+    DEFAULT_RATE_LIMIT,
+    GatewayConfig,
+    UpstreamAuth,
+)
 from hokusai_contracts.gateway.keys import ADMIN, READ, WRITE, KeyStore, expired_at
+from hokusai_contracts.gateway.lockout import FailureLimit
 from hokusai_contracts.gateway.ratelimit import RateLimit
 from hokusai_contracts.servers.process import (
     ServerStartError,
@@ -114,6 +120,7 @@ def start_gateway(
     workdir: Path,
     *,
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+    auth_failure_limit: FailureLimit | None = DEFAULT_AUTH_FAILURE_LIMIT,
     keys: bool = True,
     key_store: Path | None = None,
     upstream_auth: UpstreamAuth | None = None,
@@ -126,7 +133,8 @@ def start_gateway(
 ) -> RunningGateway:
     """Start the gateway in front of ``upstream`` (a server or a URL); wait for ``/health``.
 
-    ``rate_limit=None`` turns rate limiting off. With ``keys`` the standard test keys are issued.
+    ``rate_limit=None`` turns rate limiting off, ``auth_failure_limit=None`` the lockout of addresses that
+    present too many invalid keys. With ``keys`` the standard test keys are issued.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     upstream_url = upstream.rstrip("/") if isinstance(upstream, str) else upstream.url
@@ -135,6 +143,7 @@ def start_gateway(
         key_store=key_store or workdir / "keys.db",
         event_store=workdir / "events.db",
         rate_limit=rate_limit,
+        auth_failure_limit=auth_failure_limit,
         upstream_timeout=upstream_timeout,
         upstream_auth=upstream_auth if upstream_auth is not None else _upstream_auth(upstream),
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.gateway.lockout import FailureLimit
 from hokusai_contracts.gateway.ratelimit import RateLimit
 from hokusai_contracts.servers.errors import ServerStartError
 from hokusai_contracts.servers.gateway import start_gateway
@@ -45,6 +46,16 @@ MlflowStarter = Callable[[str, Path], MlflowServer]
 RATE_LIMITS: dict[str, RateLimit | None] = {
     GATEWAY: RateLimit(per_second=1000, burst=1000),
     GATEWAY_RATE_LIMITED: RateLimit(per_second=1, burst=2),
+    GATEWAY_UNLIMITED: None,
+}
+
+# Every test and scenario of a run comes from 127.0.0.1, so the lockout of addresses presenting invalid
+# keys would count all of them together: the shared gateway allows far more than a run presents, the
+# unthrottled one (fuzzing sends invalid keys on purpose) has none; the production default is tested
+# on a gateway of its own (tests/harness/test_gateway_hostile.py).
+AUTH_FAILURE_LIMITS: dict[str, FailureLimit | None] = {
+    GATEWAY: FailureLimit(failures=10_000, window=60.0),
+    GATEWAY_RATE_LIMITED: FailureLimit(failures=10_000, window=60.0),
     GATEWAY_UNLIMITED: None,
 }
 
@@ -140,10 +151,21 @@ class ServerPool(AbstractContextManager):
                 return self._start_mlflow(kind, workdir)
             return start_mlflow_process(workdir, basic_auth=kind == BASIC_AUTH, version=version)
         if kind == GATEWAY_DEAD_UPSTREAM:
-            return start_gateway(f"http://127.0.0.1:{free_port()}", workdir, kind=kind)
+            return start_gateway(
+                f"http://127.0.0.1:{free_port()}",
+                workdir,
+                auth_failure_limit=AUTH_FAILURE_LIMITS[GATEWAY],
+                kind=kind,
+            )
         # The gateway fronts the pool's plain MLflow server of the same version (started if need be).
         upstream = self.get(MLFLOW, version)
-        return start_gateway(upstream, workdir, rate_limit=RATE_LIMITS[kind], kind=kind)
+        return start_gateway(
+            upstream,
+            workdir,
+            rate_limit=RATE_LIMITS[kind],
+            auth_failure_limit=AUTH_FAILURE_LIMITS[kind],
+            kind=kind,
+        )
 
     def started(self, kind: str, version: str | None = None) -> bool:
         """True when the server of ``kind`` (and ``version``) runs already."""
