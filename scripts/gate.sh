@@ -2,8 +2,10 @@
 # Set up (when needed) and run the main job: the contract verification gate.
 #   1. the committed API contract must match the SDK (extract --check prints the diff when not);
 #   2. every contract check must pass (verify); reports go to reports/ (JUnit, Markdown, JSON);
-#   3. against the last release (HOKUSAI_BASELINE, default git:v1.1.0 when that tag exists): no breaking
-#      change the version number or contracts/accepted-breaks.yaml does not cover (verify --baseline).
+#   3. against the last release (HOKUSAI_BASELINE, default release:latest: the newest release recorded
+#      under contracts/releases/, tracked files, so a fresh clone has it): no breaking change the version
+#      number or contracts/accepted-breaks.yaml does not cover (verify --baseline), behaviour included.
+#      HOKUSAI_BASELINE= (empty) skips the release diff.
 # Extra arguments go to verify, e.g. `bash scripts/gate.sh --python /path/to/other/venv`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +19,13 @@ for ((i = 1; i <= $#; i++)); do
     fi
 done
 .venv/bin/hokusai-contracts extract --check "${python_args[@]}"
-baseline="${HOKUSAI_BASELINE-git:v1.1.0}"
+baseline="${HOKUSAI_BASELINE-release:latest}"
 baseline_args=()
-if [[ "$baseline" == git:* ]] && ! git rev-parse --verify --quiet "${baseline#git:}^{commit}" >/dev/null; then
-    echo "gate: baseline $baseline is not in this clone (fetch the tags); skipping the release diff" >&2
-elif [[ -n "$baseline" ]]; then
+if [[ -n "$baseline" ]]; then
+    echo "gate: release diff against $baseline" >&2
     baseline_args=(--baseline "$baseline")
+else
+    echo "gate: HOKUSAI_BASELINE is empty; skipping the release diff" >&2
 fi
 exec .venv/bin/hokusai-contracts verify "${baseline_args[@]}" \
     --junit reports/contracts.junit.xml \

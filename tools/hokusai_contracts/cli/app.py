@@ -40,6 +40,7 @@ from hokusai_contracts.cli.output import (
     write_files,
 )
 from hokusai_contracts.cli.reference import docs_command
+from hokusai_contracts.cli.release import RELEASE_EPILOG, release_command
 from hokusai_contracts.cli.repro import REPRO_EPILOG, repro_command
 from hokusai_contracts.cli.rules import RULES_EPILOG, rules_command
 from hokusai_contracts.cli.servers import (
@@ -345,6 +346,7 @@ app.add_typer(mlflow_app, name="mlflow")
 app.command("docs", epilog=EXIT_CODES_HELP)(docs_command)
 app.command("diff", epilog=EXIT_CODES_HELP)(diff_command)
 app.command("repro", epilog=REPRO_EPILOG)(repro_command)
+app.command("release", epilog=RELEASE_EPILOG)(release_command)
 app.command("rules", epilog=RULES_EPILOG)(rules_command)
 
 

@@ -9,7 +9,6 @@ merged in. A contract directory alone gives the contracted API without versions 
 from __future__ import annotations
 
 import contextlib
-import io
 import subprocess
 import tarfile
 import tempfile
@@ -18,15 +17,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.base.git_refs import commit_of
 from hokusai_contracts.contract.model import Api
 from hokusai_contracts.contract.store import load_contracts, merge_hand_written
+from hokusai_contracts.diff.records import (
+    LATEST,
+    RELEASES_DIR,
+    ReleaseRecord,
+    find_record,
+    git_archive,
+    is_record,
+    read_record,
+)
+from hokusai_contracts.diff.versions import side_version
 from hokusai_contracts.introspection import introspect
 from hokusai_contracts.introspection.runner import resolve_python
 
 REPOSITORY = Path(__file__).resolve().parents[3]
+RELEASE_PREFIX = "release:"
 SPEC_HELP = (
+    "release:VERSION (a release recorded under contracts/releases/; release:latest is the newest), "
     "a contracts directory (or its api/), git:REF of this repository, a wheel (.whl) or sdist "
     "(.tar.gz/.zip), a source tree holding the package, or a Python interpreter / virtual environment"
 )
@@ -45,6 +56,8 @@ class Side:
     package: str = "hokusai"
     # A temporary copy (git export, unpacked wheel or sdist): reports name its files by ``label`` instead.
     scratch_root: Path | None = None
+    # Why the side has no code to run (a recorded release whose commit is not in this clone).
+    note: str | None = None
 
     @property
     def version(self) -> str | None:
@@ -61,6 +74,9 @@ def resolve_side(
     repository: Path = REPOSITORY,
 ) -> Side:
     """The :class:`Side` named by ``spec``; temporary directories are removed when ``stack`` closes."""
+    if spec.startswith(RELEASE_PREFIX):
+        record = find_record(repository / RELEASES_DIR, spec[len(RELEASE_PREFIX) :] or LATEST)
+        return _record_side(record, stack, python, repository)
     if spec.startswith("git:"):
         root = _git_export(spec[4:], package, repository, _tempdir(stack, "git"))
         return replace(_source_side(spec, root, package, python), scratch_root=root)
@@ -68,11 +84,14 @@ def resolve_side(
     if path.is_file() and path.suffix == ".whl":
         root = _tempdir(stack, "wheel")
         _unzip(path, root)
-        return replace(_code_side(spec, root, package, python, contracts_root=None), scratch_root=root)
+        side = _code_side(spec, root, package, python, contracts_root=None)
+        return replace(_with_version(side, side_version(root, root, package)), scratch_root=root)
     if path.is_file() and (path.name.endswith((".tar.gz", ".tgz")) or path.suffix == ".zip"):
         root = _unpack_sdist(path, _tempdir(stack, "sdist"))
         return replace(_source_side(spec, root, package, python), scratch_root=root)
     if path.is_dir():
+        if is_record(path):
+            return _record_side(read_record(path), stack, python, repository, label=spec)
         if (path / "pyvenv.cfg").is_file():
             return _interpreter_side(spec, str(path), package)
         contracts_root = _contracts_root(path)
@@ -171,7 +190,43 @@ def _source_side(label: str, root: Path, package: str, python: str | None) -> Si
     base = _package_dir(root, package)
     if base is None:
         raise HarnessUsageError(f"{label}: no {package}/__init__.py in it (nor under src/)")
-    return _code_side(label, base, package, python, _contracts_root(root))
+    side = _code_side(label, base, package, python, _contracts_root(root))
+    return _with_version(side, side_version(root, base, package))
+
+
+def _with_version(side: Side, version: str | None) -> Side:
+    """``side`` with the version its own files declare (the import may have read an installed one)."""
+    if version is None or version == side.api.version:
+        return side
+    return replace(side, api=replace(side.api, version=version))
+
+
+def _record_side(
+    record: ReleaseRecord,
+    stack: contextlib.ExitStack,
+    python: str | None,
+    repository: Path,
+    *,
+    label: str | None = None,
+) -> Side:
+    """A recorded release: its code rebuilt from its commit when this clone has it, else its contracts."""
+    label = label or f"{RELEASE_PREFIX}{record.version}"
+    commit = commit_of(record.commit, repository) if record.commit else None
+    if commit is not None:
+        root = _tempdir(stack, "release")
+        git_archive(repository, commit, [record.package], root)
+        if _package_dir(root, record.package) is not None:
+            side = _code_side(label, root, record.package, python, contracts_root=record.directory)
+            return replace(_with_version(side, record.version), scratch_root=root)
+    if record.commit is None:
+        why = f"{record.label} names no commit, so its code cannot be rebuilt"
+    else:
+        why = (
+            f"{record.label}: commit {record.commit} is not in this clone "
+            f"(git fetch origin {record.commit}), so its code cannot be rebuilt"
+        )
+    api = replace(load_contracts(record.directory / "api"), version=record.version)
+    return Side(label, api, contracts_dir=record.directory, package=record.package, note=why)
 
 
 def _git_export(ref: str, package: str, repository: Path, target: Path) -> Path:
@@ -181,15 +236,7 @@ def _git_export(ref: str, package: str, repository: Path, target: Path) -> Path:
     paths = [p for p in ("contracts", package) if _git_has(repository, ref, p)]
     if package not in paths:
         raise HarnessUsageError(f"git:{ref}: no {package}/ directory at that reference of {repository}")
-    archive = subprocess.run(
-        ["git", "-C", str(repository), "archive", "--format=tar", ref, "--", *paths],
-        capture_output=True,
-        check=False,
-    )
-    if archive.returncode != 0:
-        raise InfrastructureError(f"git archive {ref} failed: {archive.stderr.decode(errors='replace')}")
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(target, filter="data")
+    git_archive(repository, ref, paths, target)
     return target
 
 

@@ -37,21 +37,32 @@ def run_baseline(context: VerifyContext, baseline: str) -> list[Finding]:
     with contextlib.ExitStack() as stack:
         old = resolve_side(baseline, stack, package=context.package, python=context.python)
         new = under_test(context)
-        behaviour = context.server is not None and old.contracts_dir is not None
+        skipped = why_no_behaviour(old)
+        behaviour = context.server is not None and skipped is None
         report = diff_findings(old, new, accepted, behaviour=behaviour, server=context.server)
     findings = list(report.result.findings)
-    if context.server is not None and old.contracts_dir is None:
+    if context.server is not None and skipped is not None:
         findings.append(
             Finding(
                 check=CHECK,
                 rule="BC101",
                 subject=baseline,
-                message=f"behavioural checks skipped: the baseline {baseline} has no contracts directory",
+                message=f"behavioural checks skipped: {skipped}",
                 outcome=Outcome.SKIPPED,
                 severity=Severity.INFO,
             )
         )
     return findings
+
+
+def why_no_behaviour(old: Side) -> str | None:
+    """Why OLD's examples and auth scenarios cannot run with OLD's SDK (None: they can)."""
+    if old.contracts_dir is None:
+        return f"the baseline {old.label} has no contracts directory"
+    if not old.importable:
+        # Running OLD's pages with the harness's own SDK would compare NEW with itself.
+        return old.note or f"the baseline {old.label} has contracts but no code to run them with"
+    return None
 
 
 def baseline_family(baseline: str) -> CheckFamily:

@@ -126,6 +126,11 @@ def load_accepted_file(path: Path | None) -> list[AcceptedBreak]:
 
 def behaviour_run(old: Side, new: Side, server: MlflowServer | None) -> list[Finding]:
     """BC101/BC102 findings from the behaviour checks (``diff/behaviour.py``)."""
+    for s in (old, new):
+        if not s.importable:
+            # Its pages would run with the harness's own SDK: a comparison of NEW with itself.
+            why = s.note or f"{s.label} is a contracts directory without code"
+            raise HarnessUsageError(f"--behaviour needs both sides' code: {why}")
     try:
         from hokusai_contracts.release.behaviour import BehaviourSide, behaviour_findings
     except ImportError as exc:
