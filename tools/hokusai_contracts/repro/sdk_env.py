@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.base.git_refs import commit_of
+from hokusai_contracts.diff.records import RELEASES_DIR, ReleaseRecord, list_records
 from hokusai_contracts.repro.report import SdkSource
 from hokusai_contracts.servers.cache import cache_root, file_lock
 from hokusai_contracts.servers.errors import EnvironmentBuildError
@@ -136,6 +137,31 @@ def release_tag(version: str, repository: Path = REPO_ROOT) -> str | None:
     return next((tag for tag in (f"v{version}", version) if commit_of(f"refs/tags/{tag}", repository)), None)
 
 
+def release_record(version: str, repository: Path = REPO_ROOT) -> ReleaseRecord | None:
+    """The record of release ``version`` under ``contracts/releases/`` (tracked, so every clone has it)."""
+    wanted = version.removeprefix("v")
+    return next((r for r in list_records(repository / RELEASES_DIR) if r.version == wanted), None)
+
+
+def release_commit(version: str, repository: Path = REPO_ROOT) -> str | None:
+    """The commit release ``version`` is built from: its record's commit, else its tag; None if neither.
+
+    A record whose commit this clone lacks is a usage error naming the fetch that fixes it: installing
+    the same version number from the package index could install something else.
+    """
+    record = release_record(version, repository)
+    if record is not None and record.commit:
+        commit = commit_of(record.commit, repository)
+        if commit is None:
+            raise HarnessUsageError(
+                f"sdk version:{version} is recorded at commit {record.commit} ({record.directory}), which "
+                f"is not in this clone: fetch it (git fetch origin {record.commit}) or give the SDK as wheel:"
+            )
+        return commit
+    tag = release_tag(version, repository)
+    return git_commit(tag, repository) if tag else None
+
+
 def source_key(source: SdkSource) -> str:
     """The cache key of ``source``: it changes exactly when what gets installed changes."""
     if source.kind == "version":
@@ -192,12 +218,11 @@ def install_source(source: SdkSource, site: Path, log: Path, pip_cache: Path) ->
     with tempfile.TemporaryDirectory(prefix="hokusai-repro-sdk-") as scratch:
         staged = Path(scratch) / "source"
         if source.kind == "version":
-            # A release tagged in this repository is built from the tag; others come from the index.
-            tag = release_tag(source.value)
-            if tag:
-                target = str(_stage_git(git_commit(tag), staged, log))
-            else:
-                target = f"{SDK_DISTRIBUTION}=={source.value}"
+            # A release recorded (or tagged) in this repository is built from its commit; others come
+            # from the index.
+            commit = release_commit(source.value)
+            index = f"{SDK_DISTRIBUTION}=={source.value}"
+            target = str(_stage_git(commit, staged, log)) if commit else index
         elif source.kind == "git":
             target = str(_stage_git(git_commit(source.value), staged, log))
         elif source.kind == "path":
