@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/ruff check hokusai tools tests benchmarks examples
+# The import layers of pyproject.toml's [tool.importlinter]: no cycle, no upward import.
+.venv/bin/lint-imports --no-cache --no-logo
 set +e
 # loadfile: every file - each documentation page, contract file and test module - runs whole on one
 # worker (xdist 3.8 loadgroup marks do not group under pytest 9.2).
