@@ -111,6 +111,12 @@ class ApiObject:
     call_forms: list[CallForm] = field(default_factory=list)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     members: list[ApiObject] = field(default_factory=list)
+    # Read from an installed SDK only (not written to contracts), for docs-check: a class that cannot be
+    # instantiated, and the special methods a class supports (``__iter__``, ``__enter__``, ``__getattr__``,
+    # ...; None when unknown, e.g. read from a contract file), and whether a callable is async.
+    abstract: bool = False
+    protocols: list[str] | None = None
+    asynchronous: str | None = None  # "coroutine" (async def) or "asyncgen" (async def with yield)
     # Where the object stands in its contract file (set by the store when read).
     source_file: str | None = None
     source_line: int | None = None
@@ -141,6 +147,8 @@ class ApiModule:
     objects: list[ApiObject] = field(default_factory=list)
     source_file: str | None = None
     source_line: int | None = None
+    # True when the module defines ``__getattr__`` (PEP 562): names it binds lazily may not be listed.
+    getattr_hook: bool = False
 
     def walk(self):
         """Every object of the module, depth first."""

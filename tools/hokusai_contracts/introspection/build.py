@@ -45,7 +45,12 @@ def build_api(payload: dict) -> Api:
         by_module[home].append(obj)
 
     api_modules = [
-        ApiModule(name=m["name"], summary=m.get("summary"), objects=by_module.get(m["name"], []))
+        ApiModule(
+            name=m["name"],
+            summary=m.get("summary"),
+            objects=by_module.get(m["name"], []),
+            getattr_hook=bool(m.get("getattr_hook")),
+        )
         for m in sorted(modules, key=lambda m: m["name"])
     ]
     errors: dict[str, list[str]] = defaultdict(list)
@@ -77,6 +82,9 @@ def _object(path: str, record: dict, contract_path_of: dict[str, str]) -> ApiObj
         raises=list(record.get("raises") or []),
         summary=record.get("summary"),
         bases=[contract_path_of.get(base, base) for base in record.get("bases") or []],
+        abstract=bool(record.get("abstract")),
+        protocols=record.get("protocols"),
+        asynchronous=record.get("asynchronous"),
         members=[
             _object(f"{path}.{member['name']}", member, contract_path_of)
             for member in sorted(record.get("members") or [], key=lambda m: m["name"])

@@ -43,6 +43,18 @@ _TYPING_MODULES = ("typing", "typing_extensions")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
 _ROLE = re.compile(r":[\w:]+:`~?([^`]+)`")
 _DOTTED = re.compile(r"^[A-Za-z_][\w.]*$")
+# Special methods docs-check asks about: what a class's instances can be iterated, awaited, subscripted,
+# used as a context manager with, or whether attribute look-up is dynamic.
+_PROTOCOLS = (
+    "__aenter__",
+    "__aiter__",
+    "__await__",
+    "__call__",
+    "__enter__",
+    "__getattr__",
+    "__getitem__",
+    "__iter__",
+)
 
 
 def _drop_own_directory() -> None:
@@ -199,6 +211,13 @@ def describe_signature(func: object, *, drop_first: bool = False) -> dict:
             for p in params
         ],
         "returns": format_annotation(signature.return_annotation),
+        "asynchronous": (
+            "coroutine"
+            if inspect.iscoroutinefunction(func)
+            else "asyncgen"
+            if inspect.isasyncgenfunction(func)
+            else None
+        ),
     }
 
 
@@ -298,6 +317,7 @@ class Walker:
                 "name": module.__name__,
                 "summary": first_line(getattr(module, "__doc__", None)),
                 "has_all": has_all,
+                "getattr_hook": callable(vars(module).get("__getattr__")),
                 "file": getattr(module, "__file__", None),
                 "exports": exports,
             }
@@ -364,6 +384,9 @@ class Walker:
             "raises": [],
             "returns": None,
             "members": self.describe_members(cls),
+            "abstract": inspect.isabstract(cls),
+            # Looked up on the MRO, not with hasattr: the metaclass (type, EnumMeta) is not the instances'.
+            "protocols": [name for name in _PROTOCOLS if any(name in k.__dict__ for k in cls.__mro__)],
         }
         record.update(self._constructor(cls))
         return record
