@@ -166,6 +166,12 @@ class Api:
     # Problems met while reading an installed SDK, by module: a submodule that failed to import, an
     # ``__all__`` naming something missing. Empty for contracts read from files.
     import_errors: dict[str, str] = field(default_factory=dict)
+    # The submodules among them that did not import at all, each with the module the import could not
+    # find ("pandas", "mlflow.gone": a missing dependency, or a module it no longer has) or None when
+    # another error stopped it. Their objects are absent from ``modules``: unknown, not removed.
+    unimportable: dict[str, str | None] = field(default_factory=dict)
+    # The package's __init__ file the introspection imported (None for contracts read from files).
+    package_file: str | None = None
 
     def objects(self) -> dict[str, ApiObject]:
         """Every object by its path."""

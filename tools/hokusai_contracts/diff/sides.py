@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.git_refs import commit_of
 from hokusai_contracts.contract.model import Api
 from hokusai_contracts.contract.store import load_contracts, merge_hand_written
@@ -173,6 +173,14 @@ def _interpreter_side(label: str, python: str, package: str) -> Side:
 
 def _code_side(label: str, root: Path, package: str, python: str | None, contracts_root: Path | None) -> Side:
     api = introspect(package, python, extra_paths=[root])
+    imported = Path(api.package_file).resolve() if api.package_file else None
+    if imported is not None and not imported.is_relative_to(root.resolve()):
+        # Another installation (the harness's venv, --python's site-packages) stood in for the side.
+        raise InfrastructureError(
+            f"{label}: importing {package!r} found {imported}, not the side's own copy under {root}; "
+            "a package of that name installed in the interpreter shadows it (is a namespace or .pth "
+            "hook in the way?)"
+        )
     if _has_api(contracts_root):
         api = merge_hand_written(api, load_contracts(contracts_root / "api"))
     return Side(

@@ -61,6 +61,10 @@ def build_api(payload: dict) -> Api:
         version=payload.get("version"),
         modules=api_modules,
         import_errors={name: "\n".join(texts) for name, texts in sorted(errors.items())},
+        package_file=payload.get("package_file"),
+        unimportable={
+            e["module"]: e.get("missing") for e in payload.get("errors", []) if e.get("import_failed")
+        },
     )
 
 

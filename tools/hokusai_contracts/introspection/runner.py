@@ -66,7 +66,22 @@ def run_worker(
     if "fatal" in payload:
         raise InfrastructureError(
             f"cannot import {package!r} with {interpreter} (Python {payload.get('python', '?')}): "
-            f"{payload['fatal']}\nInstall the SDK into that environment (e.g. `{interpreter} -m pip install "
-            f"-e .`) or point --python at the environment that has it.\n{payload.get('traceback', '')}"
+            f"{payload['fatal']}\n{fatal_advice(package, interpreter, payload.get('missing'))}\n"
+            f"{payload.get('traceback', '')}"
         )
     return payload
+
+
+def fatal_advice(package: str, interpreter: str, missing: str | None) -> str:
+    """What to do when ``package`` does not import: install it, or install the dependency it lacks."""
+    top = (missing or "").split(".")[0]
+    if missing and top != package.split(".")[0]:
+        return (
+            f"{package!r} was found, but a dependency of it is missing: {missing!r} (install "
+            f"{top!r} into that environment, or point --python at an environment that has the SDK's "
+            "dependencies)."
+        )
+    return (
+        f"Install the SDK into that environment (e.g. `{interpreter} -m pip install -e .`) or point "
+        "--python at the environment that has it."
+    )

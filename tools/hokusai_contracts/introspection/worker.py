@@ -12,10 +12,11 @@ hand, it prints the same document. The document::
      "modules": [{"name", "summary", "has_all", "exports": {public name: object id}}],
      "objects": {object id: {"kind", "module", "qualname", "at_definition", "summary",
                              "parameters", "returns", "bases", "raises", "members", ...}},
-     "errors": [{"module", "error"}]}
+     "errors": [{"module", "error", "import_failed", "missing"}]}
 
-The package may fail to import: the document then has ``fatal`` (and, run by hand, the exit status is
-3). Submodules that do not import are listed in ``errors``.
+The package may fail to import: the document then has ``fatal`` and ``missing`` (and, run by hand, the
+exit status is 3). Submodules that do not import are listed in ``errors`` with ``import_failed`` true
+and ``missing``: the module the import could not find (``pandas``, ``mlflow.gone``), when it was one.
 """
 
 from __future__ import annotations
@@ -269,7 +270,14 @@ class Walker:
             except BaseException as exc:  # a broken submodule is a finding, not a crash
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                self.errors.append({"module": info.name, "error": _format_exception(exc)})
+                self.errors.append(
+                    {
+                        "module": info.name,
+                        "error": _format_exception(exc),
+                        "import_failed": True,
+                        "missing": missing_module(exc),
+                    }
+                )
                 continue
             found.append(module)
             if info.ispkg:
@@ -564,6 +572,13 @@ def package_version(package: str) -> str | None:
     return None
 
 
+def missing_module(exc: BaseException) -> str | None:
+    """The module an ImportError could not find or import a name from (its ``name``), else None."""
+    if isinstance(exc, ImportError) and isinstance(getattr(exc, "name", None), str):
+        return exc.name
+    return None
+
+
 def _format_exception(exc: BaseException) -> str:
     lines = traceback.format_exception_only(type(exc), exc)
     return "".join(lines).strip()
@@ -581,6 +596,7 @@ def describe(package: str) -> dict:
             "format": FORMAT,
             "package": package,
             "fatal": _format_exception(exc),
+            "missing": missing_module(exc),
             "traceback": traceback.format_exc(),
             "python": ".".join(str(v) for v in sys.version_info[:3]),
             "sys_path": sys.path,

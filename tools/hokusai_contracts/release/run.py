@@ -20,6 +20,7 @@ from hokusai_contracts.diff.accepted import (
     load_accepted,
 )
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
+from hokusai_contracts.diff.coverage import comparable, not_compared, not_compared_finding
 from hokusai_contracts.diff.engine import diff_apis
 from hokusai_contracts.diff.policy import Judged, apply_to_behaviour, judge, to_finding, version_finding
 from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, run_probe
@@ -98,7 +99,12 @@ def compare_sides(
     *,
     witness: bool = True,
 ) -> tuple[list[Judged], Verdict]:
-    """Detect the changes from ``old`` to ``new``, witness the breaking ones and judge them all."""
+    """Detect the changes from ``old`` to ``new``, witness the breaking ones and judge them all.
+
+    Modules that did not import on either side are left out of both (``diff/coverage.py``).
+    """
+    old_api, new_api = comparable(old.api, new.api)
+    old, new = dataclasses.replace(old, api=old_api), dataclasses.replace(new, api=new_api)
     old_answer, new_answer = probe_sides(old, new)
     changes = diff_apis(old.api, new.api, old_answer.values, new_answer.values)
     witnesses: dict[int, Witness] = {}
@@ -172,6 +178,7 @@ def diff_findings(
             verdict = dataclasses.replace(verdict, required=Bump.MAJOR)
         extra = [apply_to_behaviour(f, accepted, new.version, verdict.allows_breaking) for f in raw]
     findings = [to_finding(j, new.version) for j in judged]
+    findings += [not_compared_finding(n) for n in not_compared(old.api, new.api, old.label, new.label)]
     findings.append(version_finding(verdict))
     findings.extend(extra)
     findings = [_named_by_label(f, (old, new)) for f in findings]

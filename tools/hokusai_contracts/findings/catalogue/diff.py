@@ -253,6 +253,18 @@ AUTH_SCENARIO_REGRESSED = Rule(
     Bump.MAJOR,
     name="auth-scenario-regressed",
 )
+MODULE_NOT_COMPARED = Rule(
+    "BC103",
+    FAMILY,
+    "module not compared",
+    "A module of the package does not import on one side (a missing dependency, an import of a module "
+    "the installed MLflow no longer has): its objects are unknown there, so the module is left out of "
+    "BOTH sides and listed with the missing dependency named, instead of its objects being reported as "
+    "removed or added. A warning: the gate does not fail on it, but the diff is incomplete.",
+    Impact.POTENTIALLY_BREAKING,
+    fix="install the missing dependency into that side's interpreter (--python ENV), then diff again",
+    name="module-not-compared",
+)
 VERSION = Rule(
     "semver",
     FAMILY,
@@ -287,5 +299,5 @@ STATIC = (
     OBJECT_ADDED,
     DEPRECATION_ADDED,
 )
-BEHAVIOUR = (DOCUMENTED_EXAMPLE_REGRESSED, AUTH_SCENARIO_REGRESSED)
+BEHAVIOUR = (DOCUMENTED_EXAMPLE_REGRESSED, AUTH_SCENARIO_REGRESSED, MODULE_NOT_COMPARED)
 RULES = (*STATIC, *BEHAVIOUR, VERSION)
