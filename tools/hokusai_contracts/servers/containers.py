@@ -19,7 +19,7 @@ from typing import Any
 
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import EnvironmentBuildError, ServerStartError
-from hokusai_contracts.servers.process import poll_health
+from hokusai_contracts.servers.process import poll_health, require_mlflow_api
 from hokusai_contracts.servers.server import UsersOfServer
 
 CONTAINER_PORT = 5000
@@ -173,6 +173,7 @@ def wait_for_container(server: ContainerServer, timeout: float) -> None:
             )
 
     if poll_health(server.url, timeout, check_alive=check_alive, interval=0.25):
+        require_mlflow_api(server, server.log_path)
         return
     raise ServerStartError(
         f"the MLflow container ({server.image}) at {server.url} was not healthy within {timeout:.0f}s.\n"

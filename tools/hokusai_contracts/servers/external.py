@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers
 from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.health import FIX, get, mlflow_problem
 from hokusai_contracts.servers.server import UsersOfServer
-
-
-def _get(url: str, timeout: float) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read().decode(errors="replace")
 
 
 @dataclass
@@ -29,12 +23,8 @@ class ExternalServer(UsersOfServer):
     provider: str = "url"
 
     def alive(self) -> bool:
-        """True while ``/health`` answers."""
-        try:
-            _get(f"{self.url}/health", 5)
-        except (urllib.error.URLError, OSError):
-            return False
-        return True
+        """True while ``/health`` answers 200."""
+        return get(f"{self.url}/health").status == 200
 
     def log_tail(self, lines: int = 40) -> str:
         """No log: the harness does not run this server."""
@@ -51,14 +41,11 @@ class ExternalServer(UsersOfServer):
 
 
 def connect(url: str, timeout: float = 10.0) -> ExternalServer:
-    """The server at ``url`` if its ``/health`` answers; ServerStartError otherwise."""
+    """The server at ``url`` when it answers ``/health`` and the API as MLflow does; else ServerStartError."""
     url = url.rstrip("/")
-    try:
-        _get(f"{url}/health", timeout)
-    except (urllib.error.URLError, OSError) as exc:
-        raise ServerStartError(f"the MLflow server at {url} does not answer /health: {exc}") from None
-    try:
-        version = _get(f"{url}/version", timeout).strip() or None
-    except (urllib.error.URLError, OSError):
-        version = None
-    return ExternalServer(url=url, version=version)
+    problem = mlflow_problem(url, timeout=timeout)
+    if problem is not None:
+        raise ServerStartError(f"the server at {url} is not a usable MLflow server: {problem}\n{FIX}")
+    answer = get(f"{url}/version", timeout)
+    text = answer.body.decode("utf-8", errors="replace").strip() if answer.status == 200 else ""
+    return ExternalServer(url=url, version=text or None)

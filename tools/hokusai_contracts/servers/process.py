@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import secrets
 import socket
@@ -17,7 +18,8 @@ from typing import IO, Protocol
 from hokusai_contracts.base import processes
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_config
 from hokusai_contracts.servers.errors import ServerStartError
-from hokusai_contracts.servers.server import Server, UsersOfServer
+from hokusai_contracts.servers.health import mlflow_problem
+from hokusai_contracts.servers.server import MlflowServer, Server, UsersOfServer
 from hokusai_contracts.servers.templates import TRACKING_DB, ensure_templates
 from hokusai_contracts.servers.venvs import ensure_environment, mlflow_version_of
 
@@ -98,8 +100,8 @@ def poll_health(url: str, timeout: float, *, check_alive: Callable[[], None], in
             with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
                 if response.status == 200:
                     return True
-        except (urllib.error.URLError, OSError):
-            pass
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            pass  # garbage instead of HTTP too: the port may be someone else's until ours answers
         time.sleep(interval)
     return False
 
@@ -152,8 +154,28 @@ def await_health(
 
 
 def wait_until_healthy(server: RunningServer, timeout: float) -> None:
-    """Poll the MLflow server's ``/health``; raise :class:`ServerStartError` with the log tail if not."""
+    """Poll ``/health``, then ask the API; :class:`ServerStartError` with the log tail if either fails."""
     await_health(server, timeout, name="MLflow server", error=ServerStartError, interval=0.2)
+    require_mlflow_api(server, server.log_path)
+
+
+def require_mlflow_api(server: MlflowServer, log_path: Path | None = None) -> None:
+    """Raise :class:`ServerStartError` (server stopped, log tail) unless ``server`` answers as MLflow does.
+
+    ``/health`` answering 200 proves only that something listens: the API call proves it is MLflow.
+    """
+    problem = mlflow_problem(
+        server.url, server.users.admin if server.users else None, secrets=server.secrets()
+    )
+    if problem is None:
+        return
+    tail = server.log_tail()
+    server.stop()
+    where = f" ({log_path})" if log_path else ""
+    raise ServerStartError(
+        f"the MLflow server at {server.url} answers /health but not as MLflow: {problem}\n"
+        f"Log tail{where}:\n{tail}"
+    )
 
 
 def start_mlflow_process(
