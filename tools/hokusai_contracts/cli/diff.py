@@ -11,8 +11,10 @@ from rich.text import Text
 from hokusai_contracts.cli.output import append_step_summary, harness_errors, stdout_console, write_files
 
 SIDE_HELP = (
-    "A contracts directory (or its api/), git:REF of this repository, a wheel or sdist, a source tree "
-    "holding the package, or a Python interpreter / virtual environment with the SDK installed."
+    "release:VERSION (recorded under contracts/releases/; release:latest), a contracts directory (or its "
+    "api/), git:REF of this repository, git:<repo-path>@<ref>[:<subdir>] of any git repository, a wheel "
+    "or sdist, a source tree holding the package, or a Python interpreter / virtual environment with "
+    "the SDK installed."
 )
 ACCEPTED_HELP = "Accepted-breaks file (default: contracts/accepted-breaks.yaml when it exists)."
 PYTHON_HELP = "Interpreter that imports git refs, wheels, sdists and source trees (default: this one)."

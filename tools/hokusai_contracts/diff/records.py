@@ -118,12 +118,14 @@ def record_yaml(record: ReleaseRecord) -> str:
 
 
 def git_archive(repository: Path, ref: str, paths: list[str], target: Path) -> None:
-    """Write ``paths`` of ``repository`` at ``ref`` under ``target`` (paths missing there are skipped)."""
-    present = [p for p in paths if _exists_at(repository, ref, p)]
+    """Write ``paths`` of ``repository`` at ``ref`` under ``target`` (``.``: everything; paths missing
+    there are skipped)."""""
+    present = [p for p in paths if p == "." or _exists_at(repository, ref, p)]
     if not present:
         return
+    pathspec = [] if "." in present else ["--", *present]
     done = subprocess.run(
-        ["git", "-C", str(repository), "archive", "--format=tar", ref, "--", *present],
+        ["git", "-C", str(repository), "archive", "--format=tar", ref, *pathspec],
         capture_output=True,
         check=False,
     )

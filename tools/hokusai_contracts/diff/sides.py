@@ -38,7 +38,8 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 RELEASE_PREFIX = "release:"
 SPEC_HELP = (
     "release:VERSION (a release recorded under contracts/releases/; release:latest is the newest), "
-    "a contracts directory (or its api/), git:REF of this repository, a wheel (.whl) or sdist "
+    "a contracts directory (or its api/), git:REF of this repository, git:<repo-path>@<ref>[:<subdir>] of "
+    "any git repository, a wheel (.whl) or sdist "
     "(.tar.gz/.zip), a source tree holding the package, or a Python interpreter / virtual environment"
 )
 
@@ -78,6 +79,11 @@ def resolve_side(
         record = find_record(repository / RELEASES_DIR, spec[len(RELEASE_PREFIX) :] or LATEST)
         return _record_side(record, stack, python, repository)
     if spec.startswith("git:"):
+        other = parse_git_spec(spec)
+        if other is not None:
+            target = _tempdir(stack, "git")
+            root = export_git_tree(other, target)
+            return replace(_source_side(spec, root, package, python), scratch_root=target)
         root = _git_export(spec[4:], package, repository, _tempdir(stack, "git"))
         return replace(_source_side(spec, root, package, python), scratch_root=root)
     path = Path(spec).expanduser()
@@ -155,6 +161,14 @@ def _contracts_root(path: Path) -> Path | None:
     return None
 
 
+def _tree_contracts_root(root: Path) -> Path | None:
+    """A source tree's contracts: ``root/contracts``, or ``root`` itself only when it has API contracts
+    (any project's ``docs/*.md`` is not executable documentation to run as OLD's examples)."""
+    if _is_contracts_root(root / "contracts"):
+        return root / "contracts"
+    return root if _has_api(root) else None
+
+
 def _has_api(root: Path | None) -> bool:
     return root is not None and any((root / "api").glob("*.yaml"))
 
@@ -198,7 +212,7 @@ def _source_side(label: str, root: Path, package: str, python: str | None) -> Si
     base = _package_dir(root, package)
     if base is None:
         raise HarnessUsageError(f"{label}: no {package}/__init__.py in it (nor under src/)")
-    side = _code_side(label, base, package, python, _contracts_root(root))
+    side = _code_side(label, base, package, python, _tree_contracts_root(root))
     return _with_version(side, side_version(root, base, package))
 
 
@@ -235,6 +249,43 @@ def _record_side(
         )
     api = replace(load_contracts(record.directory / "api"), version=record.version)
     return Side(label, api, contracts_dir=record.directory, package=record.package, note=why)
+
+
+@dataclass(frozen=True)
+class GitTree:
+    """``git:<repo-path>@<ref>[:<subdir>]``: a reference of any git repository, optionally a subfolder."""
+
+    repository: Path
+    ref: str
+    subdir: str = ""
+
+
+def parse_git_spec(spec: str) -> GitTree | None:
+    """The :class:`GitTree` of ``git:<repo-path>@<ref>[:<subdir>]``; None for ``git:REF`` of this one.
+
+    The text before the first ``@`` must be a directory, so refs such as ``HEAD@{1}`` still name a
+    reference of this repository.
+    """
+    body = spec.removeprefix("git:")
+    repo, at, rest = body.partition("@")
+    if not at or not repo or not Path(repo).expanduser().is_dir():
+        return None
+    ref, _, subdir = rest.partition(":")
+    if not ref:
+        raise HarnessUsageError(f"{spec}: no reference after '@' (git:<repo-path>@<ref>[:<subdir>])")
+    repository = Path(repo).expanduser().resolve()
+    if commit_of(ref, repository) is None:
+        raise HarnessUsageError(f"{spec}: {ref!r} is not a commit, branch or tag of {repository}")
+    return GitTree(repository, ref, subdir.strip("/"))
+
+
+def export_git_tree(tree: GitTree, target: Path) -> Path:
+    """Write ``tree``'s files (its subfolder only, when given) under ``target``; the root they are in."""
+    git_archive(tree.repository, tree.ref, [tree.subdir or "."], target)
+    root = target / tree.subdir if tree.subdir else target
+    if not root.is_dir():
+        raise HarnessUsageError(f"git:{tree.repository}@{tree.ref}: no folder {tree.subdir!r} at that ref")
+    return root
 
 
 def _git_export(ref: str, package: str, repository: Path, target: Path) -> Path:
