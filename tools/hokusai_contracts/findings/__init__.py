@@ -55,6 +55,21 @@ class Finding:
         return self.outcome in (Outcome.FAILED, Outcome.ERROR) and self.severity is Severity.ERROR
 
 
+@dataclass(frozen=True)
+class ServerEvent:
+    """Something that happened to a server during the run (``restarted``, ``restart-failed``), shown in
+    every report: a run that passed after a restart must say so."""
+
+    event: str
+    server: str  # its kind and URL
+    reason: str
+    at: str  # ISO 8601, UTC
+
+    def line(self) -> str:
+        """One line for a report: ``restarted mlflow server http://...: why (at ...)``."""
+        return f"{self.event} {self.server} at {self.at}: {self.reason}"
+
+
 @dataclass
 class RunResult:
     """All findings of one ``verify`` run, plus what the run was about."""
@@ -64,6 +79,7 @@ class RunResult:
     server: str | None = None
     infrastructure_error: str | None = None
     duration_s: float = 0.0
+    server_events: list[ServerEvent] = field(default_factory=list)
 
     def extend(self, findings) -> None:
         """Add findings from a check."""

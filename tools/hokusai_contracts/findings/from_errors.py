@@ -24,6 +24,25 @@ def contract_error_finding(family: str, exc: ContractError) -> Finding:
     )
 
 
+def infrastructure_finding(finding: Finding, cause: str) -> Finding:
+    """``finding`` (a failure an unhealthy server caused) as an infrastructure error at the same place.
+
+    The cause (which server, what is wrong, its log tail) is the message; what the check saw goes to the
+    details, so nothing is lost but nothing blames the contract either.
+    """
+    seen = f"what the check saw ({finding.rule}): {finding.message}"
+    return Finding(
+        check=finding.check,
+        rule=INFRASTRUCTURE,
+        subject=finding.subject,
+        message=cause,
+        outcome=Outcome.ERROR,
+        location=finding.location,
+        fix="the server failed, not the contract: see its log tail above, fix the environment and run again",
+        details="\n".join(part for part in (seen, finding.details) if part),
+    )
+
+
 def error_finding(family: str, exc: BaseException) -> Finding:
     """A check that could not run as an error finding (exit code 2)."""
     if isinstance(exc, InfrastructureError):

@@ -41,6 +41,10 @@ def masked(result: RunResult, known: Iterable[str] = ()) -> RunResult:
         sdk_version=_mask(result.sdk_version, known),
         server=_mask(result.server, known),
         infrastructure_error=_mask(result.infrastructure_error, known),
+        server_events=[
+            dataclasses.replace(e, server=_mask(e.server, known) or "", reason=_mask(e.reason, known) or "")
+            for e in result.server_events
+        ],
     )
 
 

@@ -66,4 +66,6 @@ def render(result: RunResult, known_secrets: Iterable[str] = (), root: Path | No
     if result.infrastructure_error:
         lines.append(command("error", result.infrastructure_error, title="infrastructure"))
     lines.append(f"hokusai-contracts {headline(result)}")
+    for event in result.server_events:
+        lines.append(command("warning", event.line(), title=f"server {event.event}"))
     return "\n".join(lines) + "\n"

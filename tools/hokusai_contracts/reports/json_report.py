@@ -6,12 +6,13 @@ timestamps, so two runs over the same code differ in ``duration_s`` only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from hokusai_contracts import __version__
-from hokusai_contracts.findings import Finding, Location, Outcome, RunResult, Severity
+from hokusai_contracts.findings import Finding, Location, Outcome, RunResult, ServerEvent, Severity
 from hokusai_contracts.reports.common import masked, overall, status, tallies
 
 SCHEMA_VERSION = 1
@@ -80,6 +81,7 @@ def to_dict(result: RunResult, known_secrets: Iterable[str] = ()) -> dict[str, A
             "by_check": {check: tally.as_dict() for check, tally in tallies(result).items()},
         },
         "findings": [finding_to_dict(f) for f in sorted(result.findings, key=_order)],
+        "server_events": [dataclasses.asdict(event) for event in result.server_events],
     }
 
 
@@ -94,6 +96,7 @@ def from_dict(data: dict[str, Any]) -> RunResult:
         server=run.get("server"),
         infrastructure_error=run.get("infrastructure_error"),
         duration_s=run.get("duration_s", 0.0),
+        server_events=[ServerEvent(**event) for event in data.get("server_events", [])],
     )
 
 

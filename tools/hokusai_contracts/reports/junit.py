@@ -94,6 +94,12 @@ def build(result: RunResult, known_secrets: Iterable[str] = ()) -> ET.Element:
         )
         error.text = _clean(result.infrastructure_error)
         suites.append(_suite("harness", [(case, "errors")], properties))
+    if result.server_events:
+        # A run that passed after a restart must say so: a passing harness testcase whose output lists them.
+        case = ET.Element("testcase", classname=f"{SUITES_NAME}.harness", name="server events", time="0")
+        ET.SubElement(case, "system-out").text = _clean("\n".join(e.line() for e in result.server_events))
+        events = {"server_events": "; ".join(e.line() for e in result.server_events)}
+        suites.append(_suite("harness", [(case, None)], {**properties, **events}))
     root = ET.Element("testsuites", name=SUITES_NAME, time=f"{result.duration_s:.3f}")
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(sum(int(suite.get(key, "0")) for suite in suites)))

@@ -83,6 +83,9 @@ def render(result: RunResult, known_secrets: Iterable[str] = ()) -> str:
         counts = (tally.passed, tally.failed, tally.warnings, tally.skipped, tally.errors)
         name = check if check.startswith("**") else _inline(check)
         lines.append(f"| {name} | " + " | ".join(str(n) for n in counts) + " |")
+    if result.server_events:
+        lines += ["", f"### Server events ({len(result.server_events)})", ""]
+        lines += [f"- {_inline(event.line())}" for event in result.server_events]
     lines += _section("Failures", problems(result))
     lines += _section("Warnings", warnings(result))
     return "\n".join(lines) + "\n"

@@ -83,6 +83,8 @@ def print_report(
                 console.print()
     if result.infrastructure_error:
         console.print(Text.assemble(("infrastructure: ", "bold yellow"), result.infrastructure_error))
+    for event in result.server_events:
+        console.print(Text.assemble(("server: ", "bold yellow"), event.line()), soft_wrap=True)
     facts = [f"sdk {result.sdk_version}" if result.sdk_version else "", f"{result.duration_s:.1f}s"]
     console.print(
         Text.assemble(

@@ -14,10 +14,13 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.masking import mask_secrets
+from hokusai_contracts.findings import Finding, Outcome
+from hokusai_contracts.findings.from_errors import infrastructure_finding
 from hokusai_contracts.servers.server import GATEWAY_DEAD_UPSTREAM, GATEWAY_KINDS, Server
 
 HEALTH_PATH = "/health"
@@ -151,3 +154,25 @@ def server_problem(server: Server) -> str | None:
             return None
         cause = f"the {server.kind} server at {server.url} is not healthy: {problem}"
     return mask_secrets(f"{cause}\nLog tail:\n{server.log_tail()}", secrets)
+
+
+def blame_infrastructure(findings: Sequence[Finding], servers: Iterable[Server]) -> list[Finding]:
+    """``findings``, with every failure turned into an infrastructure error when one of ``servers`` died
+    or answers wrongly: a dead server must not fail a page, scenario or operation (exit 1) but the run
+    (exit 2). Healthy servers leave the findings as they are; the servers are asked only on a failure."""
+    findings = list(findings)
+    if not any(f.outcome is Outcome.FAILED for f in findings):
+        return findings
+    problems = [p for p in (server_problem(s) for s in _distinct(servers)) if p is not None]
+    if not problems:
+        return findings
+    cause = "\n".join(problems)
+    return [infrastructure_finding(f, cause) if f.outcome is Outcome.FAILED else f for f in findings]
+
+
+def _distinct(servers: Iterable[Server]) -> list[Server]:
+    seen: dict[int, Server] = {}
+    for server in servers:
+        if server is not None:
+            seen.setdefault(id(server), server)
+    return list(seen.values())

@@ -7,6 +7,7 @@ failed restart) makes the family an infrastructure error (exit 2), never contrac
 from __future__ import annotations
 
 import contextlib
+import datetime
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
-from hokusai_contracts.findings import Finding, RunResult
+from hokusai_contracts.findings import Finding, RunResult, ServerEvent
 from hokusai_contracts.findings.from_errors import error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
 from hokusai_contracts.servers.providers import (
@@ -47,8 +48,16 @@ def _died(server: Server) -> InfrastructureError:
     )
 
 
-def _run_family(family: CheckFamily, context: VerifyContext, budget: list[int]) -> list[Finding]:
-    """``family``'s findings; reruns it once after restarting a server that died under it."""
+def server_event(event: str, server: Server, reason: str) -> ServerEvent:
+    """A :class:`ServerEvent` about ``server``, now."""
+    at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return ServerEvent(event, f"{server.kind} server {server.url}", reason, at)
+
+
+def _run_family(
+    family: CheckFamily, context: VerifyContext, budget: list[int], events: list[ServerEvent]
+) -> list[Finding]:
+    """``family``'s findings; reruns it once after restarting a server that died under it (in ``events``)."""
     findings = run_family(family, context)
     server = context.server
     if not family.needs_server or server is None or server.alive():
@@ -56,10 +65,13 @@ def _run_family(family: CheckFamily, context: VerifyContext, budget: list[int]) 
     if not budget:
         return [error_finding(family.name, _died(server))]
     budget.pop()
+    why = f"it died during the {family.name!r} checks; the family ran again"
     try:
         server.restart()
     except InfrastructureError as exc:
+        events.append(server_event("restart-failed", server, f"it died during the {family.name!r} checks"))
         return [error_finding(family.name, InfrastructureError(f"restarting the dead server failed: {exc}"))]
+    events.append(server_event("restarted", server, why))
     findings = run_family(family, context)
     return findings if server.alive() else [error_finding(family.name, _died(server))]
 
@@ -94,7 +106,7 @@ def run_with_provisioner(
         with progress if hasattr(progress, "__enter__") else contextlib.nullcontext():
             for family in runnable:
                 progress.start(family.name)
-                findings = _run_family(family, context, budget)
+                findings = _run_family(family, context, budget, result.server_events)
                 progress.finish(family.name, findings)
                 result.extend(findings)
     result.sdk_version = context.sdk_version

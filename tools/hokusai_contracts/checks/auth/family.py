@@ -29,6 +29,7 @@ from hokusai_contracts.checks.auth.model import CHECK, UNEXPECTED_OUTCOME, Scena
 from hokusai_contracts.checks.auth.servers import ServerSource
 from hokusai_contracts.checks.auth.worker import FORK, Hook
 from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.servers.health import blame_infrastructure
 from hokusai_contracts.servers.pool import ServerPool
 from hokusai_contracts.servers.server import MLFLOW, Server
 
@@ -101,7 +102,18 @@ def run_scenarios(
     with ThreadPoolExecutor(max_workers=count) as executor:
         batches = list(executor.map(lambda group: run_batch(group, servers, options), groups))
     results = {result.scenario.name: result for batch in batches for result in batch}
-    return [finding_of(results[scenario.name]) for scenario in scenarios]
+    return [blame_server(finding_of(results[s.name]), s, servers) for s in scenarios]
+
+
+def blame_server(finding: Finding, scenario: Scenario, servers: ServerSource) -> Finding:
+    """``finding``, or an infrastructure error when the scenario's server died or answers wrongly."""
+    if finding.outcome is not Outcome.FAILED:
+        return finding
+    try:
+        server = servers(scenario.server)
+    except Exception:  # it never started: the finding says so already
+        return finding
+    return blame_infrastructure([finding], [server])[0]
 
 
 def run_one(scenario: Scenario, source: ServerSource, hook: Hook | None = None) -> Finding:

@@ -23,6 +23,7 @@ from hokusai_contracts.checks.http.recorded import check_recorded
 from hokusai_contracts.checks.http.rules import CONFORMS, finding
 from hokusai_contracts.checks.http.servers import FuzzTargets, start_fuzz_targets
 from hokusai_contracts.findings import Finding, Location, Outcome
+from hokusai_contracts.servers.health import blame_infrastructure
 
 HTTP_DIR = "http"
 MLFLOW_CONTRACT = "mlflow-consumer.openapi.yaml"
@@ -43,13 +44,15 @@ def _fuzz_all(
 ) -> list[Finding]:
     findings = []
     if mlflow_contract.is_file():
-        findings += check_http(mlflow_contract, targets.mlflow.url, max_examples=examples)
+        fuzzed = check_http(mlflow_contract, targets.mlflow.url, max_examples=examples)
+        findings += blame_infrastructure(fuzzed, [targets.mlflow])
     if gateway_contract.is_file():
         gateway = targets.gateway
-        findings += check_http(
+        fuzzed = check_http(
             gateway_contract, gateway.url, auth=gateway.keys.write, max_examples=examples,
             secrets=gateway.secrets(),
         )  # fmt: skip
+        findings += blame_infrastructure(fuzzed, [gateway, targets.mlflow])
     return findings
 
 
@@ -78,7 +81,8 @@ def run_http(context: VerifyContext) -> list[Finding]:
             starting = pool.submit(start_fuzz_targets, Path(workdir), start, avoid)
             try:
                 if mlflow_contract.is_file() and context.server is not None:
-                    findings += check_recorded(mlflow_contract, context.server.url, python=context.python)
+                    recorded = check_recorded(mlflow_contract, context.server.url, python=context.python)
+                    findings += blame_infrastructure(recorded, [context.server])
             except BaseException:
                 with contextlib.suppress(Exception):
                     starting.result().stop()

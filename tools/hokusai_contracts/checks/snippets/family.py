@@ -26,6 +26,7 @@ from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, PageRu
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.findings.catalogue import snippets as doc_rules
 from hokusai_contracts.findings.from_errors import contract_error_finding
+from hokusai_contracts.servers.health import blame_infrastructure
 from hokusai_contracts.servers.pool import ServerPool
 from hokusai_contracts.servers.server import MLFLOW
 
@@ -230,7 +231,10 @@ def check_page(
         extra_paths=context.options.get(OPTION_EXTRA_PATHS, ()),
         timeout=float(context.options.get(OPTION_TIMEOUT, DEFAULT_PAGE_TIMEOUT_S)),
     )
-    findings.extend(outcome_finding(page, page.blocks[o.index], o, servers.secrets()) for o in outcomes)
+    ran = [outcome_finding(page, page.blocks[o.index], o, servers.secrets()) for o in outcomes]
+    # A block that failed because its server died or answers garbage is the server's fault (exit 2).
+    used = [servers.mlflow(b.server) for b in page.blocks if b.needs_server and b.executable]
+    findings.extend(blame_infrastructure(ran, used))
     return findings
 
 
