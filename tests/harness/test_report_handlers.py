@@ -103,7 +103,7 @@ DOCUMENTS = {
 
 
 def test_the_registry_lists_every_handler_by_format_name():
-    run_formats = {"terminal", "junit", "markdown", "json", "github"}
+    run_formats = {"terminal", "junit", "markdown", "json", "github", "sarif"}
     others = {"matrix-markdown", "matrix-json", "changelog", "repro-markdown", "repro-json"}
     assert set(HANDLERS) == run_formats | others
     assert all(name == handler.name and handler.description for name, handler in HANDLERS.items())

@@ -27,6 +27,7 @@ from hokusai_contracts.base.processes import install_signal_handlers
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.cli.diff import BASELINE_HELP, diff_command
+from hokusai_contracts.cli.docs_check import DOCS_CHECK_EPILOG, docs_check_command
 from hokusai_contracts.cli.gateway import gateway_app
 from hokusai_contracts.cli.output import (
     EXIT_FAILED,
@@ -348,6 +349,7 @@ app.command("diff", epilog=EXIT_CODES_HELP)(diff_command)
 app.command("repro", epilog=REPRO_EPILOG)(repro_command)
 app.command("release", epilog=RELEASE_EPILOG)(release_command)
 app.command("rules", epilog=RULES_EPILOG)(rules_command)
+app.command("docs-check", epilog=DOCS_CHECK_EPILOG)(docs_check_command)
 
 
 def main() -> None:

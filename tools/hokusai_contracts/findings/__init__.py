@@ -30,8 +30,11 @@ class Location:
 
     file: str
     line: int | None = None
+    column: int | None = None  # 1-based, when the finding points into code (docs-check)
 
     def __str__(self) -> str:
+        if self.line and self.column:
+            return f"{self.file}:{self.line}:{self.column}"
         return f"{self.file}:{self.line}" if self.line else self.file
 
 

@@ -1,10 +1,10 @@
 """Report handlers, one module per output format; :data:`HANDLERS` lists them all by format name.
 
-A handler renders one kind of document: a verify run (:class:`RunResult`: terminal, junit, markdown, json,
-github), a compatibility matrix (:class:`Matrix`), a diff's changelog (:class:`Changelog`) or a bug-report
-replay (:class:`ReproReport`). Every document is made of findings, and every handler renders a masked copy
-(see :mod:`hokusai_contracts.base.masking`), so no API key, token or password reaches a terminal, a CI
-log or an uploaded artifact.
+A handler renders one kind of document: a verify run or a docs-check (:class:`RunResult`: terminal, junit,
+markdown, json, github, sarif), a compatibility matrix (:class:`Matrix`), a diff's changelog
+(:class:`Changelog`) or a bug-report replay (:class:`ReproReport`). Every document is made of findings, and
+every handler renders a masked copy (see :mod:`hokusai_contracts.base.masking`), so no API key, token or
+password reaches a terminal, a CI log or an uploaded artifact.
 """
 
 from __future__ import annotations
@@ -22,15 +22,18 @@ from hokusai_contracts.findings import RunResult
 from hokusai_contracts.reports import (
     changelog,
     github,
+    history,
     json_report,
     junit,
     markdown,
     matrix,
     repro_json,
     repro_markdown,
+    sarif,
     terminal,
 )
 from hokusai_contracts.reports.changelog import Changelog
+from hokusai_contracts.reports.history import History
 from hokusai_contracts.reports.matrix_model import Matrix
 from hokusai_contracts.reports.repro_model import ReproReport
 
@@ -55,9 +58,12 @@ HANDLERS: dict[str, ReportHandler] = {
         ReportHandler("markdown", RunResult, markdown.render, "a CI step summary"),
         ReportHandler("json", RunResult, json_report.render, "the stable, versioned run document"),
         ReportHandler("github", RunResult, github.render, "GitHub Actions annotations"),
+        ReportHandler("sarif", RunResult, sarif.render, "SARIF 2.1.0 for code-scanning UIs"),
         ReportHandler("matrix-markdown", Matrix, matrix.render_markdown, "the compatibility table"),
         ReportHandler("matrix-json", Matrix, matrix.render_json, "the compatibility matrix as data"),
         ReportHandler("changelog", Changelog, changelog.render, "a diff as a Markdown changelog section"),
+        ReportHandler("history-markdown", History, history.render_markdown, "diff --history as a table"),
+        ReportHandler("history-json", History, history.render_json, "diff --history as data"),
         ReportHandler("repro-markdown", ReproReport, repro_markdown.render, "a replay, for the ticket"),
         ReportHandler("repro-json", ReproReport, repro_json.render, "a bug-report replay as data"),
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hokusai_contracts.base.masking import mask_secrets
-from hokusai_contracts.findings import Finding, Location, Outcome, RunResult
+from hokusai_contracts.findings import Finding, Outcome, RunResult
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 
@@ -21,7 +21,7 @@ def mask_finding(finding: Finding, known: Iterable[str] = ()) -> Finding:
     known = tuple(known)
     location = finding.location
     if location is not None:
-        location = Location(_mask(location.file, known) or "", location.line)
+        location = dataclasses.replace(location, file=_mask(location.file, known) or "")
     return dataclasses.replace(
         finding,
         subject=_mask(finding.subject, known) or "",

@@ -54,6 +54,7 @@ def annotation(finding: Finding, root: Path) -> str:
         message,
         file=relative_path(location.file, root) if location else None,
         line=location.line if location else None,
+        col=location.column if location else None,
         title=finding.rule,
     )
 

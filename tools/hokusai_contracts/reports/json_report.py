@@ -28,10 +28,18 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "outcome": finding.outcome.value,
         "severity": finding.severity.value,
         "message": finding.message,
-        "location": None if location is None else {"file": location.file, "line": location.line},
+        "location": None if location is None else _location(location),
         "fix": finding.fix,
         "details": finding.details,
     }
+
+
+def _location(location: Location) -> dict[str, Any]:
+    # "column" only where a finding has one (docs-check), so other documents stay as they were.
+    data: dict[str, Any] = {"file": location.file, "line": location.line}
+    if location.column:
+        data["column"] = location.column
+    return data
 
 
 def finding_from_dict(data: dict[str, Any]) -> Finding:
@@ -44,7 +52,9 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         message=data["message"],
         outcome=Outcome(data.get("outcome", Outcome.FAILED.value)),
         severity=Severity(data.get("severity", Severity.ERROR.value)),
-        location=None if not location else Location(location["file"], location.get("line")),
+        location=None
+        if not location
+        else Location(location["file"], location.get("line"), location.get("column")),
         fix=data.get("fix"),
         details=data.get("details"),
     )

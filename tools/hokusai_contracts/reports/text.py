@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hokusai_contracts.base.masking import known_secrets
-from hokusai_contracts.findings import Finding, Location
+from hokusai_contracts.findings import Finding
 from hokusai_contracts.reports.common import mask_finding
 
 LOCATION, MESSAGE, FIX, DETAILS = "location", "message", "fix", "details"
@@ -46,7 +46,7 @@ def relative_to(finding: Finding, root: Path) -> Finding:
     """``finding`` with its location, and paths in its details, relative to ``root`` when inside it."""
     location = finding.location
     if location and Path(location.file).is_absolute() and Path(location.file).is_relative_to(root):
-        relative = Location(str(Path(location.file).relative_to(root)), location.line)
+        relative = dataclasses.replace(location, file=str(Path(location.file).relative_to(root)))
         finding = dataclasses.replace(finding, location=relative)
     if finding.details:
         # Tracebacks too name files relative to the root.

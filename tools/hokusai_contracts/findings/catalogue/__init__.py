@@ -1,4 +1,5 @@
-"""Every rule the tool can emit, in one catalogue: signatures, snippets, auth, http, diff, repro, harness.
+"""Every rule the tool can emit, in one catalogue: signatures, snippets, docs-check, auth, http, diff, repro,
+harness.
 
 Each family's rules are declared in a module of this package; the check families take their ids, titles
 and fixes from here, and ``hokusai-contracts rules`` lists and explains them. The signature rules are
@@ -10,11 +11,20 @@ from __future__ import annotations
 import difflib
 import functools
 
-from hokusai_contracts.findings.catalogue import auth, diff, harness, http, repro, signatures, snippets
+from hokusai_contracts.findings.catalogue import (
+    auth,
+    diff,
+    docs_check,
+    harness,
+    http,
+    repro,
+    signatures,
+    snippets,
+)
 from hokusai_contracts.findings.rules import Rule
 
-FAMILIES = ("signatures", "snippets", "auth", "http", "diff", "repro", "harness")
-_MODULES = (signatures, snippets, auth, http, diff, repro, harness)
+FAMILIES = ("signatures", "snippets", "docs-check", "auth", "http", "diff", "repro", "harness")
+_MODULES = (signatures, snippets, docs_check, auth, http, diff, repro, harness)
 
 
 def all_rules() -> tuple[Rule, ...]:
