@@ -17,18 +17,27 @@ from hokusai_contracts.cli.output import write_files
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.reports import render
 from hokusai_contracts.reports.matrix import JSON_NAME, MARKDOWN_NAME
+from hokusai_contracts.servers.ha import HaServer, start_ha
 from hokusai_contracts.servers.providers import (
     DEFAULT_PROVIDER,
+    HA,
     ServerRequest,
     provisioner_for,
 )
 
 MLFLOW_HELP = (
     "Where the MLflow server comes from: auto (Docker when a daemon answers and the image is built, "
-    f"else a local process), docker, process, or the URL of a running server. Default: {DEFAULT_PROVIDER}."
+    "else a local process), docker, process, ha (PostgreSQL + 2 MLflow processes behind HAProxy), or the "
+    f"URL of a running server. Default: {DEFAULT_PROVIDER}."
 )
 VERSION_HELP = "MLflow server version (default: the harness's own); other versions get a cached venv."
 IMAGE_HELP = "Docker image for --mlflow docker/auto (default: ghcr.io/mlflow/mlflow:v<version>)."
+TOPOLOGY_HELP = (
+    "plain: one MLflow process (or container); ha: PostgreSQL + 2 MLflow processes behind HAProxy, "
+    "kept in the foreground until Ctrl-C."
+)
+PLAIN = "plain"
+TOPOLOGIES = (PLAIN, HA)
 MATRIX_HELP = "Comma-separated MLflow versions: run the checks against a server of each, write a matrix."
 MATRIX_OUT_HELP = "Directory of the matrix's Markdown and JSON files."
 
@@ -100,12 +109,22 @@ def up(
     basic_auth: Annotated[
         bool, typer.Option("--basic-auth", help="Start it with --app-name basic-auth.")
     ] = False,
+    topology: Annotated[str, typer.Option("--topology", help=TOPOLOGY_HELP)] = PLAIN,
 ) -> None:
-    """Start a server that keeps running after this command; `mlflow down` stops it."""
+    """Start a server that keeps running after this command; `mlflow down` stops it.
+
+    ``--topology ha`` runs in the foreground instead: its parts stop with Ctrl-C.
+    """
     from hokusai_contracts.servers import state
     from hokusai_contracts.servers.cache import cache_root
 
     console = Console(highlight=False)
+    if topology not in TOPOLOGIES:
+        console.print(f"--topology {topology!r}: expected one of {', '.join(TOPOLOGIES)}")
+        raise typer.Exit(3)
+    if topology == HA:
+        up_ha(console, basic_auth, mlflow_version)
+        return
     try:
         provisioner = provisioner_for(ServerRequest(mlflow, mlflow_version, mlflow_image))
         if provisioner.choice.kind == "url":
@@ -120,6 +139,45 @@ def up(
     console.print(f"{server.url}  ({provisioner.describe()})", soft_wrap=True)
     if basic_auth:
         console.print(f"admin credentials are in {path} (readable by you only)", soft_wrap=True)
+
+
+def describe_ha(server: HaServer) -> list[str]:
+    """One line per part of an ha topology: what it is and where."""
+    lines = [f"{server.url}  HAProxy in front of {len(server.instances)} MLflow {server.version} instances"]
+    lines += [f"  instance {n}: {i.url} (pid {i.process.pid})" for n, i in enumerate(server.instances)]
+    lines.append(f"  PostgreSQL: {server.postgres.url} (data in {server.postgres.root})")
+    lines.append(f"  HAProxy: {server.balancer.config_path}, runtime API {server.balancer.socket_path}")
+    lines.append(f"  logs: {server.workdir}/mlflow-*/server.log, {server.balancer.log_path}")
+    return lines
+
+
+def up_ha(console: Console, basic_auth: bool, version: str | None) -> None:
+    """``mlflow up --topology ha``: start it, say where each part is, keep it until Ctrl-C."""
+    from hokusai_contracts.base import processes
+
+    workdir = processes.make_temp_dir("ha")
+    try:
+        server = start_ha(workdir, basic_auth=basic_auth, version=version)
+    except InfrastructureError as exc:
+        processes.remove_temp_dir(workdir)
+        console.print(f"infrastructure error: {mask_secrets(str(exc), known_secrets())}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    try:
+        for line in describe_ha(server):
+            console.print(line, soft_wrap=True)
+        if server.users is not None:
+            console.print(
+                f"basic auth: admin user {server.users.admin_username!r}; its password is in "
+                f"{workdir / 'basic_auth.ini'} (readable by you only)",
+                soft_wrap=True,
+            )
+        console.print("running until Ctrl-C (then every part stops and its data is removed)")
+        while server.alive():
+            time.sleep(1.0)
+        console.print("a part of the topology stopped:\n" + server.log_tail(10), soft_wrap=True)
+    finally:
+        server.stop()
+        processes.remove_temp_dir(workdir)
 
 
 @mlflow_app.command()

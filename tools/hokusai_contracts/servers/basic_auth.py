@@ -20,6 +20,7 @@ ADMIN_USERNAME = "admin"
 READER_USERNAME = "reader"
 EDITOR_USERNAME = "editor"
 DENIED_USERNAME = "denied"
+AUTH_DB_NAME = "basic_auth.db"
 
 RESOURCE_KINDS = ("experiment", "registered_model")
 # MLflow >= 3.17 grants per resource through one endpoint; older servers have one per resource kind.
@@ -201,13 +202,18 @@ def grant(
     )
 
 
-def write_auth_config(workdir: Path, users: BasicAuthUsers, cache_ttl_seconds: int = 60) -> Path:
-    """Write the server's ``basic_auth.ini`` (READ as default permission) and return its path."""
+def write_auth_config(
+    workdir: Path, users: BasicAuthUsers, cache_ttl_seconds: int = 60, database_uri: str | None = None
+) -> Path:
+    """Write the server's ``basic_auth.ini`` (READ as default permission) and return its path.
+
+    ``database_uri``: the users' database (default: ``basic_auth.db`` in ``workdir``).
+    """
     path = workdir / "basic_auth.ini"
     path.write_text(
         "[mlflow]\n"
         "default_permission = READ\n"
-        f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
+        f"database_uri = {database_uri or f'sqlite:///{workdir / AUTH_DB_NAME}'}\n"
         f"admin_username = {users.admin_username}\n"
         f"admin_password = {users.admin_password}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"

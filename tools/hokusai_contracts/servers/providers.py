@@ -13,11 +13,13 @@ from pathlib import Path
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers.containers import default_image
 from hokusai_contracts.servers.errors import ServerStartError
+from hokusai_contracts.servers.ha import start_ha
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.servers.venvs import check_version, own_mlflow_version
 
 AUTO, DOCKER, PROCESS, URL = "auto", "docker", "process", "url"
-PROVIDER_NAMES = (AUTO, DOCKER, PROCESS)
+HA = "ha"  # topology: PostgreSQL + MLflow instances + HAProxy (servers/ha.py)
+PROVIDER_NAMES = (AUTO, DOCKER, PROCESS, HA)
 DEFAULT_PROVIDER = PROCESS
 
 # image -> None when Docker can run it, else why not (one line)
@@ -76,6 +78,8 @@ def choose_provider(request: ServerRequest, probe: DockerProbe) -> ProviderChoic
         return ProviderChoice(PROCESS, "asked for (--mlflow process)")
     if request.mlflow == DOCKER:
         return ProviderChoice(DOCKER, "asked for (--mlflow docker)")
+    if request.mlflow == HA:
+        return ProviderChoice(HA, "asked for (--mlflow ha): PostgreSQL, 2 MLflow processes, HAProxy")
     image = request.image_name()
     problem = probe(image) if image else "no MLflow version to pick an image for"
     if problem is None:
@@ -128,6 +132,8 @@ class Provisioner:
             return start_mlflow_container(
                 workdir, version=version, image=self.request.image, basic_auth=basic_auth
             )
+        if self.choice.kind == HA:
+            return start_ha(workdir, basic_auth=basic_auth, version=self.request.version)
         from hokusai_contracts.servers.process import start_mlflow_process
 
         return start_mlflow_process(workdir, basic_auth=basic_auth, version=self.request.version)

@@ -22,7 +22,10 @@ def add_server_options(parser: pytest.Parser) -> None:
         "--mlflow",
         dest="hokusai_mlflow",
         default=None,
-        help=f"where server fixtures get MLflow: auto, docker, process or a URL ({DEFAULT_PROVIDER})",
+        help=(
+            "where server fixtures get MLflow: auto, docker, process, ha (PostgreSQL + 2 MLflow behind "
+            f"HAProxy) or a URL ({DEFAULT_PROVIDER})"
+        ),
     )
     group.addoption(
         "--mlflow-version",
@@ -30,7 +33,7 @@ def add_server_options(parser: pytest.Parser) -> None:
         default=None,
         help="MLflow version of the server fixtures (default: the installed one)",
     )
-    parser.addini("hokusai_mlflow", "auto, docker, process or a URL for the server fixtures", default="")
+    parser.addini("hokusai_mlflow", "auto, docker, process, ha or a URL for the server fixtures", default="")
     parser.addini("hokusai_mlflow_version", "MLflow version of the server fixtures", default="")
 
 
