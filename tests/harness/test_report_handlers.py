@@ -14,6 +14,7 @@ from hokusai_contracts.reports import FORMATS, HANDLERS, render, repro_json, rep
 from hokusai_contracts.reports import changelog as changelog_handler
 from hokusai_contracts.reports import matrix as matrix_handler
 from hokusai_contracts.reports.changelog import Changelog
+from hokusai_contracts.reports.history import History, HistoryPair
 from hokusai_contracts.reports.matrix_model import Matrix, row_from_result
 from hokusai_contracts.reports.repro_model import (
     CallRecord,
@@ -99,12 +100,16 @@ DOCUMENTS = {
     ),
     Changelog: lambda findings: Changelog(tuple(findings), "v1.0.0", "v2.0.0", "major"),
     ReproReport: lambda findings: replay(*(claim(f, "reproduced") for f in findings)),
+    History: lambda findings: History(
+        "repo", "hokusai", (HistoryPair("a", "b", "t", tuple(findings), "ok", 1.0, False),)
+    ),
 }
 
 
 def test_the_registry_lists_every_handler_by_format_name():
     run_formats = {"terminal", "junit", "markdown", "json", "github", "sarif"}
     others = {"matrix-markdown", "matrix-json", "changelog", "repro-markdown", "repro-json"}
+    others |= {"history-markdown", "history-json"}
     assert set(HANDLERS) == run_formats | others
     assert all(name == handler.name and handler.description for name, handler in HANDLERS.items())
     # The run formats are the handlers of a RunResult; `verify --format` and its report files use them.

@@ -1,4 +1,5 @@
 """``hokusai-contracts diff OLD NEW``: breaking changes between two releases, judged against the version."""
+
 # No `from __future__ import annotations`: typer evaluates the option annotations at runtime.
 from enum import Enum
 from pathlib import Path
@@ -6,9 +7,19 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
-from hokusai_contracts.cli.output import append_step_summary, harness_errors, stdout_console, write_files
+from hokusai_contracts.cli.output import (
+    EXIT_USAGE,
+    append_step_summary,
+    fail,
+    harness_errors,
+    stdout_console,
+    write_files,
+)
+from hokusai_contracts.release.history import run_history
+from hokusai_contracts.reports.history import History, HistoryPair
 
 SIDE_HELP = (
     "release:VERSION (recorded under contracts/releases/; release:latest), a contracts directory (or its "
@@ -52,9 +63,22 @@ def print_entries(console: Console, entries: list[str]) -> None:
         console.print(Text(entry.rstrip("\n")), soft_wrap=True)
 
 
+HISTORY_HELP = (
+    "Instead of OLD NEW: diff every consecutive pair of commits that touched the package in the git "
+    "repository REPO (optionally its subfolder: REPO:SUBDIR), oldest first; one table of pair, findings, "
+    "verdict and seconds (--markdown/--json write it)."
+)
+
+
 def diff_command(
-    old: Annotated[str, typer.Argument(help=f"The previous release. {SIDE_HELP}")],
-    new: Annotated[str, typer.Argument(help=f"The release to check. {SIDE_HELP}")],
+    old: Annotated[str | None, typer.Argument(help=f"The previous release. {SIDE_HELP}")] = None,
+    new: Annotated[str | None, typer.Argument(help=f"The release to check. {SIDE_HELP}")] = None,
+    history: Annotated[
+        str | None, typer.Option("--history", metavar="REPO[:SUBDIR]", help=HISTORY_HELP)
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --history: start at this commit, branch or tag.")
+    ] = None,
     behaviour: Annotated[bool, typer.Option("--behaviour", help=BEHAVIOUR_HELP)] = False,
     accepted: Annotated[Path | None, typer.Option("--accepted", help=ACCEPTED_HELP)] = None,
     package: Annotated[str, typer.Option("--package", help="Top-level package of the SDK.")] = "hokusai",
@@ -75,10 +99,31 @@ def diff_command(
     A breaking change fails (exit 1) unless NEW is a major release (before 1.0: a minor one, 0.3 -> 0.4),
     contracts/accepted-breaks.yaml accepts it, or OLD's contract deprecated the removed object.
     """
-    from hokusai_contracts.release.run import run_diff
+    from hokusai_contracts.release.run import load_accepted_file, run_diff
     from hokusai_contracts.reports import render, write_report
     from hokusai_contracts.reports.changelog import Changelog
 
+    if history is not None:
+        if old is not None or new is not None:
+            raise fail(EXIT_USAGE, "--history replaces OLD and NEW: give one or the other", "see --help")
+        console = stdout_console()
+        with harness_errors():
+            done = run_history(
+                history,
+                package=package,
+                since=since,
+                python=python,
+                accepted=load_accepted_file(accepted),
+                progress=lambda pair: console.print(history_line(pair), soft_wrap=True),
+            )
+            write_files(done, {"history-markdown": markdown_file, "history-json": json_file})
+        print_history(console, done)
+        append_step_summary(render(done, "history-markdown"))
+        raise typer.Exit(0 if all(p.passed for p in done.pairs) else 1)
+    if old is None or new is None:
+        raise fail(
+            EXIT_USAGE, "diff needs OLD and NEW (or --history REPO)", "see `hokusai-contracts diff --help`"
+        )
     with harness_errors():
         report = run_diff(
             old, new, package=package, python=python, accepted_file=accepted, behaviour=behaviour
@@ -104,3 +149,33 @@ def diff_command(
 
 def _label(side) -> str:
     return f"{side.label} ({side.version})" if side.version else side.label
+
+
+def history_line(pair: HistoryPair) -> Text:
+    """One progress line: the pair, its counts and the gate's answer."""
+    if pair.error:
+        return Text(f"{pair.old}..{pair.new}  not compared: {pair.error}", style="yellow")
+    status = ("pass", "green") if pair.passed else ("FAIL", "bold red")
+    return Text.assemble(
+        f"{pair.old}..{pair.new}  ",
+        status,
+        f"  {len(pair.breaking)} breaking, {len(pair.warnings)} warnings, {pair.seconds:.1f} s",
+        f"  {pair.title[:70]}",
+    )
+
+
+def print_history(console: Console, history: History) -> None:
+    """The table of pairs, then each failing pair's breaking findings."""
+    table = Table(title=f"diff --history {history.source} ({history.package})")
+    for column in ("pair", "findings", "verdict", "seconds"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for pair in history.pairs:
+        counts = "not compared" if pair.error else f"{len(pair.breaking)} breaking, {len(pair.warnings)} warn"
+        verdict = pair.error or ("pass" if pair.passed else "FAIL") + f": {pair.verdict}"
+        table.add_row(f"{pair.old}..{pair.new}", counts, verdict, f"{pair.seconds:.1f}")
+    console.print(table)
+    for pair in history.pairs:
+        for finding in pair.breaking:
+            console.print(
+                f"{pair.old}..{pair.new} {finding.rule} {finding.subject}: {finding.message}", soft_wrap=True
+            )

@@ -81,6 +81,11 @@ def fatal_advice(package: str, interpreter: str, missing: str | None) -> str:
             f"{top!r} into that environment, or point --python at an environment that has the SDK's "
             "dependencies)."
         )
+    if missing and missing != package:
+        return (
+            f"{package!r} was found, but its own module {missing!r} is missing from that copy (a file not "
+            "in this release, or an import of a module that was renamed)."
+        )
     return (
         f"Install the SDK into that environment (e.g. `{interpreter} -m pip install -e .`) or point "
         "--python at the environment that has it."
