@@ -10,7 +10,9 @@ missing contracts directory or interpreter). Expected errors never print a trace
 # of the commands refer to variables of build_app().
 import contextlib
 import shutil
+import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from enum import Enum
@@ -22,7 +24,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
-from hokusai_contracts.base.masking import known_secrets
+from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.base.processes import install_signal_handlers
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
@@ -31,6 +33,7 @@ from hokusai_contracts.cli.docs_check import DOCS_CHECK_EPILOG, docs_check_comma
 from hokusai_contracts.cli.gateway import gateway_app
 from hokusai_contracts.cli.output import (
     EXIT_FAILED,
+    EXIT_INFRASTRUCTURE,
     EXIT_USAGE,
     append_step_summary,
     fail,
@@ -55,7 +58,7 @@ from hokusai_contracts.cli.servers import (
     run_provisioned,
 )
 from hokusai_contracts.findings import RunResult
-from hokusai_contracts.findings.from_errors import error_finding
+from hokusai_contracts.findings.from_errors import environment_cause, error_finding
 from hokusai_contracts.reports import markdown, write_report
 from hokusai_contracts.reports.terminal import CheckProgress, print_report
 from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
@@ -352,10 +355,48 @@ app.command("rules", epilog=RULES_EPILOG)(rules_command)
 app.command("docs-check", epilog=DOCS_CHECK_EPILOG)(docs_check_command)
 
 
+def crash_report(exc: BaseException) -> str:
+    """Write ``exc``'s traceback (masked) to a file; where it went, or why it could not be written."""
+    text = mask_secrets(
+        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), known_secrets()
+    )
+    for directory in (tempfile.gettempdir(), Path.cwd()):
+        try:
+            with tempfile.NamedTemporaryFile(
+                "w", dir=directory, prefix="hokusai-contracts-crash-", suffix=".txt", delete=False
+            ) as handle:
+                handle.write(text)
+            return handle.name
+        except OSError:
+            continue
+    return "(not written: no writable directory)"
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: no traceback on the terminal, whatever happens (exit 2 at worst)."""
     install_signal_handlers()  # Ctrl-C and SIGTERM stop every child, then unwind (servers, temp dirs)
-    app()
+    try:
+        app()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        cause = environment_cause(exc)
+        if cause is not None:  # a full or read-only disk is the environment's fault, not a bug
+            fail(
+                EXIT_INFRASTRUCTURE,
+                f"{cause} ({type(exc).__name__})",
+                "free space, or point TMPDIR and the cache (HOKUSAI_CONTRACTS_CACHE) at a writable disk",
+            )
+        else:
+            where = crash_report(exc)
+            fail(
+                EXIT_INFRASTRUCTURE,
+                f"{type(exc).__name__}: {exc}\nthis is a bug in the harness; the traceback is in {where}",
+                "report it with that file attached",
+                label="harness crash",
+            )
+        sys.exit(EXIT_INFRASTRUCTURE)
+
 
 
 if __name__ == "__main__":

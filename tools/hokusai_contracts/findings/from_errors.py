@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import traceback
 
 from hokusai_contracts.base.errors import ContractError, InfrastructureError
@@ -43,8 +44,38 @@ def infrastructure_finding(finding: Finding, cause: str) -> Finding:
     )
 
 
+# What the environment did, for the OSErrors that are its fault and not the harness's.
+ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def environment_cause(exc: BaseException) -> str | None:
+    """``disk full: <path>`` (read-only, permission denied...) when ``exc`` or an exception it came from is
+    such an OSError; None otherwise."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in ENVIRONMENT_ERRNOS:
+            # For a copy, filename2 is the destination: the place that is full.
+            path = current.filename2 or current.filename
+            return (
+                f"{ENVIRONMENT_ERRNOS[current.errno]}: {path}" if path else ENVIRONMENT_ERRNOS[current.errno]
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def error_finding(family: str, exc: BaseException) -> Finding:
     """A check that could not run as an error finding (exit code 2)."""
+    cause = environment_cause(exc)
+    if cause is not None and not isinstance(exc, InfrastructureError):
+        exc = InfrastructureError(f"{cause} ({type(exc).__name__}: {exc})")
     if isinstance(exc, InfrastructureError):
         return Finding(
             check=family,

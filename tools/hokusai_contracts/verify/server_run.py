@@ -17,7 +17,7 @@ from pathlib import Path
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
-from hokusai_contracts.findings.from_errors import error_finding
+from hokusai_contracts.findings.from_errors import environment_cause, error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
 from hokusai_contracts.servers.providers import (
     DockerProbe,
@@ -100,6 +100,9 @@ def run_with_provisioner(
                 stack.callback(context.server.stop)
             except InfrastructureError as exc:
                 server_error = exc
+            except OSError as exc:  # a full or read-only disk while preparing the server's directory
+                cause = environment_cause(exc) or f"{type(exc).__name__}: {exc}"
+                server_error = InfrastructureError(f"{cause}\nfix: free space or point TMPDIR elsewhere")
         runnable = families if server_error is None else [f for f in families if not f.needs_server]
         result = RunResult()
         budget = [1]  # one restart per run
