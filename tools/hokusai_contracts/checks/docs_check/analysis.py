@@ -131,9 +131,7 @@ class PageAnalyzer(ast.NodeVisitor):
         if close is None and missing.choices:
             shown = ", ".join(f"`{c}`" for c in missing.choices[:12])
             fix = f"it has {shown}{', ...' if len(missing.choices) > 12 else ''}"
-        self.report(
-            MISSING_NAME, node, subject, message + (f"; did you mean `{close}`?" if close else ""), fix
-        )
+        self.report(MISSING_NAME, node, subject, message, fix)
 
     def _unchecked(self, node: ast.AST, unchecked: Unchecked, subject: str) -> None:
         error = unchecked.error.splitlines()[-1] if unchecked.error else "unknown error"
@@ -185,8 +183,15 @@ class PageAnalyzer(ast.NodeVisitor):
         if isinstance(base, ModuleValue):
             return self._path(node, f"{base.path}.{name}")
         if isinstance(base, BuiltinValue):
-            if base.name == "NoneType" and builtin_has_attribute(base.name, name) is False:
-                self._report_protocolish(node, f"`{name}` of `None`", f"`None` has no attribute `{name}`")
+            if base.name in ("NoneType", "coroutine") and builtin_has_attribute(base.name, name) is False:
+                fix = (
+                    "await it first"
+                    if base.name == "coroutine"
+                    else "the call returns None: use what it changed"
+                )
+                self._report_protocolish_fix(
+                    node, f"{name} of {base.name}", f"{describe(base)} has no attribute `{name}`", fix
+                )
             return None
         cls = base.obj if isinstance(base, ObjectValue) else base.cls
         if cls.kind not in CLASS_KINDS or (cls.path, name) in self.added:
@@ -249,7 +254,7 @@ class PageAnalyzer(ast.NodeVisitor):
             self._bind_arguments(node, obj, obj.parameters)
         returned = self.view.value_of_annotation(obj.returns, callee.owner)
         if obj.asynchronous == "coroutine":
-            return BuiltinValue("awaitable", returned)
+            return BuiltinValue("coroutine", returned)
         if obj.asynchronous == "asyncgen":
             return BuiltinValue("async-iterator", None)
         return returned
@@ -267,7 +272,7 @@ class PageAnalyzer(ast.NodeVisitor):
             if p.kind
             not in (ParameterKind.POSITIONAL_ONLY, ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD)
         ]
-        shown = f"`{_short(obj)}` takes {signature_text(parameters)}"
+        shown = f"it takes {signature_text(parameters)}"
         if starred or double:
             # The unpacked part is unknown: only a keyword written out can be checked.
             for keyword in node.keywords:
@@ -332,7 +337,7 @@ class PageAnalyzer(ast.NodeVisitor):
         if self._supports(value, operation) is False:
             subject = value.cls.path if isinstance(value, InstanceValue) else value.name
             fix = None
-            if isinstance(value, BuiltinValue) and value.name == "awaitable" and operation != "awaited":
+            if isinstance(value, BuiltinValue) and value.name == "coroutine" and operation != "awaited":
                 fix = "await it first: the call is a coroutine"
             elif operation == "awaited":
                 fix = "call it without `await`: it is not a coroutine"
@@ -340,6 +345,9 @@ class PageAnalyzer(ast.NodeVisitor):
                 operation == "iterated" and isinstance(value, BuiltinValue) and value.name == "async-iterator"
             ):
                 fix = "use `async for`"
+            elif isinstance(value, InstanceValue):
+                names = ", ".join(f"`{m.name}`" for m in value.cls.members[:8])
+                fix = f"use what `{value.cls.name}` has ({names})" if names else None
             self._report_protocolish_fix(node, subject, f"{describe(value)} cannot be {operation}", fix)
 
     def _report_protocolish_fix(self, node: ast.AST, subject: str, message: str, fix: str | None) -> None:
@@ -349,7 +357,8 @@ class PageAnalyzer(ast.NodeVisitor):
     def _await(self, node: ast.Await) -> Value | None:
         value = self.value(node.value)
         self._require(node, value, "awaited")
-        return value.element if isinstance(value, BuiltinValue) and value.name == "awaitable" else None
+        awaitable = isinstance(value, BuiltinValue) and value.name in ("awaitable", "coroutine")
+        return value.element if awaitable else None
 
     def _subscript(self, node: ast.Subscript) -> Value | None:
         value = self.value(node.value)

@@ -59,6 +59,8 @@ _ITERATORS = {
 }
 _ASYNC_ITERATORS = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
 _AWAITABLES = {"Awaitable", "Coroutine"}
+# Bases from outside the package that add no public member: a class deriving from them stays fully known.
+_EMPTY_BASES = frozenset({"abc.ABC", "ABC", "typing.Generic", "Generic"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ class ApiView:
         if cls.kind is not ObjectKind.CLASS or cls.protocols is None or "__getattr__" in cls.protocols:
             return False
         for base in cls.bases:
+            if base in _EMPTY_BASES:
+                continue
             parent = self.index.objects.get(base)
             if parent is None or base in seen or not self.complete(parent, seen | {cls.path}):
                 return False

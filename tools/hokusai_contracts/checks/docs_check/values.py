@@ -5,6 +5,7 @@ class, or a value of a built-in type. Anything else is unknown (None), and unkno
 from __future__ import annotations
 
 import builtins
+import types
 from dataclasses import dataclass
 
 from hokusai_contracts.contract.model import ApiObject
@@ -60,13 +61,15 @@ _ABSTRACT = {
     "async-iterator": {"__aiter__"},
     "awaitable": {"__await__"},
 }
+# What calling an ``async def`` gives: its attributes are those of the coroutine type.
+_CONCRETE = {"NoneType": type(None), "coroutine": types.CoroutineType}
 
 
 def builtin_protocols(name: str) -> set[str] | None:
     """The special methods a built-in type (or an abstract one above) supports; None when unknown."""
     if name in _ABSTRACT:
         return _ABSTRACT[name]
-    kind = type(None) if name == "NoneType" else getattr(builtins, name, None)
+    kind = _CONCRETE.get(name) or getattr(builtins, name, None)
     if not isinstance(kind, type):
         return None
     return {method for methods in NEEDS.values() for method in methods if hasattr(kind, method)}
@@ -74,7 +77,7 @@ def builtin_protocols(name: str) -> set[str] | None:
 
 def builtin_has_attribute(name: str, attribute: str) -> bool | None:
     """Whether a real built-in type has ``attribute``; None for the abstract ones (unknown)."""
-    kind = type(None) if name == "NoneType" else getattr(builtins, name, None)
+    kind = _CONCRETE.get(name) or getattr(builtins, name, None)
     if name in _ABSTRACT or not isinstance(kind, type):
         return None
     return hasattr(kind, attribute)
@@ -85,10 +88,14 @@ def describe(value: Value) -> str:
     if isinstance(value, InstanceValue):
         return f"a `{value.cls.path}` instance"
     if isinstance(value, BuiltinValue):
-        if value.name in ("iterator", "async-iterator", "awaitable"):
-            return {"iterator": "an iterator", "async-iterator": "an async iterator"}.get(
-                value.name, "a coroutine (call of an `async def`)"
-            )
+        special = {
+            "iterator": "an iterator",
+            "async-iterator": "an async iterator",
+            "awaitable": "an awaitable",
+            "coroutine": "a coroutine (the call of an `async def`)",
+        }
+        if value.name in special:
+            return special[value.name]
         return "`None`" if value.name == "NoneType" else f"a `{value.name}`"
     if isinstance(value, ObjectValue):
         return f"`{value.obj.path}`"
