@@ -277,6 +277,10 @@ class FakeExtract:
     changed: list[Path] = field(default_factory=list)
     error: Exception | None = None
     calls: list[tuple] = field(default_factory=list)
+    not_imported: dict[str, str] = field(default_factory=dict)
+
+    def not_imported_lines(self) -> list[str]:
+        return [f"{name}: {error}" for name, error in self.not_imported.items()]
 
     def __call__(self, contracts_dir, python=None, package="hokusai", check=False):
         self.calls.append((Path(contracts_dir), python, package, check))

@@ -23,6 +23,8 @@ from hokusai_contracts.checks.docs_check.blocks import page_of
 from hokusai_contracts.checks.docs_check.check import DocsCheckRequest, docs_check
 from hokusai_contracts.checks.docs_check.execution import RunOptions, sandbox_available
 from hokusai_contracts.cli.app import app
+from hokusai_contracts.contract.model import ApiModule, ApiObject, ObjectKind
+from hokusai_contracts.contract.store import dump_module
 from hokusai_contracts.findings import Outcome
 from hokusai_contracts.findings.catalogue import RULES
 from hokusai_contracts.introspection import introspect
@@ -269,3 +271,24 @@ def test_run_mode_network_is_loopback_only(tmp_path):
     failed = [f for f in document["findings"] if f["rule"] == "DOCX009"]
     assert len(failed) == 1 and failed[0]["location"]["line"] == 10, result.output
     assert "unreachable" in failed[0]["message"].lower()
+
+
+# -- partial APIs --------------------------------------------------------------------------------------
+
+
+def test_extract_goes_on_when_a_module_does_not_import_and_keeps_its_contract(tmp_path):
+    contracts = tmp_path / "contracts"
+    stale = contracts / "api" / "acme_sdk.plugins.yaml"
+    stale.parent.mkdir(parents=True)
+    kept = ApiModule(
+        "acme_sdk.plugins", objects=[ApiObject("acme_sdk.plugins.TorchPlugin", ObjectKind.CLASS)]
+    )
+    stale.write_text(dump_module(kept), encoding="utf-8")
+    before = stale.read_text(encoding="utf-8")
+    runner = CliRunner()
+    env = {"PYTHONPATH": str(FIXTURES / "sdk")}
+    result = runner.invoke(app, ["extract", "--contracts", str(contracts), "--package", "acme_sdk"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "acme_sdk.plugins: missing dependency 'acme_torch_backend'" in result.output
+    assert (contracts / "api" / "acme_sdk.client.yaml").is_file()
+    assert stale.read_text(encoding="utf-8") == before

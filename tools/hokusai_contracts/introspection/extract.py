@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.contract.model import Api
+from hokusai_contracts.contract.model import Api, ApiModule
 from hokusai_contracts.contract.store import (
     load_contracts,
     merge_hand_written,
@@ -28,6 +28,47 @@ class ExtractResult:
     diff: str = ""
     ok: bool = True
     api: Api | None = None
+    # Modules of the SDK that did not import, with why; their committed contracts were kept as they are.
+    not_imported: dict[str, str] = field(default_factory=dict)
+
+    def not_imported_lines(self) -> list[str]:
+        """One line per module that did not import, naming the missing dependency when there is one."""
+        return [
+            f"{name}: {describe_import_error(error)}" for name, error in sorted(self.not_imported.items())
+        ]
+
+
+_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def describe_import_error(error: str) -> str:
+    """``missing dependency 'torch' (ModuleNotFoundError: ...)``, or the error's last line."""
+    last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
+    missing = _MISSING_MODULE.search(error)
+    return f"missing dependency {missing.group(1)!r} ({last})" if missing else last
+
+
+def not_imported(observed: Api) -> dict[str, str]:
+    """The modules whose import failed (not those that imported with an ``__all__`` problem)."""
+    imported = {module.name for module in observed.modules}
+    return {name: error for name, error in observed.import_errors.items() if name not in imported}
+
+
+def keep_committed(merged: Api, existing: Api, failed: Mapping[str, str]) -> Api:
+    """``merged`` plus the committed contracts of the failed modules (and those under them), unchanged.
+
+    A module that did not import is unknown, not removed: its contract must neither vanish nor change.
+    """
+
+    def under_failed(name: str) -> bool:
+        return any(name == module or name.startswith(module + ".") for module in failed)
+
+    kept: list[ApiModule] = [m for m in existing.modules if under_failed(m.name)]
+    present = {m.name for m in merged.modules}
+    merged.modules = sorted(
+        [*merged.modules, *(m for m in kept if m.name not in present)], key=lambda m: m.name
+    )
+    return merged
 
 
 def extract(
@@ -42,15 +83,13 @@ def extract(
     """Write the contracts of the SDK installed for ``python``; with ``check`` only return the diff."""
     contracts_dir = Path(contracts_dir)
     observed = introspect(package, python, extra_paths=extra_paths, env=env)
-    if observed.import_errors:
-        # Writing now would delete the contracts of every module that failed to import.
-        problems = "\n".join(f"  {name}: {error}" for name, error in observed.import_errors.items())
-        raise InfrastructureError(
-            f"cannot extract the API of {package!r}: some modules did not import:\n{problems}"
-        )
+    failed = not_imported(observed)
     committed = read_committed(contracts_dir)
     existing = load_contracts(contracts_dir) if committed else Api(package=package)
     merged = merge_hand_written(observed, existing)
+    if failed:
+        # The rest is extracted; what failed keeps its committed contract (deleting it would be a lie).
+        merged = keep_committed(merged, existing, failed)
     rendered = render_contracts(merged)
     diff = contract_diff(committed, rendered, contracts_dir)
     would_change = sorted(
@@ -59,9 +98,11 @@ def extract(
         if committed.get(name) != rendered.get(name)
     )
     if check:
-        return ExtractResult(changed=would_change, diff=diff, ok=not would_change, api=merged)
+        return ExtractResult(
+            changed=would_change, diff=diff, ok=not would_change, api=merged, not_imported=failed
+        )
     changed = write_contracts(merged, contracts_dir)
-    return ExtractResult(changed=changed, diff=diff, ok=True, api=merged)
+    return ExtractResult(changed=changed, diff=diff, ok=True, api=merged, not_imported=failed)
 
 
 def contract_diff(committed: Mapping[str, str], rendered: Mapping[str, str], directory: Path) -> str:
