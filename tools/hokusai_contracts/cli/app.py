@@ -28,9 +28,22 @@ from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.base.processes import install_signal_handlers
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
+from hokusai_contracts.cli.can_i_deploy import CAN_I_DEPLOY_EPILOG, can_i_deploy_command
 from hokusai_contracts.cli.diff import BASELINE_HELP, diff_command
 from hokusai_contracts.cli.docs_check import DOCS_CHECK_EPILOG, docs_check_command
 from hokusai_contracts.cli.gateway import gateway_app
+from hokusai_contracts.cli.matrix import (
+    CLIENTS_HELP,
+    JOBS_HELP,
+    MATRIX_HELP,
+    PYTHONS_HELP,
+    RESULTS_HELP,
+    SERVERS_HELP,
+    SHARD_HELP,
+    matrix_app,
+    plan_from_options,
+    run_matrix_cells,
+)
 from hokusai_contracts.cli.output import (
     EXIT_FAILED,
     EXIT_INFRASTRUCTURE,
@@ -49,12 +62,10 @@ from hokusai_contracts.cli.repro import REPRO_EPILOG, repro_command
 from hokusai_contracts.cli.rules import RULES_EPILOG, rules_command
 from hokusai_contracts.cli.servers import (
     IMAGE_HELP,
-    MATRIX_HELP,
     MATRIX_OUT_HELP,
     MLFLOW_HELP,
     VERSION_HELP,
     mlflow_app,
-    run_matrix_command,
     run_provisioned,
 )
 from hokusai_contracts.findings import RunResult
@@ -209,19 +220,6 @@ def build_app(
                 contracts / "api", python=_existing_python(python), package=package, check=check
             )
         console = stdout_console()
-        if result.not_imported:
-            # A partial API is a result: the rest was extracted, these modules' contracts were kept.
-            warn = stderr_console()
-            warn.print(
-                Text.assemble(
-                    ("warning: ", "bold yellow"),
-                    f"{len(result.not_imported)} module(s) of {package!r} did not import; their committed "
-                    "contracts were kept unchanged:",
-                ),
-                soft_wrap=True,
-            )
-            for line in result.not_imported_lines():
-                warn.print(Text(f"  {line}"), soft_wrap=True)
         changed = list(result.changed)
         if check:
             if result.ok:
@@ -279,6 +277,12 @@ def build_app(
         mlflow_image: Annotated[str | None, typer.Option("--mlflow-image", help=IMAGE_HELP)] = None,
         matrix: Annotated[str | None, typer.Option("--matrix", help=MATRIX_HELP)] = None,
         matrix_out: Annotated[Path, typer.Option("--matrix-out", help=MATRIX_OUT_HELP)] = Path("reports"),
+        clients: Annotated[str | None, typer.Option("--clients", help=CLIENTS_HELP)] = None,
+        servers: Annotated[str | None, typer.Option("--servers", help=SERVERS_HELP)] = None,
+        pythons: Annotated[str | None, typer.Option("--pythons", help=PYTHONS_HELP)] = None,
+        shard: Annotated[str | None, typer.Option("--shard", help=SHARD_HELP)] = None,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP)] = 1,
+        results: Annotated[Path | None, typer.Option("--results", help=RESULTS_HELP)] = None,
         baseline: Annotated[str | None, typer.Option("--baseline", help=BASELINE_HELP)] = None,
     ) -> None:
         """Run the contract checks against the installed SDK: the CI gate."""
@@ -299,9 +303,21 @@ def build_app(
 
             context = make_context()
             request = ServerRequest(mlflow, mlflow_version, mlflow_image)
-            if matrix is not None:
+            plan = plan_from_options(matrix, clients, servers, pythons, shard, _existing_python(python))
+            if plan is not None:
                 raise typer.Exit(
-                    run_matrix_command(chosen, make_context, matrix, request, matrix_out, stderr_console())
+                    run_matrix_cells(
+                        chosen,
+                        make_context,
+                        plan,
+                        request,
+                        matrix_out,
+                        stderr_console(),
+                        jobs=jobs,
+                        python=_existing_python(python) if python and not (clients or pythons) else None,
+                        results=results,
+                        quiet=quiet,
+                    )
                 )
             console = stdout_console()
             progress = CheckProgress(
@@ -360,6 +376,8 @@ def build_app(
 app = build_app()
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(mlflow_app, name="mlflow")
+app.add_typer(matrix_app, name="matrix")
+app.command("can-i-deploy", epilog=CAN_I_DEPLOY_EPILOG)(can_i_deploy_command)
 app.command("docs", epilog=EXIT_CODES_HELP)(docs_command)
 app.command("diff", epilog=EXIT_CODES_HELP)(diff_command)
 app.command("repro", epilog=REPRO_EPILOG)(repro_command)

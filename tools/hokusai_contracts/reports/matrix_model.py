@@ -1,4 +1,7 @@
-"""The compatibility matrix as data: SDK version x MLflow server version x check family -> outcome counts.
+"""The compatibility matrix as data: SDK x MLflow client x MLflow server x Python x check family -> counts.
+
+A row is one cell of the space (``verify --matrix 2.9.0,3.17.2`` rows vary the server only, their client
+and Python stay empty: the harness's own).
 
 Pure: rows are made from :class:`RunResult` objects; :mod:`hokusai_contracts.reports.matrix` renders
 them and :func:`hokusai_contracts.verify.server_run.run_matrix` runs the checks per server version.
@@ -22,6 +25,9 @@ class MatrixCell:
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    client_version: str = ""
+    python_version: str = ""
+    known: int = 0  # failures a known difference declares for this cell (not counted as failed)
 
     @property
     def status(self) -> str:
@@ -43,10 +49,31 @@ class MatrixRow:
     provider: str = ""
     exit_code: int = 0
     duration_s: float = 0.0
+    client_version: str = ""
+    python_version: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(client, server, Python): what identifies the row."""
+        return (self.client_version, self.server_version, self.python_version)
+
+    @property
+    def known(self) -> int:
+        """Known differences that occurred as declared, over every family."""
+        return sum(c.known for c in self.cells)
 
 
-def row_from_result(result: RunResult, server_version: str, families: list[str]) -> MatrixRow:
-    """The matrix row of one verify run against ``server_version``."""
+def row_from_result(
+    result: RunResult,
+    server_version: str,
+    families: list[str],
+    *,
+    client_version: str = "",
+    python_version: str = "",
+    known: dict[str, int] | None = None,
+) -> MatrixRow:
+    """The matrix row of one verify run against ``server_version`` (and ``client_version`` on
+    ``python_version`` for a cell of the full space); ``known``: known differences per family."""
     sdk = result.sdk_version or "unknown"
     counts = result.counts()
     cells = []
@@ -61,6 +88,9 @@ def row_from_result(result: RunResult, server_version: str, families: list[str])
                 failed=counter.get(Outcome.FAILED.value, 0),
                 errors=counter.get(Outcome.ERROR.value, 0),
                 skipped=counter.get(Outcome.SKIPPED.value, 0),
+                client_version=client_version,
+                python_version=python_version,
+                known=(known or {}).get(family, 0),
             )
         )
     failures = tuple(
@@ -74,6 +104,8 @@ def row_from_result(result: RunResult, server_version: str, families: list[str])
         provider=result.server or "",
         exit_code=result.exit_code,
         duration_s=result.duration_s,
+        client_version=client_version,
+        python_version=python_version,
     )
 
 

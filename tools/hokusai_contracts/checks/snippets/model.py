@@ -10,7 +10,8 @@ SERVERS = ("embedded", "mlflow", "basic-auth")
 ROLES = ("admin", "reader", "anonymous")
 DEFAULT_SERVER = "embedded"
 DEFAULT_ROLE = "admin"
-ATTRIBUTES = ("skip", "server", "role", "raises")
+# applies / xfail: version ranges a matrix cell reads (hokusai_contracts.verify.known_differences).
+ATTRIBUTES = ("skip", "server", "role", "raises", "applies", "xfail")
 FRONT_MATTER_KEYS = ("title", "server", "unique_names", "executable_blocks")
 
 
@@ -63,6 +64,8 @@ class Block:
     role: str | None = None
     raises: str | None = None
     skip: str | None = None
+    applies: str | None = None  # e.g. "server>=3": the matrix checks the block only there
+    xfail: str | None = None  # e.g. "server<3: why": a known difference there
     checkpoints: tuple[Checkpoint, ...] = ()
     output: OutputBlock | None = None
     setup: tuple[Setup, ...] = ()

@@ -327,6 +327,8 @@ def _block(
         role=attributes.get("role"),
         raises=attributes.get("raises"),
         skip=attributes.get("skip"),
+        applies=attributes.get("applies"),
+        xfail=attributes.get("xfail"),
         checkpoints=_checkpoints(code, fence_line + 1, lines, problems),
         setup=tuple(pending.setups),
         prefix=_prefix(lines, fence_line, token.markup),
