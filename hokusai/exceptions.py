@@ -104,17 +104,24 @@ class CircuitOpenError(MLflowConnectionError):
     default_message = "MLflow calls are failing fast: the circuit breaker is open"
 
     def __init__(
-        self, message: str | None = None, tracking_uri: str | None = None, retry_after: float | None = None
+        self,
+        message: str | None = None,
+        tracking_uri: str | None = None,
+        retry_after: float | None = None,
+        last_failure: str | None = None,
     ) -> None:
         self.retry_after = retry_after
+        self.last_failure = last_failure
         if message is None:
             where = f" for {tracking_uri}" if tracking_uri else ""
+            cause = f" (last failure: {last_failure})" if last_failure else ""
             wait = f"; next attempt allowed in {retry_after:.1f}s" if retry_after is not None else ""
-            message = f"Circuit breaker open{where} after repeated failures{wait}"
+            message = f"Circuit breaker open{where} after repeated failures{cause}{wait}"
         super().__init__(
             message,
             tracking_uri=tracking_uri,
-            fix="wait for the server to recover; the breaker lets one trial call through after its timeout",
+            fix="wait for the server to recover: while the breaker is open the SDK checks the server's "
+            "/health and lets one trial call through as soon as it answers (or after the recovery timeout)",
         )
 
 

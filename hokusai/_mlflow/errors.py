@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hokusai._mlflow.diagnosis import diagnose_connection
 from hokusai._mlflow.target import MLflowTarget
+from hokusai._mlflow.transport import WireNotes
 from hokusai.exceptions import (
     AuthenticationError,
     AuthorizationError,
@@ -93,6 +94,30 @@ def http_status(exc: BaseException) -> int | None:
     return None
 
 
+# A connection that was never established: the request cannot have reached the server.
+_NOT_SENT_MARKERS = (
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Connection refused",
+    "ConnectTimeoutError",
+    "Name or service not known",
+    "nodename nor servname",
+)
+
+
+def request_may_have_arrived(exc: BaseException) -> bool:
+    """False when ``exc`` proves the request never reached the server or was refused (HTTP 4xx).
+
+    True for everything else: a lost response (connection closed or reset after sending, a read
+    timeout) or a 5xx may come after the server did the work.
+    """
+    text = str(exc)
+    if any(marker in text for marker in _NOT_SENT_MARKERS):
+        return False
+    status = http_status(exc) if _is_mlflow_exception(exc) else getattr(exc, "status_code", None)
+    return not (isinstance(status, int) and 400 <= status < 500)
+
+
 def is_not_found(exc: BaseException) -> bool:
     """True when MLflow said the requested resource does not exist."""
     return http_status(exc) == 404 or (isinstance(exc, MLflowError) and exc.status_code == 404)
@@ -171,17 +196,35 @@ def _server_error_fix(status: int, target: MLflowTarget) -> str:
     return "the server failed (not the SDK): check its log; the call is retried automatically"
 
 
-def translate(exc: BaseException, target: MLflowTarget) -> BaseException:
-    """The SDK exception that stands for ``exc`` (returned, not raised; unknown errors pass through)."""
+def translate(exc: BaseException, target: MLflowTarget, notes: WireNotes | None = None) -> BaseException:
+    """The SDK exception that stands for ``exc`` (returned, not raised; unknown errors pass through).
+
+    ``notes``: what the call attempt's responses showed (a 429 and its ``Retry-After``, which MLflow's
+    exceptions do not carry).
+    """
     if isinstance(exc, HokusaiException):
         return exc
     secrets = target.credentials.secrets()
     if isinstance(exc, ConnectionError | TimeoutError):
         return _unreachable(exc, target)
+    text = scrub(str(exc), secrets)
+    if notes is not None and notes.rate_limited and not any(m in text for m in _CONNECTION_MARKERS):
+        # The attempt's last response was a 429 and this is the error MLflow raised for it (its JSON
+        # code may be anything, or the body not JSON at all).
+        endpoint = _endpoint(text)
+        detail = server_detail(exc, secrets)
+        where = endpoint or target.tracking_uri
+        said = f": {detail.message}" if detail.message else ""
+        return RateLimitError(
+            f"MLflow rate-limited the request to {where} (HTTP 429){said}",
+            retry_after=notes.retry_after,
+            tracking_uri=target.tracking_uri,
+            endpoint=endpoint,
+            error_code=detail.error_code,
+        )
     if not _is_mlflow_exception(exc):
         return exc
 
-    text = scrub(str(exc), secrets)
     status = http_status(exc)
     endpoint = _endpoint(text)
     credential = target.credentials.describe()

@@ -25,8 +25,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hokusai._mlflow import transport
 from hokusai._mlflow.errors import is_already_exists, translate
+from hokusai._mlflow.health import health_probe
 from hokusai._mlflow.target import MLflowTarget
-from hokusai.resilience import call_with_resilience, get_circuit_breaker, get_resilience_config
+from hokusai.resilience import (
+    CircuitBreaker,
+    call_with_resilience,
+    get_circuit_breaker,
+    get_resilience_config,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -64,20 +70,24 @@ class MLflowSession:
                     self._client = build_client(self.target)
         return self._client
 
-    def _route(self) -> contextlib.AbstractContextManager[Any]:
-        return transport.routed_to(self.target, get_resilience_config().request_timeout)
+    def _route(self, notes: transport.WireNotes | None = None) -> contextlib.AbstractContextManager[Any]:
+        return transport.routed_to(self.target, get_resilience_config().request_timeout, notes)
 
-    @contextlib.contextmanager
-    def scope(self) -> Iterator[None]:
+    def scope(self) -> contextlib.AbstractContextManager[None]:
         """Point MLflow's fluent API (``mlflow.start_run``, ``log_model``...) at this target, then restore.
 
         Holds a process-wide lock for the block: use it only around fluent MLflow calls.
         """
+        return self._scope()
+
+    @contextlib.contextmanager
+    def _scope(self, notes: transport.WireNotes | None = None) -> Iterator[None]:
         from mlflow.tracking._model_registry import utils as registry_utils
         from mlflow.tracking._tracking_service import utils as tracking_utils
 
         timeout = get_resilience_config().request_timeout
-        with _FLUENT_LOCK, self._route(), transport.fluent_route(self.target, timeout):
+        notes = notes if notes is not None else transport.WireNotes()
+        with _FLUENT_LOCK, self._route(notes), transport.fluent_route(self.target, timeout, notes):
             previous_uri = tracking_utils._tracking_uri
             previous_registry = registry_utils._registry_uri
             # The module globals, not mlflow.set_tracking_uri(): MLflow 3's setter also writes
@@ -100,19 +110,25 @@ class MLflowSession:
 
     def _call(self, fn: Callable[[MlflowClient], T], *, retry: bool, fluent: bool) -> T:
         def attempt() -> T:
+            notes = transport.WireNotes()  # what this attempt's responses show (a 429's Retry-After)
             try:
                 client = self.client
-                with self.scope() if fluent else self._route():
+                with self._scope(notes) if fluent else self._route(notes):
                     return fn(client)
             except Exception as exc:
-                translated = translate(exc, self.target)
+                translated = translate(exc, self.target, notes)
                 if translated is exc:
                     raise
                 raise translated from exc
 
         if not retry:
             return attempt()
-        return call_with_resilience(attempt, breaker=get_circuit_breaker(self.target.tracking_uri))
+        return call_with_resilience(attempt, breaker=self.breaker())
+
+    def breaker(self) -> CircuitBreaker:
+        """The circuit breaker of this session's tracking URI (probing ``/health`` for an HTTP server)."""
+        probe = health_probe(self.target) if self.target.is_remote else None
+        return get_circuit_breaker(self.target.tracking_uri, probe)
 
     def ping(self) -> None:
         """Make one cheap authenticated call; raise the translated error if it fails."""

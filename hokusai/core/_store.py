@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hokusai._mlflow.errors import is_already_exists, is_not_found
-from hokusai.exceptions import InvalidParameterError, MLflowError, ModelNotFoundError, RegistryException
+from hokusai._mlflow.errors import http_status, is_already_exists, is_not_found, request_may_have_arrived
+from hokusai.core.entries import TAG_REGISTRATION_ID
+from hokusai.exceptions import (
+    CircuitOpenError,
+    HokusaiException,
+    InvalidParameterError,
+    MLflowConnectionError,
+    MLflowError,
+    ModelNotFoundError,
+    RegistryException,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -16,6 +28,7 @@ if TYPE_CHECKING:
     from hokusai._mlflow.session import MLflowSession
 
 T = TypeVar("T")
+logger = logging.getLogger("hokusai")
 
 
 def quote(value: str) -> str:
@@ -161,7 +174,20 @@ class RegistryStore:
 
         ``run_id`` links a ``models:/<name>/<version>`` source to the run that produced it, which
         ``mlflow.register_model`` leaves empty on a local store.
+
+        Idempotent across retries: the version is created with a new registration id in the tag
+        ``hokusai.registration_id``, and once an attempt may have reached the server (its response
+        was lost, a 5xx), every later attempt - and a last look after the retries - first searches
+        for a version with that id and returns it instead of creating another.
         """
+        if TAG_REGISTRATION_ID in tags:
+            raise InvalidParameterError(
+                "tags",
+                f"the tag {TAG_REGISTRATION_ID!r} is written by the SDK itself",
+                fix=f"remove {TAG_REGISTRATION_ID!r} from the tags",
+            )
+        pending = _PendingRegistration(name=name, registration_id=uuid.uuid4().hex)
+        tags = {**tags, TAG_REGISTRATION_ID: pending.registration_id}
 
         def create(client: MlflowClient) -> ModelVersion:
             _ensure_registered_model(client, name)
@@ -174,10 +200,12 @@ class RegistryStore:
             # models to the version) through the global registry URI: it runs in the fluent scope.
             return mlflow.register_model(model_uri, name, tags=dict(tags))
 
-        if run_id and _is_registered_model_uri(model_uri):
-            version = self.call(create)
-        else:
-            version = self.session.call_fluent(register_fluently)
+        direct = bool(run_id and _is_registered_model_uri(model_uri))
+        attempt = pending.guard(create if direct else register_fluently)
+        try:
+            version = self.call(attempt) if direct else self.session.call_fluent(attempt)
+        except MLflowConnectionError as exc:
+            version = self._reconcile(pending, exc)
         if str(getattr(version, "status", "")) == "FAILED_REGISTRATION":
             raise RegistryException(
                 f"MLflow did not finish registering version {version.version} of '{name}' "
@@ -185,6 +213,95 @@ class RegistryStore:
                 fix="check the model artifacts and the MLflow server logs, then register again",
             )
         return version
+
+    def _reconcile(self, pending: _PendingRegistration, error: MLflowConnectionError) -> ModelVersion:
+        # The retries are spent (or the breaker opened meanwhile). If an attempt may have created the
+        # version (its answer was lost), look once more: the version exists (return it, as a success
+        # would have) or it does not (raise: nothing was registered).
+        if not pending.maybe_created:
+            raise error
+
+        def lookup(client: MlflowClient) -> ModelVersion | None:
+            return find_registration(client, pending.name, pending.registration_id)
+
+        try:
+            try:
+                found = self.call(lookup)
+            except CircuitOpenError:
+                # Other calls opened the breaker: one direct look still settles what this call did.
+                found = self.session.call(lookup, retry=False)
+        except HokusaiException:
+            raise error from None
+        if found is None:
+            raise error
+        pending.found_existing(found)
+        return found
+
+
+@dataclass
+class _PendingRegistration:
+    """One logical registration: its id, and whether an attempt may already have created the version."""
+
+    name: str
+    registration_id: str
+    maybe_created: bool = False
+
+    def guard(self, create: Callable[[MlflowClient], ModelVersion]) -> Callable[[MlflowClient], ModelVersion]:
+        """``create`` preceded, once an attempt may have reached the server, by a search for its version."""
+
+        def attempt(client: MlflowClient) -> ModelVersion:
+            if self.maybe_created:
+                found = find_registration(client, self.name, self.registration_id)
+                if found is not None:
+                    self.found_existing(found)
+                    return found
+            try:
+                return create(client)
+            except Exception as exc:
+                if request_may_have_arrived(exc):
+                    self.maybe_created = True
+                raise
+
+        return attempt
+
+    def found_existing(self, version: ModelVersion) -> None:
+        """Log that a lost answer's version was found (and is returned instead of a new one)."""
+        logger.info(
+            "registration of %r: the server's answer was lost; version %s exists (registration id %s)",
+            self.name,
+            version.version,
+            self.registration_id,
+        )
+
+
+def find_registration(client: MlflowClient, name: str, registration_id: str) -> ModelVersion | None:
+    """The version of model ``name`` tagged with ``registration_id`` (the oldest if several), or None.
+
+    Searches with a tag filter (MLflow 2.9 and 3.x servers accept it); a server that refuses the
+    filter (HTTP 400) gets its versions listed and their tags read instead.
+    """
+    wanted = f"name = {quote(name)} AND tags.`{TAG_REGISTRATION_ID}` = '{registration_id}'"
+    try:
+        candidates = list(client.search_model_versions(filter_string=wanted, max_results=50))
+    except Exception as exc:
+        if http_status(exc) != 400:
+            raise
+        candidates = _all_versions(client, name)
+    matches = [
+        v for v in candidates if v.name == name and (v.tags or {}).get(TAG_REGISTRATION_ID) == registration_id
+    ]
+    return min(matches, key=lambda v: int(v.version)) if matches else None
+
+
+def _all_versions(client: MlflowClient, name: str) -> list[ModelVersion]:
+    found: list[ModelVersion] = []
+    token: str | None = None
+    while True:
+        page = client.search_model_versions(filter_string=f"name = {quote(name)}", page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
 
 
 def _is_registered_model_uri(uri: str) -> bool:

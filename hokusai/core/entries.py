@@ -43,6 +43,11 @@ TAG_SCORER_REF = "scorer_ref"
 TAG_PRIMARY_METRIC = "primary_metric"
 TAG_BENCHMARK_SPEC_ID = "benchmark_spec_id"
 TAG_SEMVER = "semver"
+# On every version the SDK registers: the id (a UUID) of the registration call that created it, so a
+# call retried after a lost response finds its version instead of creating a second one. It is the
+# SDK's bookkeeping, not the user's data: the entries, records and tag listings it returns leave it out.
+TAG_REGISTRATION_ID = "hokusai.registration_id"
+INTERNAL_TAGS = frozenset({TAG_REGISTRATION_ID})
 # The alias rollbacks point at; get_latest_model prefers the version it names.
 PRODUCTION_ALIAS = "production"
 
@@ -63,6 +68,7 @@ RESERVED_TAGS = frozenset(
         TAG_PRIMARY_METRIC,
         TAG_BENCHMARK_SPEC_ID,
         TAG_SEMVER,
+        TAG_REGISTRATION_ID,
     }
 )
 # MLflow's own rule for tag keys (mlflow.utils.validation), checked before any model is logged.
@@ -221,6 +227,11 @@ def numeric_mapping(values: object, parameter: str, *, allow_empty: bool = True)
     return result
 
 
+def version_tags(version: ModelVersion) -> dict[str, str]:
+    """The tags of an MLflow model version, without the SDK's bookkeeping (``INTERNAL_TAGS``)."""
+    return {key: value for key, value in (version.tags or {}).items() if key not in INTERNAL_TAGS}
+
+
 def entry_from_version(
     version: ModelVersion, aliases: tuple[str, ...] = (), *, run_id: str | None = None
 ) -> ModelRegistryEntry:
@@ -228,7 +239,7 @@ def entry_from_version(
 
     ``run_id`` is used when MLflow did not record the producing run on the version itself.
     """
-    tags = dict(version.tags or {})
+    tags = version_tags(version)
     created = version.creation_timestamp
     return ModelRegistryEntry(
         model_id=format_model_id(version.name, version.version),

@@ -41,6 +41,7 @@ from hokusai.core.entries import (
     parse_model_id,
     tag_value,
     validate_tag_keys,
+    version_tags,
 )
 from hokusai.core.semver import Version
 from hokusai.core.tokens import normalize_token_id
@@ -435,7 +436,7 @@ class ModelRegistry:
         current = self._store.get_version(name, number)
         if values:
             self._store.set_tags(name, number, values)
-        return {**(current.tags or {}), **values}
+        return {**version_tags(current), **values}
 
     # -- lookup ---------------------------------------------------------------------------------
 
@@ -542,7 +543,7 @@ class ModelRegistry:
 
 
 def _token_record(version: ModelVersion, run_id: str | None = None) -> dict[str, Any]:
-    tags = dict(version.tags or {})
+    tags = version_tags(version)
     return {
         "model_name": version.name,
         "version": str(version.version),

@@ -18,6 +18,7 @@ from hokusai.core.entries import (
     ModelRegistryEntry,
     entry_from_version,
     metadata_tags,
+    version_tags,
 )
 from hokusai.core.semver import BUMP_PARTS, Version, version_sort_key
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError, VersioningException
@@ -185,7 +186,7 @@ class ModelVersionManager:
                 "created": datetime.fromtimestamp(v.creation_timestamp / 1000, tz=timezone.utc)
                 if v.creation_timestamp
                 else None,
-                "tags": dict(v.tags or {}),
+                "tags": version_tags(v),
                 "aliases": list(aliases.get(str(v.version), ())),
                 "run_id": v.run_id or None,
                 "status": v.status,
@@ -217,4 +218,4 @@ class ModelVersionManager:
 
 
 def _user_tags(version: ModelVersion) -> dict[str, str]:
-    return {k: v for k, v in (version.tags or {}).items() if not k.startswith("mlflow.")}
+    return {k: v for k, v in version_tags(version).items() if not k.startswith("mlflow.")}

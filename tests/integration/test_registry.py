@@ -15,6 +15,7 @@ import pytest
 from hokusai._credentials import Credentials
 from hokusai.core import ModelLineage, ModelRegistry, ModelRegistryEntry
 from hokusai.core._model_logging import LogOptions
+from hokusai.core.entries import TAG_REGISTRATION_ID
 from hokusai.exceptions import InvalidParameterError, ModelNotFoundError
 
 pytestmark = pytest.mark.server
@@ -261,6 +262,8 @@ def test_register_tokenized_model_stores_token_and_benchmark(registry, trained, 
         "spec-1",
     )
     assert (tags["team"], tags["n"]) == ("growth", "3")
+    # Every MLflow tag but the SDK's bookkeeping one (the registration id, for idempotent retries).
+    assert len(tags.pop(TAG_REGISTRATION_ID)) == 32
     assert result["tags"] == tags
 
     # Reading back gives the registration result without its notification outcome.
@@ -373,7 +376,9 @@ def test_update_model_tags(registry, trained, unique_name, client):
     entry = registry.register_baseline(model=trained.model, model_type=unique_name("tags"))
     tags = registry.update_model_tags(entry.model_name, entry.version, {"stage": "qa", "score": 0.5})
     assert tags["stage"] == "qa" and tags["score"] == "0.5" and tags["is_baseline"] == "true"
-    assert client.get_model_version(entry.model_name, "1").tags == tags
+    stored = client.get_model_version(entry.model_name, "1").tags
+    assert len(stored.pop(TAG_REGISTRATION_ID)) == 32, "the SDK's bookkeeping tag, not returned"
+    assert stored == tags
 
     registry.update_model_tags(entry.model_name, 1, {"hokusai_token_id": "abc-1"})
     assert client.get_model_version(entry.model_name, "1").tags["hokusai_token_id"] == "ABC-1"

@@ -1,0 +1,394 @@
+"""Lost responses, 429 pacing and the breaker's health probe, over real sockets.
+
+A real MLflow server behind a loopback proxy that drops exactly the first response of each create
+request (it forwards the request, reads MLflow's full answer, then closes the connection without
+sending it): the retried registration must return the version that exists, never create a second.
+A tiny real HTTP server answers 429 with ``Retry-After`` (seconds or an HTTP date), and the reference
+gateway's rate-limited mode does too: the SDK waits what the server asks (capped by ``max_wait``)
+and fills ``RateLimitError.retry_after``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import itertools
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+import requests
+
+from hokusai import ModelRegistry
+from hokusai._mlflow.health import health_probe
+from hokusai._mlflow.target import MLflowTarget
+from hokusai.core.entries import TAG_REGISTRATION_ID
+from hokusai.exceptions import MLflowConnectionError, RateLimitError
+from hokusai.resilience import CircuitState, RetryPolicy, configure_resilience, get_circuit_breaker
+
+pytestmark = pytest.mark.server
+
+CREATE_PATHS = ("/registered-models/create", "/model-versions/create")
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
+
+
+class DroppingProxy:
+    """A loopback HTTP proxy losing the answers ``drop(method, path, body)`` picks, after MLflow answered."""
+
+    def __init__(self, upstream: str, drop: Callable[[str, str, bytes], bool]) -> None:
+        parts = urlsplit(upstream)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.requests: list[tuple[str, str, bytes]] = []
+        self.dropped: list[tuple[str, str, bytes]] = []
+        lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
+                upstream_connection = http.client.HTTPConnection(host, port, timeout=60)
+                try:
+                    upstream_connection.request(self.command, self.path, body=body or None, headers=headers)
+                    answer = upstream_connection.getresponse()
+                    payload = answer.read()  # MLflow has answered (and committed) in full
+                finally:
+                    upstream_connection.close()
+                exchange = (self.command, urlsplit(self.path).path, body)
+                with lock:
+                    proxy.requests.append(exchange)
+                    lose = drop(*exchange)
+                    if lose:
+                        proxy.dropped.append(exchange)
+                if lose:
+                    self.close_connection = True  # closed without a byte of the answer
+                    return
+                self.send_response(answer.status, answer.reason)
+                for name, value in answer.getheaders():
+                    if name.lower() not in _HOP_BY_HOP | {"content-length"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Where clients go."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def count(self, suffix: str) -> int:
+        """Requests whose path ends with ``suffix`` that reached the server."""
+        return sum(1 for _, path, _ in self.requests if path.endswith(suffix))
+
+    @contextmanager
+    def running(self) -> Iterator[DroppingProxy]:
+        """Serve for the block."""
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def first_answer_of_each_create() -> Callable[[str, str, bytes], bool]:
+    """Drop the answer to the first request of every distinct create (path and body)."""
+    seen: set[tuple[str, bytes]] = set()
+
+    def drop(method: str, path: str, body: bytes) -> bool:
+        if method != "POST" or not path.endswith(CREATE_PATHS) or (path, body) in seen:
+            return False
+        seen.add((path, body))
+        return True
+
+    return drop
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(40, 3))
+    return LogisticRegression().fit(features, (features[:, 0] > 0).astype(int))
+
+
+@pytest.fixture
+def baseline(mlflow_server, trained, unique_name):
+    """A baseline registered directly (no proxy): its model is what the tests register again."""
+    registry = ModelRegistry(tracking_uri=mlflow_server.url, infer_pip_requirements=False)
+    return registry.register_baseline(model=trained, model_type=unique_name("lost-base"))
+
+
+def mlflow_versions(server_url: str, name: str) -> list:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=server_url, registry_uri=server_url)
+    return sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
+
+
+@pytest.mark.parametrize(
+    "uri_kind", ["models", "runs"], ids=["create_model_version", "mlflow.register_model"]
+)
+def test_a_lost_create_answer_returns_the_existing_version(mlflow_server, baseline, unique_name, uri_kind):
+    # Both registration paths: a models:/ source is created with the client, a runs:/ source through
+    # mlflow.register_model (fluent). Each create's first answer is lost after MLflow committed it.
+    source = baseline.model_uri if uri_kind == "models" else f"runs:/{baseline.mlflow_run_id}/model"
+    name = unique_name("lost")
+    with DroppingProxy(mlflow_server.url, first_answer_of_each_create()).running() as proxy:
+        registry = ModelRegistry(tracking_uri=proxy.url, infer_pip_requirements=False)
+        result = registry.register_tokenized_model(source, name, "LOST", "auc", 0.7)
+        read_back = registry.get_tokenized_model(name)
+
+    dropped_paths = sorted(path.rsplit("/", 2)[-2] for _, path, _ in proxy.dropped)
+    assert dropped_paths == ["model-versions", "registered-models"], "both creates lost their first answer"
+    assert proxy.count("/model-versions/create") == 1, "the retry found the version instead of creating it"
+    assert proxy.count("/registered-models/create") == 2, "the model create is retried (exists: tolerated)"
+    stored = mlflow_versions(mlflow_server.url, name)
+    assert [v.version for v in stored] == ["1"], "exactly one version exists"
+    assert result["version"] == "1" and result["model_name"] == name and result["token_id"] == "LOST"
+    registration_id = stored[0].tags[TAG_REGISTRATION_ID]
+    assert len(registration_id) == 32, "a UUID per logical call, written with the create"
+    assert TAG_REGISTRATION_ID not in result["tags"], "the SDK's bookkeeping tag is not the user's data"
+    assert read_back["tags"] == result["tags"]
+
+
+def test_when_the_last_attempts_answer_is_lost_the_version_is_found_not_reported_as_failed(
+    mlflow_server, baseline, unique_name
+):
+    # One attempt only: the call's retries are spent when the create's answer is lost. The version
+    # exists, so the call returns it (one more look, with retries of its own), as a success would.
+    configure_resilience(RetryPolicy(max_attempts=1))
+    name = unique_name("last")
+    dropped_versions = first_answer_of_each_create()
+
+    def drop(method: str, path: str, body: bytes) -> bool:
+        return path.endswith("/model-versions/create") and dropped_versions(method, path, body)
+
+    with DroppingProxy(mlflow_server.url, drop).running() as proxy:
+        registry = ModelRegistry(tracking_uri=proxy.url, infer_pip_requirements=False)
+        result = registry.register_tokenized_model(baseline.model_uri, name, "LAST", "auc", 0.5)
+    assert len(proxy.dropped) == 1
+    assert [v.version for v in mlflow_versions(mlflow_server.url, name)] == ["1"]
+    assert result["version"] == "1"
+    assert proxy.count("/model-versions/create") == 1, "never created twice"
+    assert get_circuit_breaker(proxy.url).state is CircuitState.CLOSED, "the look found the server up"
+
+
+def test_a_registration_that_never_reached_a_server_raises_and_looks_nothing_up(unique_name, trained):
+    # Connection refused: nothing was sent, so there is nothing to find and no lookup is made.
+    registry = ModelRegistry(tracking_uri="http://127.0.0.1:9", infer_pip_requirements=False)
+    with pytest.raises(MLflowConnectionError) as info:
+        registry.register_tokenized_model("models:/m/1", unique_name("never"), "NEVER", "auc", 0.5)
+    assert "127.0.0.1:9" in str(info.value)
+
+
+# -- 429 and Retry-After --------------------------------------------------------------------------
+
+
+class TinyServer:
+    """A real HTTP server on loopback whose answers ``answer(request_number, path)`` decides."""
+
+    def __init__(self, answer: Callable[[int, str], tuple[int, dict[str, str], dict]]) -> None:
+        self.seen: list[tuple[float, str]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                server.seen.append((time.monotonic(), self.path))
+                status, headers, body = answer(len(server.seen), urlsplit(self.path).path)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                for key, value in {**headers, "Content-Type": "application/json"}.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+RATE_LIMITED = {"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"}
+
+
+def test_retries_wait_the_seconds_retry_after_asks_then_succeed():
+    configure_resilience(RetryPolicy(max_attempts=3, initial_delay=0.01, max_delay=0.05, max_wait=5.0))
+
+    def answer(number: int, path: str) -> tuple[int, dict[str, str], dict]:
+        if number <= 2:
+            return 429, {"Retry-After": "1"}, RATE_LIMITED
+        return 200, {}, {"model_versions": []}
+
+    server = TinyServer(answer)
+    try:
+        started = time.monotonic()
+        assert ModelRegistry(tracking_uri=server.url).list_models_by_token("PACE") == []
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    times = [at for at, _ in server.seen]
+    assert len(times) == 3
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= 0.95 for gap in gaps), (
+        f"Retry-After: 1 honoured between attempts, not the backoff: {gaps}"
+    )
+    assert elapsed < 4, "and not much longer"
+    assert get_circuit_breaker(server.url).state is CircuitState.CLOSED
+
+
+def test_the_final_429s_http_date_fills_retry_after_and_the_wait_is_capped():
+    configure_resilience(RetryPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.05, max_wait=0.3))
+
+    def answer(number: int, path: str) -> tuple[int, dict[str, str], dict]:
+        when = email.utils.formatdate(time.time() + 30, usegmt=True)
+        return 429, {"Retry-After": when}, RATE_LIMITED
+
+    server = TinyServer(answer)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RateLimitError) as info:
+            ModelRegistry(tracking_uri=server.url).list_models_by_token("PACE")
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    error = info.value
+    assert error.status_code == 429
+    assert error.retry_after is not None and 28 <= error.retry_after <= 31, error.retry_after
+    assert "retry after" in str(error) and "slow down" in str(error), str(error)
+    gap = server.seen[1][0] - server.seen[0][0]
+    assert 0.25 <= gap < 2 and elapsed < 3, "waited max_wait (0.3 s), not the 30 s asked"
+    assert get_circuit_breaker(server.url).state is CircuitState.CLOSED, "a 429 is an answer"
+
+
+def test_the_rate_limited_gateways_retry_after_is_honoured(rate_limited_gateway):
+    # The reference gateway: 1 request/s, burst 2, per key, answering 429 with Retry-After. The
+    # bucket is emptied first; the SDK's call then succeeds because it waits as long as it is told.
+    configure_resilience(RetryPolicy(max_attempts=3, initial_delay=0.01, max_delay=0.05, max_wait=3.0))
+    key = rate_limited_gateway.issue_key(["mlflow:read"])
+    search = f"{rate_limited_gateway.tracking_uri}/api/2.0/mlflow/model-versions/search"
+    statuses = Counter()
+    for _ in range(4):
+        statuses[
+            requests.get(search, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
+        ] += 1
+    assert statuses[429] >= 1, f"the bucket is empty: {statuses}"
+    registry = ModelRegistry(tracking_uri=rate_limited_gateway.tracking_uri, api_key=key)
+    assert registry.list_models_by_token("NO-SUCH-TOKEN") == []
+
+
+def test_the_rate_limited_gateway_fills_retry_after_when_retries_run_out(rate_limited_gateway):
+    configure_resilience(RetryPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.05))
+    key = rate_limited_gateway.issue_key(["mlflow:read"])
+    search = f"{rate_limited_gateway.tracking_uri}/api/2.0/mlflow/model-versions/search"
+    for _ in range(4):
+        requests.get(search, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    with pytest.raises(RateLimitError) as info:
+        ModelRegistry(tracking_uri=rate_limited_gateway.tracking_uri, api_key=key).list_models_by_token("X")
+    assert info.value.retry_after is not None and 0 < info.value.retry_after <= 2, info.value.retry_after
+    assert key not in str(info.value)
+
+
+# -- the breaker's health probe -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "answered"), [(200, True), (401, True), (404, True), (502, False)])
+def test_the_health_probe_counts_any_answer_below_500(status, answered):
+    server = TinyServer(lambda number, path: (status, {}, {"path": path}))
+    try:
+        assert health_probe(MLflowTarget(tracking_uri=server.url, source="argument"))() is answered
+        assert server.seen[-1][1] == "/health"
+    finally:
+        server.stop()
+
+
+def test_the_health_probe_of_a_closed_port_is_false_quickly():
+    started = time.monotonic()
+    assert health_probe(MLflowTarget(tracking_uri="http://127.0.0.1:9", source="argument"))() is False
+    assert time.monotonic() - started < 3
+
+
+def test_an_open_breaker_lets_calls_through_as_soon_as_health_answers():
+    # A server that answers 503 to everything (so the SDK's calls fail and open the breaker), then
+    # recovers; the first call after recovery goes through without waiting for recovery_timeout.
+    configure_resilience(RetryPolicy(max_attempts=1), failure_threshold=2, recovery_timeout=60.0)
+    healthy = threading.Event()
+
+    def answer(number: int, path: str) -> tuple[int, dict[str, str], dict]:
+        if not healthy.is_set():
+            return 503, {}, {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "down"}
+        return 200, {}, {"model_versions": []} if "search" in path else {}
+
+    server = TinyServer(answer)
+    try:
+        registry = ModelRegistry(tracking_uri=server.url)
+        for _ in range(2):
+            with pytest.raises(MLflowConnectionError):
+                registry.list_models_by_token("T")
+        breaker = get_circuit_breaker(server.url)
+        assert breaker.state is CircuitState.OPEN
+        assert "503" in (breaker.last_failure or ""), breaker.last_failure
+        healthy.set()
+        recovered_at = time.monotonic()
+        while True:
+            try:
+                assert registry.list_models_by_token("T") == []
+                break
+            except MLflowConnectionError as exc:
+                assert "last failure" in str(exc) and "503" in str(exc), str(exc)
+                assert time.monotonic() - recovered_at < 5, "recovered within seconds, not after 60 s"
+                time.sleep(0.05)
+        assert time.monotonic() - recovered_at < 2, "the first probe is due 0.5 s after opening"
+        assert breaker.state is CircuitState.CLOSED
+    finally:
+        server.stop()
