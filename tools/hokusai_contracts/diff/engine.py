@@ -24,9 +24,7 @@ def pair_changes(
 
 def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:
     """Every change any rule finds in any pair, sorted by subject then rule id."""
-    changes = [
-        change for _, found in pair_changes(context, object_pairs(context), rules) for change in found
-    ]
+    changes = [change for _, found in pair_changes(context, object_pairs(context), rules) for change in found]
     return sorted(changes, key=lambda c: (c.subject, c.rule, c.message))
 
 
@@ -42,6 +40,8 @@ def diff_apis(
     new: Api,
     old_values: Mapping[str, str] | None = None,
     new_values: Mapping[str, str] | None = None,
+    **probes: Mapping,
 ) -> list[Change]:
-    """The changes from ``old`` to ``new`` (pure: no import, no I/O)."""
-    return detect_changes(DiffContext(old, new, old_values or {}, new_values or {}))
+    """The changes from ``old`` to ``new`` (pure: no import, no I/O); ``probes`` are the differential
+    probes' answers (``old_bound``, ``new_bound``, ``old_calls``, ``new_calls`` of :class:`DiffContext`)."""
+    return detect_changes(DiffContext(old, new, old_values or {}, new_values or {}, **probes))

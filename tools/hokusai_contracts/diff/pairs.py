@@ -46,6 +46,13 @@ class DiffContext:
     old_values: Mapping[str, str] = field(default_factory=dict)
     new_values: Mapping[str, str] = field(default_factory=dict)
     contract_view: bool = False
+    # Differential probes, read in each side's interpreter with OLD's questions (diff/probe_worker.py):
+    # submodule -> {"bound": reachable right after `import <package>`, "declared": bound on purpose};
+    # OLD call path -> its two outcomes.
+    old_bound: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    new_bound: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    old_calls: Mapping[str, list[dict]] = field(default_factory=dict)
+    new_calls: Mapping[str, list[dict]] = field(default_factory=dict)
     old_index: ApiIndex = field(init=False)
     new_index: ApiIndex = field(init=False)
     # (pair, parameter delta) by pair id, shared by the rules; holding the pair keeps its id unique.

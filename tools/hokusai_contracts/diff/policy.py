@@ -36,6 +36,8 @@ class Judged:
     status: str
     witness: Witness | None = None
     acceptance: AcceptedBreak | None = None
+    # Why a potentially breaking change was judged as a breaking one (a probe saw the old call change).
+    evidence: str | None = None
 
     @property
     def bump(self) -> Bump | None:
@@ -48,27 +50,49 @@ class Judged:
         return rule.bump
 
 
+# Potentially breaking changes a differential probe can show breaking: types and defaults.
+ESCALATED_BY_PROBES = frozenset({"BC010", "BC012", "BC013"})
+PROBE_RULE = "BC023"
+
+
+def probe_evidence(changes: Sequence[Change]) -> dict[str, str]:
+    """Subject -> what the differential probe saw, for each object whose old call changed outcome."""
+    return {c.subject: c.message for c in changes if c.rule == PROBE_RULE}
+
+
 def judge(
     change: Change,
     witness: Witness | None,
     accepted: Sequence[AcceptedBreak],
     new_version: str | None,
     major_bump: bool,
+    *,
+    evidence: str | None = None,
 ) -> Judged:
-    """The status of one change under the gate's policy."""
+    """The status of one change under the gate's policy.
+
+    A type or default change (potentially breaking) is breaking when ``evidence`` says a probe saw the
+    old call behave differently; a warning otherwise.
+    """
     rule = RULES[change.rule]
     if rule.severity is Impact.COMPATIBLE:
         return Judged(change, "compatible", witness)
-    if rule.severity is Impact.POTENTIALLY_BREAKING:
+    if rule.severity is Impact.POTENTIALLY_BREAKING and (
+        evidence is None or change.rule not in ESCALATED_BY_PROBES
+    ):
         return Judged(change, "warning", witness)
+    if rule.severity is Impact.POTENTIALLY_BREAKING:
+        witness = None  # the bind witness speaks to signatures, the probe to behaviour
+    else:
+        evidence = None
     if witness is not None and witness.verdict == "disproved":
         return Judged(change, "disproved", witness)
     if change.deprecated and change.rule in REMOVALS:
         return Judged(change, "deprecated", witness)
     acceptance = find_acceptance(change, list(accepted), new_version)
     if acceptance is not None:
-        return Judged(change, "accepted", witness, acceptance)
-    return Judged(change, "allowed" if major_bump else "breaking", witness)
+        return Judged(change, "accepted", witness, acceptance, evidence)
+    return Judged(change, "allowed" if major_bump else "breaking", witness, evidence=evidence)
 
 
 _NOTES = {
@@ -88,6 +112,12 @@ def to_finding(judged: Judged, new_version: str | None) -> Finding:
         note = f"accepted{where}: {judged.acceptance.justification}"
     message = f"{rule.title}: {change.message}" + (f" [{note}]" if note else "")
     details = [rule.explanation]
+    if judged.evidence is not None:
+        details.append(
+            f"breaking by evidence: a differential probe saw the old call change: {judged.evidence}"
+        )
+    if change.details:
+        details.append(change.details)
     if judged.witness is not None:
         details.append(f"witness ({judged.witness.verdict}): {judged.witness.reason}")
     fix = None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.base.workers import run_worker
+from hokusai_contracts.base.workers import resolve_python, run_worker
 
 WORKER = Path(__file__).with_name("probe_worker.py")
 TIMEOUT_S = 60.0
@@ -26,26 +28,51 @@ class BindRequest:
 
 
 @dataclass(frozen=True)
+class Structure:
+    """Which of ``submodules`` does ``import <package>`` alone make reachable as attributes?"""
+
+    package: str
+    submodules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProbeRequest:
-    """What to ask one side: values of attribute paths, whether paths import, whether calls bind."""
+    """What to ask one side: values of attribute paths, whether paths import, whether calls bind;
+    differential probes: submodules bound on import, outcomes of calls with no arguments."""
 
     values: tuple[str, ...] = ()
     imports: tuple[str, ...] = ()
     binds: tuple[BindRequest, ...] = ()
+    structure: Structure | None = None
+    calls: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when there is nothing to ask."""
-        return not (self.values or self.imports or self.binds)
+        return not (self.values or self.imports or self.binds or self.structure or self.calls)
 
 
 @dataclass
 class ProbeAnswer:
-    """The side's answers: ``repr`` by path, import error (None: imports) by path, bind verdict by id."""
+    """The side's answers: ``repr`` by path, import error (None: imports) by path, bind verdict by id;
+    ``bound`` (reachable, declared) by submodule, two outcomes (``probe_worker.call_once``) by call."""
 
     values: dict[str, str] = field(default_factory=dict)
     imports: dict[str, str | None] = field(default_factory=dict)
     binds: dict[str, dict[str, str]] = field(default_factory=dict)
+    bound: dict[str, dict[str, bool]] = field(default_factory=dict)
+    calls: dict[str, list[dict]] = field(default_factory=dict)
+
+
+# Variables that would point a probed call at a real server or account.
+SANDBOX_PREFIXES = ("HOKUSAI_", "MLFLOW_")
+
+
+def sandbox_environment(home: Path) -> dict[str, str]:
+    """Our environment without HOKUSAI_*/MLFLOW_* variables, with ``home`` as HOME."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(SANDBOX_PREFIXES)}
+    environment.update(HOME=str(home), USERPROFILE=str(home))
+    return environment
 
 
 def run_probe(
@@ -57,13 +84,26 @@ def run_probe(
     """The worker's answer to ``request``, asked in ``python`` with ``extra_paths`` first on its path."""
     if request.empty:
         return ProbeAnswer()
-    run = run_worker(
-        WORKER, request, what="the diff probe", python=python, extra_paths=extra_paths, timeout=timeout
-    )
+    # A fresh HOME and working directory: calls probed with no arguments must not read or write the
+    # user's configuration, nor reach a server named in the environment.
+    with tempfile.TemporaryDirectory(prefix="hokusai-probe-home-") as home:
+        run = run_worker(
+            WORKER,
+            request,
+            what="the diff probe",
+            # Absolute (not resolved: a venv's python is a symlink), since the worker runs elsewhere.
+            python=os.path.abspath(resolve_python(python)),
+            extra_paths=extra_paths,
+            timeout=timeout,
+            env=sandbox_environment(Path(home)),
+            cwd=Path(home),
+        )
     if run.timed_out:
         raise InfrastructureError(
             f"the diff probe under {run.interpreter} did not finish within {timeout:.0f} s "
             "(does importing the SDK wait for a server?)"
         )
     answer = run.answer()
-    return ProbeAnswer(answer["values"], answer["imports"], answer["binds"])
+    return ProbeAnswer(
+        answer["values"], answer["imports"], answer["binds"], answer.get("bound", {}), answer.get("calls", {})
+    )

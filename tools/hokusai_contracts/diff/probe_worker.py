@@ -9,6 +9,16 @@ diff. Request (``diff.probe.ProbeRequest``)::
 Answer (``diff.probe.ProbeAnswer``): ``{"values": {path: repr}, "imports": {path: null | error},
 "binds": {id: {"verdict": "works" | "fails" | "inconclusive", "reason": text}}}``.
 
+Differential probes (``structure``, ``calls``; asked first, before anything else is imported):
+``{"structure": {"package": name, "submodules": [name, ...]}}`` answers ``{"bound": {name: {"bound",
+"declared"}}}``: which submodules ``import <package>`` alone makes reachable as attributes (module
+``__getattr__`` answers too), and which the package binds on purpose.
+``{"calls": [path, ...]}`` calls each function or class with no arguments, twice, and answers
+``{"calls": {path: [outcome, outcome]}}``: returned (type, shape) or raised (exception class and its
+MRO), environment variables and MLflow's tracking URI it changed, outbound connections it attempted
+(refused unless loopback). The harness runs this worker in a sandbox (fresh HOME, no
+HOKUSAI_*/MLFLOW_* variables).
+
 Binding follows what Python really calls: a plain callable is bound with ``inspect.signature``; a
 decorated one (``__wrapped__``) is called through its decorators with the innermost function's code
 swapped for a stub that records the arguments it receives, so a decorator that maps an old keyword
@@ -17,11 +27,18 @@ to a new one is seen doing so. Nothing else of the SDK runs.
 
 from __future__ import annotations
 
+import ast
 import builtins
+import collections.abc
+import contextlib
 import enum
 import importlib
 import inspect
+import os
 import re
+import signal
+import socket
+import sys
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
@@ -175,8 +192,168 @@ def witness_bind(request: dict) -> dict:
     return {"verdict": verdict, "reason": reason}
 
 
+CALL_TIMEOUT_S = 5
+_LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+def declared_submodules(module: object) -> set[str]:
+    """Submodule names a package binds on purpose: listed in ``__all__`` or imported as modules by its
+    ``__init__`` (``from . import sub``, ``from pkg import sub``, ``import pkg.sub``). A submodule bound
+    only as a side effect of ``from pkg.sub import name`` is no promise of the package."""
+    names = {str(n) for n in getattr(module, "__all__", None) or ()}
+    try:
+        tree = ast.parse(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError):
+        return names
+    package = module.__name__
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (
+            (node.level == 1 and not node.module) or node.module == package
+        ):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(package + ".") and alias.asname is None:
+                    names.add(alias.name[len(package) + 1 :].split(".")[0])
+    return names
+
+
+def bound_submodules(package: str, submodules: list[str]) -> dict[str, dict[str, bool]]:
+    """For each submodule: is it reachable as an attribute right after ``import <package>``, and does
+    the package declare it (see :func:`declared_submodules`)?"""
+    try:
+        root = importlib.import_module(package)
+    except Exception:
+        return {}
+    declared = declared_submodules(root)
+    answers: dict[str, dict[str, bool]] = {}
+    for name in submodules:
+        target: object = root
+        try:
+            for part in name.split(".")[1:]:
+                target = getattr(target, part)
+            bound = inspect.ismodule(target)
+        except Exception:
+            bound = False
+        answers[name] = {"bound": bound, "declared": name.split(".")[1] in declared}
+    return answers
+
+
+class _Network:
+    """Records outbound connection attempts; refuses those not to the loopback interface."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+        self._connect = socket.socket.connect
+        self._connect_ex = socket.socket.connect_ex
+
+    def _check(self, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) and address else str(address)
+        if not str(host).startswith(_LOOPBACK):
+            self.attempts.append(
+                f"{host}:{address[1]}" if isinstance(address, tuple) and len(address) > 1 else str(host)
+            )
+            raise ConnectionRefusedError(f"the diff probe's sandbox refuses connections to {host}")
+
+    def install(self) -> None:
+        network = self
+
+        def connect(sock, address):
+            network._check(address)
+            return network._connect(sock, address)
+
+        def connect_ex(sock, address):
+            network._check(address)
+            return network._connect_ex(sock, address)
+
+        socket.socket.connect = connect
+        socket.socket.connect_ex = connect_ex
+
+
+def shape(value: object) -> str:
+    """A coarse shape of a returned value: what code using it relies on."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float, complex)):
+        return "number"
+    if isinstance(value, (str, bytes)):
+        return "text"
+    if isinstance(value, collections.abc.Mapping):
+        return "mapping"
+    if isinstance(value, collections.abc.Sequence):
+        return "sequence"
+    if isinstance(value, (collections.abc.Set, collections.abc.Iterator, collections.abc.Generator)):
+        return "iterable"
+    return "object"
+
+
+def _tracking_uri() -> str | None:
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return None
+    try:
+        return str(mlflow.get_tracking_uri())
+    except Exception:
+        return None
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def call_once(path: str, network: _Network) -> dict:
+    """Call the object at ``path`` with no arguments; what happened, and what it changed."""
+    environ, uri = dict(os.environ), _tracking_uri()
+    network.attempts = []
+    outcome: dict = {}
+    previous = signal.signal(signal.SIGALRM, _alarm) if hasattr(signal, "SIGALRM") else None
+    if previous is not None:
+        signal.alarm(CALL_TIMEOUT_S)
+    try:
+        result = resolve(path)()
+        outcome = {"outcome": "returned", "type": type(result).__name__, "shape": shape(result)}
+    except _Timeout:
+        outcome = {"outcome": "timeout"}
+    except Exception as exc:
+        mro = [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__]
+        outcome = {"outcome": "raised", "type": mro[0], "mro": mro, "message": str(exc)[:300]}
+    finally:
+        if previous is not None:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+    changed = sorted(k for k in set(environ) | set(os.environ) if environ.get(k) != os.environ.get(k))
+    os.environ.clear()
+    os.environ.update(environ)
+    after = _tracking_uri()
+    outcome["env_changed"] = changed
+    outcome["tracking_uri_changed"] = bool(after is not None and uri is not None and after != uri)
+    if outcome["tracking_uri_changed"]:
+        with contextlib.suppress(Exception):
+            sys.modules["mlflow"].set_tracking_uri(uri)
+    outcome["network"] = sorted(set(network.attempts))
+    return outcome
+
+
+def probe_calls(paths: list[str]) -> dict[str, list[dict]]:
+    """Each call twice (a difference between the runs marks it nondeterministic)."""
+    network = _Network()
+    network.install()
+    # MLflow's global tracking URI is watched when the package imported MLflow (importing it here for
+    # every package would cost seconds per side); ``structure`` imported the package already.
+    return {path: [call_once(path, network), call_once(path, network)] for path in paths}
+
+
 def answer(request: dict) -> dict:
     """The answers to every question of ``request``."""
+    structure = request.get("structure") or {}
+    bound = bound_submodules(structure["package"], structure.get("submodules") or []) if structure else {}
+    calls = probe_calls(list(request.get("calls") or []))
     values: dict[str, str] = {}
     for path in request.get("values", []):
         try:
@@ -193,10 +370,9 @@ def answer(request: dict) -> dict:
         except Exception as exc:
             imports[path] = f"{type(exc).__name__}: {exc}"
     binds = {item["id"]: witness_bind(item) for item in request.get("binds", [])}
-    return {"values": values, "imports": imports, "binds": binds}
+    return {"values": values, "imports": imports, "binds": binds, "bound": bound, "calls": calls}
 
 
 def handle(request: dict) -> dict:
     """The worker protocol's entry (``base/worker_entry.py``): the answers to ``request``."""
     return answer(request)
-

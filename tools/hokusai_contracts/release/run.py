@@ -22,11 +22,19 @@ from hokusai_contracts.diff.accepted import (
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
 from hokusai_contracts.diff.coverage import comparable, not_compared, not_compared_finding
 from hokusai_contracts.diff.engine import diff_apis
-from hokusai_contracts.diff.policy import Judged, apply_to_behaviour, judge, to_finding, version_finding
-from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, run_probe
+from hokusai_contracts.diff.policy import (
+    Judged,
+    apply_to_behaviour,
+    judge,
+    probe_evidence,
+    to_finding,
+    version_finding,
+)
+from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, Structure, run_probe
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import Verdict, required_bump, version_bump
 from hokusai_contracts.diff.sides import Side, resolve_sides
+from hokusai_contracts.diff.synthesis import submodules, zero_argument_calls
 from hokusai_contracts.diff.witness import Witness, witness_changes
 from hokusai_contracts.findings import Finding, RunResult
 from hokusai_contracts.servers.server import MlflowServer
@@ -74,11 +82,24 @@ def vanished_paths(old: Side, new: Side) -> list[str]:
     return sorted(paths - listed)
 
 
-def probe_sides(old: Side, new: Side) -> tuple[ProbeAnswer, ProbeAnswer]:
-    """Values of both sides' attributes, and which old paths import in the new release (one run each)."""
+def probe_sides(old: Side, new: Side, *, differential: bool = True) -> tuple[ProbeAnswer, ProbeAnswer]:
+    """Values of both sides' attributes, which old paths import in the new release, and (when
+    ``differential``) OLD's structural and call questions asked of both sides (one run each)."""
+    structure, calls = None, ()
+    if differential and old.importable and new.importable:
+        structure = Structure(old.package, tuple(submodules(old.api)))
+        calls = tuple(zero_argument_calls(old.api))
     requests = [
-        (old, ProbeRequest(values=tuple(attribute_paths(old)))),
-        (new, ProbeRequest(values=tuple(attribute_paths(new)), imports=tuple(vanished_paths(old, new)))),
+        (old, ProbeRequest(values=tuple(attribute_paths(old)), structure=structure, calls=calls)),
+        (
+            new,
+            ProbeRequest(
+                values=tuple(attribute_paths(new)),
+                imports=tuple(vanished_paths(old, new)),
+                structure=structure,
+                calls=calls,
+            ),
+        ),
     ]
 
     def ask(item: tuple[Side, ProbeRequest]) -> ProbeAnswer:
@@ -106,7 +127,16 @@ def compare_sides(
     old_api, new_api = comparable(old.api, new.api)
     old, new = dataclasses.replace(old, api=old_api), dataclasses.replace(new, api=new_api)
     old_answer, new_answer = probe_sides(old, new)
-    changes = diff_apis(old.api, new.api, old_answer.values, new_answer.values)
+    changes = diff_apis(
+        old.api,
+        new.api,
+        old_answer.values,
+        new_answer.values,
+        old_bound=old_answer.bound,
+        new_bound=new_answer.bound,
+        old_calls=old_answer.calls,
+        new_calls=new_answer.calls,
+    )
     witnesses: dict[int, Witness] = {}
     if witness and new.importable:
         breaking = [i for i, c in enumerate(changes) if RULES[c.rule].severity is Impact.BREAKING]
@@ -116,7 +146,11 @@ def compare_sides(
         witnesses = {breaking[i]: w for i, w in found.items()}
     bump = version_bump(old.version, new.version)
     major = bump is Bump.MAJOR
-    judged = [judge(c, witnesses.get(i), accepted or [], new.version, major) for i, c in enumerate(changes)]
+    evidence = probe_evidence(changes)
+    judged = [
+        judge(c, witnesses.get(i), accepted or [], new.version, major, evidence=evidence.get(c.subject))
+        for i, c in enumerate(changes)
+    ]
     verdict = Verdict(old.version, new.version, bump, required_bump([j.bump for j in judged if j.bump]))
     return judged, verdict
 

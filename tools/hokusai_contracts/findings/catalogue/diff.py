@@ -232,6 +232,32 @@ DEPRECATION_ADDED = Rule(
     Bump.MINOR,
     name="deprecation-added",
 )
+SUBMODULE_NOT_BOUND = Rule(
+    "BC022",
+    FAMILY,
+    "submodule no longer bound on import",
+    "After `import <package>` the old release made the submodule reachable as an attribute "
+    "(`package.sub.thing`); the new one does not (a lazy-export rewrite, a dropped `from . import sub`), "
+    "so that code fails with AttributeError although the submodule still imports on its own. Seen by a "
+    "structural probe in each side's interpreter.",
+    Impact.BREAKING,
+    Bump.MAJOR,
+    name="submodule-not-bound",
+)
+CALL_OUTCOME_CHANGED = Rule(
+    "BC023",
+    FAMILY,
+    "call outcome changed",
+    "The same call with no arguments, run twice in each release's sandboxed interpreter (fresh HOME, no "
+    "HOKUSAI_*/MLFLOW_* variables, outbound connections refused), behaves differently: it returned and "
+    "now raises, raises an exception that is not a subclass of the old one, returns another kind of "
+    "value (a mapping now a list), newly changes environment variables or MLflow's tracking URI, or "
+    "newly tries to reach the network. Calls whose two runs differ on one side are not compared. It "
+    "also turns a default, return or parameter type change of that object into a breaking one.",
+    Impact.BREAKING,
+    Bump.MAJOR,
+    name="call-outcome-changed",
+)
 DOCUMENTED_EXAMPLE_REGRESSED = Rule(
     "BC101",
     FAMILY,
@@ -298,6 +324,8 @@ STATIC = (
     OPTIONAL_PARAMETER_ADDED,
     OBJECT_ADDED,
     DEPRECATION_ADDED,
+    SUBMODULE_NOT_BOUND,
+    CALL_OUTCOME_CHANGED,
 )
 BEHAVIOUR = (DOCUMENTED_EXAMPLE_REGRESSED, AUTH_SCENARIO_REGRESSED, MODULE_NOT_COMPARED)
 RULES = (*STATIC, *BEHAVIOUR, VERSION)
