@@ -29,6 +29,7 @@ from hokusai_contracts.base.processes import install_signal_handlers
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.cli.can_i_deploy import CAN_I_DEPLOY_EPILOG, can_i_deploy_command
+from hokusai_contracts.cli.chaos import CHAOS_EPILOG, chaos_command
 from hokusai_contracts.cli.diff import BASELINE_HELP, diff_command
 from hokusai_contracts.cli.docs_check import DOCS_CHECK_EPILOG, docs_check_command
 from hokusai_contracts.cli.gateway import gateway_app
@@ -384,6 +385,7 @@ app.command("repro", epilog=REPRO_EPILOG)(repro_command)
 app.command("release", epilog=RELEASE_EPILOG)(release_command)
 app.command("rules", epilog=RULES_EPILOG)(rules_command)
 app.command("docs-check", epilog=DOCS_CHECK_EPILOG)(docs_check_command)
+app.command("chaos", epilog=CHAOS_EPILOG)(chaos_command)
 
 
 def crash_report(exc: BaseException) -> str:

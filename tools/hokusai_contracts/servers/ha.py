@@ -1,12 +1,15 @@
 """Topology ``ha``: PostgreSQL, N MLflow servers on it with shared artifacts, HAProxy in front.
 
 The known failure modes of this topology decide the order of things: the schema (tracking and, with
-basic auth, the users' database) is migrated once before any MLflow server starts, so no two servers run
-migrations on an empty database; every server gets ``--allowed-hosts`` naming the balancer's address (MLflow
-3.x rejects a Host it does not know); basic-auth servers share one users' database on PostgreSQL, one
-Flask secret key and no credential cache (a per-process cache would keep a changed user alive on the other
-instances). The whole is one :class:`~hokusai_contracts.servers.server.MlflowServer` whose URL is the
-balancer's; its parts stay reachable for the fault run (kill, hang, restart one instance).
+basic auth, the users' database) is migrated once before any MLflow server starts, so no two servers
+run migrations on an empty database; every server gets ``--allowed-hosts`` naming the balancer's
+address (MLflow 3.x rejects a Host it does not know); basic-auth servers share one users' database on
+PostgreSQL and one Flask secret key. Their credential cache stays as on a single server (60 s, per
+process): with it a Bearer token is MLflow's HTTP 500 (the documented behaviour; without it, a 401),
+and a password changed through one instance is still accepted by another until its entry expires.
+The whole is one :class:`~hokusai_contracts.servers.server.MlflowServer` whose URL is the balancer's;
+its parts stay reachable for the fault run (kill, hang, restart one instance). Database passwords
+never go on a command line (``PGPASSWORD`` in the environment instead).
 """
 
 from __future__ import annotations
@@ -221,14 +224,13 @@ def _start_on(
     for name in _SCRUBBED:
         env.pop(name, None)
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    env.update(postgres.environment())  # the URIs on command lines carry no password
     # Once, before any server starts: several servers migrating an empty database at once collide.
     _run_checked([python, "-m", "mlflow", "db", "upgrade", tracking_uri], "mlflow db upgrade", env, mask)
     if users is not None:
         auth_uri = postgres.uri(AUTH_DATABASE)
         _run_checked([python, "-c", _MIGRATE_AUTH, auth_uri], "migrating the users' database", env, mask)
-        env["MLFLOW_AUTH_CONFIG_PATH"] = str(
-            write_auth_config(workdir, users, cache_ttl_seconds=0, database_uri=auth_uri)
-        )
+        env["MLFLOW_AUTH_CONFIG_PATH"] = str(write_auth_config(workdir, users, database_uri=auth_uri))
         env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = secret_key
     artifacts = workdir / "artifacts"
     artifacts.mkdir(exist_ok=True)

@@ -51,7 +51,7 @@ defaults
     timeout connect 2s
     timeout client {SERVER_TIMEOUT_S}s
     timeout server {SERVER_TIMEOUT_S}s
-    timeout check 2s
+    timeout check 3s  # a loaded machine answers /health slowly: that is not an instance down
     retries 3
     option redispatch
     retry-on conn-failure

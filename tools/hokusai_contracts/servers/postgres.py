@@ -63,9 +63,18 @@ class PostgresServer:
         """Where it listens (``postgresql://host:port``, no credentials)."""
         return f"postgresql://{self.host}:{self.port}"
 
-    def uri(self, database: str) -> str:
-        """The SQLAlchemy URI of ``database`` with the psycopg2 driver (holds the password)."""
-        return f"postgresql+psycopg2://{SUPERUSER}:{self.password}@{self.host}:{self.port}/{database}"
+    def uri(self, database: str, *, with_password: bool = False) -> str:
+        """The SQLAlchemy URI of ``database`` (psycopg2 driver).
+
+        Without the password by default: a command line is visible to every local user, so processes
+        get it from :meth:`environment` (libpq reads ``PGPASSWORD``) instead.
+        """
+        secret = f":{self.password}" if with_password else ""
+        return f"postgresql+psycopg2://{SUPERUSER}{secret}@{self.host}:{self.port}/{database}"
+
+    def environment(self) -> dict[str, str]:
+        """What a client process needs in its environment to log in (the password, for libpq)."""
+        return {"PGPASSWORD": self.password}
 
     def secrets(self) -> tuple[str, ...]:
         """The superuser's password."""
@@ -206,7 +215,7 @@ def start_postgres(databases: tuple[str, ...] = ("mlflow",), timeout: float = 30
     )
     try:
         wait_until_ready(server, timeout)
-        env = {**os.environ, "PGPASSWORD": password}
+        env = {**os.environ, **server.environment()}
         for database in databases:
             _checked(
                 processes.run(
