@@ -16,6 +16,11 @@ Wall time, one run each:
   already-loaded models (our engine vs griffe.find_breaking_changes; best of 5 per pair, as one
   sub-millisecond run is mostly timer noise).
 Goal (issue 8): recall and precision far above griffe's, static diff time no worse than griffe's.
+
+Then the SDK-sized pairs (issue 15): the recorded releases 1.1.0 -> 1.2.0 and 1.2.0 -> the working tree:
+our static diff of the recorded contracts (no import), the introspection of both source trees (two
+interpreters importing MLflow) and the differential probes, next to griffe loading and checking the same
+two source trees.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ import griffe
 from hokusai_contracts.contract.store import load_contracts, write_contracts
 from hokusai_contracts.diff.catalogue import Impact
 from hokusai_contracts.diff.engine import diff_apis
+from hokusai_contracts.diff.records import RELEASES_DIR, find_record, git_archive
 from hokusai_contracts.diff.rules import RULES
-from hokusai_contracts.diff.sides import resolve_sides
+from hokusai_contracts.diff.sides import REPOSITORY, resolve_sides
 from hokusai_contracts.release.corpus import PACKAGE, CorpusPair, Key, load_corpus, run_pair, score
+from hokusai_contracts.release.run import probe_sides
 
 REPEATS = 5
 _GRIFFE_RULES = {
@@ -163,5 +170,52 @@ def main() -> None:
     )
 
 
+# SDK-sized pairs: the recorded releases and the working tree (contracts/releases/, this repository).
+SDK_PAIRS = (("1.1.0", "1.2.0"), ("1.2.0", "working tree"))
+
+
+def _sdk_tree(version: str, stack: contextlib.ExitStack) -> tuple[Path, Path]:
+    """(source root holding hokusai/, API contract directory) of a recorded release or the tree."""
+    if version == "working tree":
+        return REPOSITORY, REPOSITORY / "contracts" / "api"
+    record = find_record(REPOSITORY / RELEASES_DIR, version)
+    root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-sdk-")))
+    git_archive(REPOSITORY, record.commit, ["hokusai"], root)
+    return root, record.directory / "api"
+
+
+def sdk_main() -> None:
+    """Our static diff (recorded contracts, no import), introspection and probes vs griffe, per pair."""
+    print("SDK pairs (this repository's hokusai, about 440 objects):")
+    for old_version, new_version in SDK_PAIRS:
+        with contextlib.ExitStack() as stack:
+            (old_root, old_api), (new_root, new_api) = (
+                _sdk_tree(v, stack) for v in (old_version, new_version)
+            )
+            started = time.perf_counter()
+            diff_apis(load_contracts(old_api), load_contracts(new_api))
+            static = time.perf_counter() - started
+            started = time.perf_counter()
+            old, new = resolve_sides(str(old_root), str(new_root), stack)
+            introspection = time.perf_counter() - started
+            started = time.perf_counter()
+            probe_sides(old, new)
+            probes = time.perf_counter() - started
+            started = time.perf_counter()
+            loaded = [
+                griffe.load("hokusai", search_paths=[str(r)], try_relative_path=False)
+                for r in (old_root, new_root)
+            ]
+            breakages = list(griffe.find_breaking_changes(*loaded))
+            griffe_time = time.perf_counter() - started
+        print(
+            f"  {old_version} -> {new_version}: ours static (contracts, no import) {static:6.3f} s, "
+            f"introspection of both sides {introspection:5.2f} s, differential probes {probes:5.2f} s | "
+            f"griffe load + check {griffe_time:6.3f} s ({len(breakages)} breakages) | "
+            f"static ratio ours/griffe {static / griffe_time:5.2f}"
+        )
+
+
 if __name__ == "__main__":
     main()
+    sdk_main()
