@@ -19,11 +19,24 @@ from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.cli.output import harness_errors, stdout_console, write_files
 from hokusai_contracts.reports import render
 from hokusai_contracts.reports.matrix import JSON_NAME, MARKDOWN_NAME, from_json
+from hokusai_contracts.reports.matrix_compatibility import render_compatibility
 from hokusai_contracts.reports.matrix_model import Matrix
 from hokusai_contracts.reports.matrix_progress import MatrixProgress
 from hokusai_contracts.servers.providers import ServerRequest
 from hokusai_contracts.servers.venvs import mlflow_version_of, python_minor
-from hokusai_contracts.verify.cells import Cell, Plan, github_matrix, parse_shard, resolve_plan, shard
+from hokusai_contracts.verify.cells import (
+    PRESET_CI,
+    Cell,
+    Plan,
+    cross_product,
+    github_matrix,
+    parse_shard,
+    preset,
+    resolve_plan,
+    shard,
+    version_key,
+)
+from hokusai_contracts.verify.known_differences import declared_rows
 from hokusai_contracts.verify.known_differences import load as load_declarations
 from hokusai_contracts.verify.matrix_run import head_commit, matrix_of, run_cells, stored_results
 from hokusai_contracts.verify.results_store import STORE_NAME, append, merge
@@ -39,6 +52,7 @@ SHARD_HELP = (
     "Run only slice I of N of the matrix's cells (deterministic), e.g. 1/2; merge with `matrix merge`."
 )
 JOBS_HELP = "How many cells run at once."
+COMPATIBILITY_NAME = "COMPATIBILITY.md"
 RESULTS_HELP = (
     f"The results store every matrix run appends to (can-i-deploy reads it); default reports/{STORE_NAME}."
 )
@@ -209,3 +223,46 @@ def merge_command(
         soft_wrap=True,
     )
     raise typer.Exit(merged.exit_code)
+
+
+def compatibility_text(contracts: Path) -> str:
+    """``contracts/COMPATIBILITY.md`` as generated from ``contracts``' version data and the CI preset."""
+    plan = preset(PRESET_CI)
+    every = cross_product(
+        sorted({c.client for c in plan.cells}, key=version_key),
+        sorted({c.server for c in plan.cells}, key=version_key),
+        sorted({c.python for c in plan.cells}, key=version_key),
+    )
+    return render_compatibility(
+        [(c.client, c.server, c.python) for c in plan.cells],
+        [(c.client, c.server, c.python, reason) for c, reason in every.not_installable],
+        declared_rows(load_declarations(contracts)),
+    )
+
+
+@matrix_app.command("compatibility")
+def compatibility_command(
+    contracts: Annotated[Path, typer.Option("--contracts", help="Contracts root directory.")] = Path(
+        "contracts"
+    ),
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 when the committed page is stale.")
+    ] = False,
+) -> None:
+    """Write CONTRACTS/COMPATIBILITY.md from the contracts' version data (with --check: only compare)."""
+    with harness_errors():
+        text = compatibility_text(contracts)
+    target = contracts / COMPATIBILITY_NAME
+    console = stdout_console()
+    current = target.read_text() if target.is_file() else ""
+    if check:
+        if current == text:
+            console.print(Text(f"{target} is up to date"), soft_wrap=True)
+            return
+        console.print(
+            Text(f"{target} is stale: run `hokusai-contracts matrix compatibility` and commit it"),
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    target.write_text(text)
+    console.print(Text(f"wrote {target}"), soft_wrap=True)

@@ -15,6 +15,8 @@ from hokusai_contracts.contract.model import Api
 from hokusai_contracts.contract.store import load_contracts
 from hokusai_contracts.reference.results import Verification, read_matrix, read_verification
 from hokusai_contracts.reports.matrix_model import Matrix
+from hokusai_contracts.verify.known_differences import declared_rows
+from hokusai_contracts.verify.known_differences import load as load_declarations
 
 
 @dataclass
@@ -26,6 +28,8 @@ class ReferenceInputs:
     scenarios: list[Scenario] = field(default_factory=list)
     verification: Verification | None = None
     matrix: Matrix | None = None
+    # (family, subject, versions, reason, where) of every version declaration of the contracts
+    known_differences: tuple[tuple[str, str, str, str, str], ...] = ()
 
 
 def load_inputs(contracts: Path, results: Path | None = None, matrix: Path | None = None) -> ReferenceInputs:
@@ -45,4 +49,5 @@ def load_inputs(contracts: Path, results: Path | None = None, matrix: Path | Non
         scenarios=sorted(loaded.scenarios, key=lambda s: s.name),
         verification=None if results is None else read_verification(results),
         matrix=None if matrix is None else read_matrix(matrix),
+        known_differences=tuple(declared_rows(load_declarations(contracts))),
     )

@@ -149,15 +149,48 @@ class CompatibilityRow:
     exit_code: int
     provider: str
     failures: tuple[str, ...]
+    client_version: str = ""  # empty for a servers-only matrix (the harness's own client and Python)
+    python_version: str = ""
+
+    @property
+    def label(self) -> str:
+        """``MLflow 2.9.0``, or ``client 2.9.0 x server 2.9.0 x Python 3.10`` for a cell."""
+        if not self.client_version:
+            return f"MLflow {self.server_version}"
+        return f"client {self.client_version} x server {self.server_version} x Python {self.python_version}"
+
+    @property
+    def anchor(self) -> str:
+        """An HTML id for the row's section."""
+        return "-".join(
+            v for v in ("mlflow", self.client_version, self.server_version, self.python_version) if v
+        )
+
+
+@dataclass(frozen=True)
+class KnownDifferenceRow:
+    """One known difference (or applicability) the contracts declare, with its version range."""
+
+    family: str
+    subject: str
+    versions: str
+    reason: str
+    where: str
 
 
 @dataclass(frozen=True)
 class CompatibilityPage:
-    """The version-matrix results, when the build was given some."""
+    """The version-matrix results, when the build was given some, and the declared known differences."""
 
     families: tuple[str, ...] = ()
     rows: tuple[CompatibilityRow, ...] = ()
     available: bool = False
+    known: tuple[KnownDifferenceRow, ...] = ()
+
+    @property
+    def full_axes(self) -> bool:
+        """True when the rows are cells of the full space (client and Python columns shown)."""
+        return any(row.client_version for row in self.rows)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from hokusai_contracts.reference.inputs import ReferenceInputs
 from hokusai_contracts.reference.pages import (
     CompatibilityPage,
     CompatibilityRow,
+    KnownDifferenceRow,
     Site,
     VerificationSummary,
 )
@@ -74,10 +75,14 @@ def _provider(server: str) -> str:
     return match.group(1) if match else ""
 
 
-def compatibility_page(matrix: Matrix | None) -> CompatibilityPage:
-    """The matrix rows in the order they were run (absent: a page saying how to produce them)."""
+def compatibility_page(
+    matrix: Matrix | None, known: Iterable[tuple[str, str, str, str, str]] = ()
+) -> CompatibilityPage:
+    """The matrix rows in the order they were run (absent: a page saying how to produce them), and the
+    known differences the contracts declare (family, subject, versions, reason, where)."""
+    declared = tuple(KnownDifferenceRow(*row) for row in known)
     if matrix is None:
-        return CompatibilityPage()
+        return CompatibilityPage(known=declared)
     families = tuple(matrix.families)
     rows = []
     for row in matrix.rows:
@@ -94,9 +99,11 @@ def compatibility_page(matrix: Matrix | None) -> CompatibilityPage:
                 exit_code=row.exit_code,
                 provider=_provider(row.provider),
                 failures=tuple(row.failures),
+                client_version=row.client_version,
+                python_version=row.python_version,
             )
         )
-    return CompatibilityPage(families=families, rows=tuple(rows), available=True)
+    return CompatibilityPage(families=families, rows=tuple(rows), available=True, known=declared)
 
 
 def build_site(inputs: ReferenceInputs) -> Site:
@@ -107,6 +114,6 @@ def build_site(inputs: ReferenceInputs) -> Site:
         package=inputs.api.package,
         modules=module_pages(inputs.api, examples, status),
         auth=auth_sections(inputs.scenarios, Linker(inputs.api)),
-        compatibility=compatibility_page(inputs.matrix),
+        compatibility=compatibility_page(inputs.matrix, inputs.known_differences),
         verification=_summary(inputs.verification, (e for found in examples.values() for e in found)),
     )

@@ -170,12 +170,13 @@ def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
     """Shard ``index`` of ``count`` (1-based): every ``count``-th cell of the sorted list, so the
     shards are disjoint, cover every cell, and do not depend on the order the cells were given in."""
     ordered = sorted(
-        cells, key=lambda c: (_version_key(c.client), _version_key(c.server), _version_key(c.python))
+        cells, key=lambda c: (version_key(c.client), version_key(c.server), version_key(c.python))
     )
     return [cell for position, cell in enumerate(ordered) if position % count == index - 1]
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """``"3.17.2"`` -> ``(3, 17, 2)``: versions sorted as numbers."""
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
