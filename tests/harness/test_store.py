@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from hokusai_contracts.base.errors import ContractError, InfrastructureError
+from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.contract.callforms import parse_call_form
 from hokusai_contracts.contract.model import (
     Api,
@@ -402,8 +402,14 @@ def test_extract_writes_checks_and_keeps_hand_written_parts(write_package, tmp_p
     assert "default: '9.0'" in after
 
 
-def test_extract_refuses_when_a_module_does_not_import(write_package, tmp_path: Path):
+def test_extract_goes_on_when_a_module_does_not_import(write_package, tmp_path: Path):
+    # Issue 16: a partial API is a result. The rest is written; the module that failed is reported with
+    # its missing dependency, and gets no (empty, misleading) contract of its own.
     root = write_package({**V1, "extpkg/bad.py": "import no_such_module_abc\n"})
-    with pytest.raises(InfrastructureError, match=r"extpkg\.bad.*no_such_module_abc"):
-        extract(tmp_path / "api", package="extpkg", extra_paths=[root])
-    assert not (tmp_path / "api").exists()
+    result = extract(tmp_path / "api", package="extpkg", extra_paths=[root])
+    assert result.not_imported_lines() == [
+        "extpkg.bad: missing dependency 'no_such_module_abc' "
+        "(ModuleNotFoundError: No module named 'no_such_module_abc')"
+    ]
+    written = sorted(path.name for path in (tmp_path / "api").iterdir())
+    assert "extpkg.yaml" in written and "extpkg.bad.yaml" not in written

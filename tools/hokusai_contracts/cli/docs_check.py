@@ -63,7 +63,8 @@ def docs_check_command(
         str | None, typer.Option("--python", help="Interpreter or venv where the SDK is installed.")
     ] = None,
     package: Annotated[
-        str | None, typer.Option("--package", help="Import name of the SDK (default: hokusai).")
+        str | None,
+        typer.Option("--package", help="Import name(s) of the SDK, comma-separated (default: hokusai)."),
     ] = None,
     include: Annotated[
         list[str] | None, typer.Option("--include", help="Only files matching this glob (repeatable).")

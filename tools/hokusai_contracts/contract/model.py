@@ -117,6 +117,7 @@ class ApiObject:
     abstract: bool = False
     protocols: list[str] | None = None
     asynchronous: str | None = None  # "coroutine" (async def) or "asyncgen" (async def with yield)
+    names: list[str] | None = None  # a class's every public attribute name (dir + self.x = anywhere)
     # Where the object stands in its contract file (set by the store when read).
     source_file: str | None = None
     source_line: int | None = None
@@ -149,6 +150,7 @@ class ApiModule:
     source_line: int | None = None
     # True when the module defines ``__getattr__`` (PEP 562): names it binds lazily may not be listed.
     getattr_hook: bool = False
+    names: list[str] | None = None  # every public attribute of the module (exported or not), when read
 
     def walk(self):
         """Every object of the module, depth first."""

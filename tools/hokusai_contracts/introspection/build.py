@@ -50,6 +50,7 @@ def build_api(payload: dict) -> Api:
             summary=m.get("summary"),
             objects=by_module.get(m["name"], []),
             getattr_hook=bool(m.get("getattr_hook")),
+            names=m.get("names"),
         )
         for m in sorted(modules, key=lambda m: m["name"])
     ]
@@ -89,6 +90,7 @@ def _object(path: str, record: dict, contract_path_of: dict[str, str]) -> ApiObj
         abstract=bool(record.get("abstract")),
         protocols=record.get("protocols"),
         asynchronous=record.get("asynchronous"),
+        names=record.get("names"),
         members=[
             _object(f"{path}.{member['name']}", member, contract_path_of)
             for member in sorted(record.get("members") or [], key=lambda m: m["name"])

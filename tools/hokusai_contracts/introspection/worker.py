@@ -162,6 +162,22 @@ def _annotations_of(owner: object) -> dict:
         return {}
 
 
+def _self_assignments(klass: type) -> set[str]:
+    """Names assigned as ``self.<name>`` anywhere in ``klass``'s own source."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return set()
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }
+
+
 def _init_assignments(klass: type) -> dict[str, str | None]:
     """Public ``self.<name> = ...`` targets of ``klass.__init__`` (with their annotation, if written)."""
     init = klass.__dict__.get("__init__")
@@ -326,6 +342,8 @@ class Walker:
                 "summary": first_line(getattr(module, "__doc__", None)),
                 "has_all": has_all,
                 "getattr_hook": callable(vars(module).get("__getattr__")),
+                # Every public attribute, exported or not (star imports included): what a reader can use.
+                "names": sorted(n for n in dir(module) if not n.startswith("_")),
                 "file": getattr(module, "__file__", None),
                 "exports": exports,
             }
@@ -395,9 +413,19 @@ class Walker:
             "abstract": inspect.isabstract(cls),
             # Looked up on the MRO, not with hasattr: the metaclass (type, EnumMeta) is not the instances'.
             "protocols": [name for name in _PROTOCOLS if any(name in k.__dict__ for k in cls.__mro__)],
+            "names": self.attribute_names(cls),
         }
         record.update(self._constructor(cls))
         return record
+
+    def attribute_names(self, cls: type) -> list[str]:
+        """Every public name an instance can have: the class's ``dir()``, and ``self.<name> =`` targets
+        in any method of the package's classes on its MRO (``fit()`` setting ``self.coef_``, say)."""
+        names = {n for n in dir(cls) if not n.startswith("_")}
+        for klass in cls.__mro__:
+            if self.in_package(klass):
+                names.update(n for n in _self_assignments(klass) if not n.startswith("_"))
+        return sorted(names)
 
     def public_bases(self, cls: type) -> list[str]:
         """Dotted names of the bases a user can see: ``_Private`` ones are replaced by their own bases.

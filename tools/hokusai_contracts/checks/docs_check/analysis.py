@@ -417,7 +417,7 @@ class PageAnalyzer(ast.NodeVisitor):
             if alias.asname:
                 self._bind(alias.asname, found)
             else:
-                self._bind(bound, ModuleValue(self.view.package) if found is not None else None)
+                self._bind(bound, ModuleValue(bound) if found is not None else None)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""

@@ -85,6 +85,18 @@ class Unchecked:
     error: str
 
 
+def failed_modules(api: Api) -> dict[str, str]:
+    """The modules whose import failed, with why (not those that imported with an ``__all__`` problem)."""
+    imported = {module.name for module in api.modules}
+    failed = {name: error for name, error in api.import_errors.items() if name not in imported}
+    for name, missing in api.unimportable.items():
+        error = failed.get(name) or api.import_errors.get(name, "")
+        failed[name] = (
+            f"missing dependency {missing!r}: {error}" if missing and missing not in error else error
+        )
+    return failed
+
+
 @dataclass
 class ApiView:
     """Look-ups on one introspected :class:`Api`."""
@@ -92,11 +104,17 @@ class ApiView:
     api: Api
     index: ApiIndex = field(init=False)
     lazy_modules: set[str] = field(init=False)
+    packages: set[str] = field(init=False)
+    failed: dict[str, str] = field(init=False)
+    module_names: dict[str, set[str]] = field(init=False)
     classes_by_name: dict[str, list[ApiObject]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.index = ApiIndex.from_api(self.api)
+        self.packages = {self.api.package, *(m.name.split(".")[0] for m in self.api.modules)}
+        self.failed = failed_modules(self.api)
         self.lazy_modules = {m.name for m in self.api.modules if m.getattr_hook}
+        self.module_names = {m.name: set(m.names) for m in self.api.modules if m.names is not None}
         self.classes_by_name = defaultdict(list)
         for obj in {id(o): o for o in self.index.objects.values()}.values():
             if obj.kind in CLASS_KINDS:
@@ -108,15 +126,15 @@ class ApiView:
         return self.api.package
 
     def in_package(self, dotted: str) -> bool:
-        """True for the package and anything under it."""
-        return dotted == self.package or dotted.startswith(self.package + ".")
+        """True for the SDK's top-level packages (one, or several read together) and anything under them."""
+        return dotted.split(".")[0] in self.packages
 
     def import_error(self, path: str) -> Unchecked | None:
         """The failed import ``path`` depends on (the path itself, or a module above it)."""
         module = path
         while module:
-            if module in self.api.import_errors:
-                return Unchecked(module, self.api.import_errors[module])
+            if module in self.failed:
+                return Unchecked(module, self.failed[module])
             module = module.rpartition(".")[0]
         return None
 
@@ -135,7 +153,10 @@ class ApiView:
             return None
         if parent not in self.index.modules:
             return None  # asked about the member of something that is not a module: the caller decides
-        return Missing(name, f"module `{parent}`", tuple(self.index.names_under(parent)))
+        if parent not in self.module_names or name in self.module_names[parent]:
+            return None  # the module has it (a star import, a name left out of __all__), or it is not known
+        choices = tuple(n for n in self.index.names_under(parent) if not n.startswith("_"))
+        return Missing(name, f"module `{parent}`", choices)
 
     def complete(self, cls: ApiObject, seen: frozenset[str] = frozenset()) -> bool:
         """True when every member of ``cls`` is in the model: no dynamic ``__getattr__``, no foreign base."""
@@ -154,8 +175,8 @@ class ApiView:
         found = self.index.member(cls, name)
         if found is not None:
             return found
-        if name.startswith("__") or not self.complete(cls):
-            return None
+        if name.startswith("__") or not self.complete(cls) or cls.names is None or name in cls.names:
+            return None  # set by a method, inherited from outside the model, or not knowable
         choices = {m.name for m in cls.members}
         for base in cls.bases:
             parent = self.index.objects.get(base)

@@ -25,6 +25,11 @@ _RST_DIRECTIVE = re.compile(
     r"^(?P<indent>[ \t]*)\.\.[ \t]+(?:code-block|code|sourcecode|ipython|jupyter-execute|testcode|doctest)"
     r"::[ \t]*(?P<lang>\S*)"
 )
+# MyST / Sphinx directives written as fences: these name their language, those are Python by definition.
+_DIRECTIVES_WITH_LANGUAGE = frozenset(
+    {"code-cell", "code-block", "code", "sourcecode", "jupyter-execute", "ipython"}
+)
+_PYTHON_DIRECTIVES = frozenset({"doctest", "testcode", "testsetup", "testcleanup"})
 _MAGIC = re.compile(r"^[ \t]*(?:[%!?]|\w+[ \t]*=[ \t]*[%!])")
 
 
@@ -76,11 +81,14 @@ def front_matter_end(lines: list[str]) -> int:
 
 
 def _python_info(info: str) -> bool:
-    words = info.strip().strip("{}").replace(",", " ").split()
+    """True for ``python``, ``py title=...``, ``{.python}``, MyST ``{code-block} python``, ``{doctest}``."""
+    words = re.sub(r"[{}]", " ", info).replace(",", " ").split()
     if not words:
         return False
     first = words[0].lstrip(".").lower()
-    if first in ("code-cell", "code-block", "jupyter-execute") and len(words) > 1:
+    if first in _PYTHON_DIRECTIVES:
+        return True
+    if first in _DIRECTIVES_WITH_LANGUAGE and len(words) > 1:
         first = words[1].lstrip(".").lower()
     return first in PYTHON_LANGUAGES
 
@@ -215,7 +223,11 @@ def _block(index: int, body: list[str], line: int, column: int, skip: bool) -> C
     """A block from its lines; ``>>>`` sessions become their input lines, output lines blanked."""
     first = next((text for text in body if text.strip()), "")
     if not first.lstrip().startswith(">>>"):
-        return CodeBlock(index, "\n".join(_unmagic(text) for text in body), line, column, skip)
+        code = "\n".join(_unmagic(text) for text in body)
+        # A block indented as a whole in its page (a common Markdown habit) is Python once dedented.
+        dedented = textwrap.dedent(code)
+        shift = len(first) - len(first.lstrip()) if dedented != code else 0
+        return CodeBlock(index, dedented, line, column + shift, skip)
     dedented = textwrap.dedent("\n".join(body)).splitlines()
     code = []
     for text in dedented:
@@ -228,6 +240,14 @@ def _block(index: int, body: list[str], line: int, column: int, skip: bool) -> C
 
 def parse_block(block: CodeBlock) -> ast.Module:
     """The block's syntax tree, line numbers those of the file (SyntaxError when it is not Python)."""
-    tree = compile(block.code, "<block>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    try:
+        tree = compile(block.code, "<block>", "exec", flags)
+    except SyntaxError:
+        lines = [text for text in block.code.splitlines() if text.strip()]
+        if not lines or not lines[-1].lstrip().startswith("@"):
+            raise
+        # A decorator shown on its own (``@click.option(...)``): its call is checked on a stand-in function.
+        tree = compile(block.code + "\ndef decorated():\n    pass\n", "<block>", "exec", flags)
     ast.increment_lineno(tree, block.line - 1)
     return tree

@@ -13,7 +13,7 @@ from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.base.files import read_text_file
 from hokusai_contracts.checks.docs_check import report
 from hokusai_contracts.checks.docs_check.analysis import analyze_page
-from hokusai_contracts.checks.docs_check.api_view import ApiView
+from hokusai_contracts.checks.docs_check.api_view import ApiView, failed_modules
 from hokusai_contracts.checks.docs_check.blocks import DocPage, page_of
 from hokusai_contracts.checks.docs_check.discovery import discover
 from hokusai_contracts.checks.docs_check.execution import RunOptions, run_page
@@ -69,7 +69,7 @@ def import_error_findings(api: Api) -> list[Finding]:
             severity=Severity.WARNING,
             fix=rules.UNCHECKED.fix,
         )
-        for module, error in sorted(api.import_errors.items())
+        for module, error in sorted(failed_modules(api).items())
     ]
 
 
@@ -79,6 +79,19 @@ def check_page(page: DocPage, view: ApiView) -> list[Finding]:
     if not any(f.failed for f in found):
         found.append(report.page_passed(page.path, sum(not b.skip for b in page.blocks)))
     return found
+
+
+def read_api(request: DocsCheckRequest, env: Mapping[str, str] | None = None) -> Api:
+    """The API of the SDK's package(s) (``attrs,attr``: read together, as one distribution's docs do)."""
+    names = [name.strip() for name in request.package.split(",") if name.strip()]
+    apis = [introspect(name, request.python, extra_paths=request.extra_paths, env=env) for name in names]
+    first = apis[0]
+    return Api(
+        package=first.package,
+        version=first.version,
+        modules=[module for api in apis for module in api.modules],
+        import_errors={name: error for api in apis for name, error in api.import_errors.items()},
+    )
 
 
 def docs_check(
@@ -93,7 +106,7 @@ def docs_check(
     loaded = load_pages(found.files)
     result = RunResult()
     result.extend(loaded.findings)
-    api = introspect(request.package, request.python, extra_paths=request.extra_paths, env=env)
+    api = read_api(request, env)
     result.sdk_version = f"{api.package} {api.version or '(no version)'}"
     result.extend(import_error_findings(api))
     view = ApiView(api)
