@@ -3,6 +3,8 @@
 #   1. Docker: install docker.io + debootstrap, start dockerd, build ghcr.io/mlflow/mlflow:v3.17.2 locally
 #      (cached: the base image, wheelhouse and image are reused when present), run the gate on Docker.
 #   2. The compatibility matrix 2.9.0 x 3.17.2 with the process provider (venvs cached under ~/.cache).
+#   3. Topology ha (PostgreSQL + 2 MLflow + HAProxy): install postgresql + haproxy (+ psycopg2-binary in
+#      .venv), verify all four families against it, then a short fault run (<= 3 minutes) and its figures.
 # A Docker setup failure fails this script with the reason; it is never skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +65,40 @@ phase "bug-report replays: every fixture in fixtures/bug_reports (MLflow 2.9.0 a
 t=$SECONDS
 .venv/bin/python -m pytest -q -m slow tests/harness/test_repro_fixtures.py
 echo "[repro fixtures: $(( SECONDS - t )) s]"
+
+phase "ha: install postgresql, haproxy and psycopg2-binary"
+t=$SECONDS
+if ! command -v haproxy >/dev/null && [[ ! -x /usr/sbin/haproxy ]] || [[ ! -x /usr/lib/postgresql/15/bin/initdb ]]; then
+    [[ $(id -u) -eq 0 ]] || fail "installing postgresql and haproxy needs root (apt-get); run as root or preinstall them"
+    apt-get update -q >/tmp/ci-apt.log 2>&1 || { tail -n 20 /tmp/ci-apt.log >&2; fail "apt-get update failed"; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql haproxy >>/tmp/ci-apt.log 2>&1 \
+        || { tail -n 20 /tmp/ci-apt.log >&2; fail "apt-get install postgresql haproxy failed"; }
+fi
+.venv/bin/python -c "import psycopg2" 2>/dev/null || .venv/bin/python -m pip install -q "psycopg2-binary>=2.9" \
+    || fail "pip install psycopg2-binary failed"
+echo "[install: $(( SECONDS - t )) s]"
+
+phase "verify --mlflow ha (all families; basic-auth scenarios on a basic-auth ha topology)"
+t=$SECONDS
+.venv/bin/hokusai-contracts verify --mlflow ha --quiet --json reports/contracts-ha.json
+echo "[verify ha: $(( SECONDS - t )) s]"
+
+phase "ha: the topology's own tests (kill an instance, shared basic-auth)"
+t=$SECONDS
+HOKUSAI_REQUIRE_HA=1 .venv/bin/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/harness/test_ha_topology.py
+echo "[ha tests: $(( SECONDS - t )) s]"
+
+phase "fault run: chaos --topology ha --duration ${HOKUSAI_CI_CHAOS_DURATION:-30} (bounded: 3 minutes)"
+t=$SECONDS
+set +e
+timeout 180 .venv/bin/hokusai-contracts chaos --topology ha --duration "${HOKUSAI_CI_CHAOS_DURATION:-30}" \
+    --json reports/chaos-ha.json --markdown reports/chaos-ha.md
+chaos_status=$?
+set -e
+echo "[fault run: $(( SECONDS - t )) s, exit $chaos_status]"
+[[ $chaos_status -ne 124 ]] || fail "the fault run took more than 3 minutes"
+[[ $chaos_status -ne 2 ]] || fail "the fault run hit an infrastructure problem (see above)"
+[[ $chaos_status -eq 0 ]] || fail "the fault run lost or duplicated registrations (reports/chaos-ha.md)"
 
 echo
 echo "ci-provisioning: done in $(( SECONDS - start_all )) s"
