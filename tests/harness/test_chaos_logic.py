@@ -107,6 +107,7 @@ def test_recovery_is_how_long_calls_failed_after_each_fault_until_the_next():
     assert (first.kind, first.at_s, first.action_s) == (KILL, 10.0, 2.0)
     assert first.recovery_s == pytest.approx(5.5)
     assert first.failed_calls == 2
+    assert first.slowest_call_s == pytest.approx(0.5)
     assert second.recovery_s == 0.0 and second.failed_calls == 0
 
 

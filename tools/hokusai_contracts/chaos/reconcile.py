@@ -73,6 +73,7 @@ class Recovery:
     failed_calls: int
     error: str = ""
     detail: str = ""
+    slowest_call_s: float = 0.0  # the longest call started in the fault's window (a hang shows here)
 
 
 @dataclass
@@ -102,7 +103,8 @@ def recoveries(calls: Sequence[Call], events: Sequence[FaultEvent], start: float
     result = []
     for number, event in enumerate(ordered):
         until = ordered[number + 1].started if number + 1 < len(ordered) else float("inf")
-        failed = [c for c in calls if not c.ok and event.started <= c.started < until]
+        window = [c for c in calls if event.started <= c.started < until]
+        failed = [c for c in window if not c.ok]
         last_failure = max((c.ended for c in failed), default=event.started)
         result.append(
             Recovery(
@@ -114,6 +116,7 @@ def recoveries(calls: Sequence[Call], events: Sequence[FaultEvent], start: float
                 failed_calls=len(failed),
                 error=event.error,
                 detail=event.detail,
+                slowest_call_s=round(max((c.ended - c.started for c in window), default=0.0), 2),
             )
         )
     return result

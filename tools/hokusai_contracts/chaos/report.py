@@ -103,15 +103,16 @@ def markdown(report: ChaosReport, plot_name: str | None) -> str:
         "",
         "## Faults",
         "",
-        "| at (s) | fault | instance | action (s) | calls failing for (s) | failed calls | what it does |",
-        "|---|---|---|---|---|---|---|",
+        "| at (s) | fault | instance | action (s) | calls failing for (s) | failed calls | slowest call (s) "
+        "| what it does |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for x in r.recoveries:
         what = DESCRIPTIONS.get(x.kind, "") + (f": {x.detail}" if x.detail else "")
         what += f" (**failed: {x.error}**)" if x.error else ""
         lines.append(
             f"| {x.at_s:.1f} | {x.kind} | {x.instance} | {x.action_s:.1f} | {x.recovery_s:.1f} | "
-            f"{x.failed_calls} | {what} |"
+            f"{x.failed_calls} | {x.slowest_call_s:.1f} | {what} |"
         )
     lines += ["", "## Calls by operation", "", "| operation | calls | succeeded |", "|---|---|---|"]
     lines += [f"| {op} | {c['calls']} | {c['succeeded']} |" for op, c in sorted(r.by_operation.items())]

@@ -77,7 +77,8 @@ def chaos_command(
         failed = f", failed: {x.error}" if x.error else (f" - {x.detail}" if x.detail else "")
         console.print(
             f"    {x.kind} at {x.at_s:.0f} s (instance {x.instance}): action {x.action_s:.1f} s, "
-            f"calls failing for {x.recovery_s:.1f} s ({x.failed_calls} failed){failed}",
+            f"calls failing for {x.recovery_s:.1f} s ({x.failed_calls} failed, slowest call "
+            f"{x.slowest_call_s:.1f} s){failed}",
             soft_wrap=True,
         )
     errors = report.reconciliation.errors
