@@ -53,6 +53,9 @@ class DiffContext:
     new_bound: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
     old_calls: Mapping[str, list[dict]] = field(default_factory=dict)
     new_calls: Mapping[str, list[dict]] = field(default_factory=dict)
+    # OLD path of a click command / typer app -> {command path: {"params": [...]}} on each side.
+    old_cli: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
+    new_cli: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
     old_index: ApiIndex = field(init=False)
     new_index: ApiIndex = field(init=False)
     # (pair, parameter delta) by pair id, shared by the rules; holding the pair keeps its id unique.

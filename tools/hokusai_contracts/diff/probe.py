@@ -45,11 +45,12 @@ class ProbeRequest:
     binds: tuple[BindRequest, ...] = ()
     structure: Structure | None = None
     calls: tuple[str, ...] = ()
+    cli: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when there is nothing to ask."""
-        return not (self.values or self.imports or self.binds or self.structure or self.calls)
+        return not (self.values or self.imports or self.binds or self.structure or self.calls or self.cli)
 
 
 @dataclass
@@ -62,6 +63,7 @@ class ProbeAnswer:
     binds: dict[str, dict[str, str]] = field(default_factory=dict)
     bound: dict[str, dict[str, bool]] = field(default_factory=dict)
     calls: dict[str, list[dict]] = field(default_factory=dict)
+    cli: dict[str, dict[str, dict]] = field(default_factory=dict)
 
 
 # Variables that would point a probed call at a real server or account.
@@ -105,5 +107,10 @@ def run_probe(
         )
     answer = run.answer()
     return ProbeAnswer(
-        answer["values"], answer["imports"], answer["binds"], answer.get("bound", {}), answer.get("calls", {})
+        answer["values"],
+        answer["imports"],
+        answer["binds"],
+        answer.get("bound", {}),
+        answer.get("calls", {}),
+        answer.get("cli", {}),
     )

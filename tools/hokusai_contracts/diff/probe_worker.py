@@ -17,7 +17,9 @@ Differential probes (``structure``, ``calls``; asked first, before anything else
 ``{"calls": {path: [outcome, outcome]}}``: returned (type, shape) or raised (exception class and its
 MRO), environment variables and MLflow's tracking URI it changed, outbound connections it attempted
 (refused unless loopback). The harness runs this worker in a sandbox (fresh HOME, no
-HOKUSAI_*/MLFLOW_* variables).
+HOKUSAI_*/MLFLOW_* variables). ``{"cli": [path, ...]}`` answers ``{"cli": {path: {command path:
+{"params": [{name, kind, opts, required, default, flag}]}}}}`` for the click commands and typer apps
+among those paths (the CLI surface, introspected without running it).
 
 Binding follows what Python really calls: a plain callable is bound with ``inspect.signature``; a
 decorated one (``__wrapped__``) is called through its decorators with the innermost function's code
@@ -349,11 +351,59 @@ def probe_calls(paths: list[str]) -> dict[str, list[dict]]:
     return {path: [call_once(path, network), call_once(path, network)] for path in paths}
 
 
+def as_click_command(value: object) -> object | None:
+    """``value`` as a click command (a typer app through typer's own conversion), else None."""
+    if type(value).__name__ == "Typer" and type(value).__module__.startswith("typer"):
+        try:
+            return importlib.import_module("typer.main").get_command(value)
+        except Exception:
+            return None
+    if all(hasattr(value, name) for name in ("params", "make_context", "invoke", "name")):
+        return value
+    return None
+
+
+def _param(param: object) -> dict:
+    default = getattr(param, "default", None)
+    shown = None if callable(default) else value_repr(default)
+    return {
+        "name": getattr(param, "name", None),
+        "kind": type(param).__name__.lower(),
+        "opts": sorted(getattr(param, "opts", []) or []) + sorted(getattr(param, "secondary_opts", []) or []),
+        "required": bool(getattr(param, "required", False)),
+        "default": shown,
+        "flag": bool(getattr(param, "is_flag", False)),
+    }
+
+
+def describe_cli(command: object, prefix: str) -> dict[str, dict]:
+    """Every command of a click command tree: its parameters, by command path (``main sub``)."""
+    found = {prefix: {"params": [_param(p) for p in getattr(command, "params", [])]}}
+    for name, sub in sorted((getattr(command, "commands", None) or {}).items()):
+        found.update(describe_cli(sub, f"{prefix} {name}"))
+    return found
+
+
+def probe_cli(paths: list[str]) -> dict[str, dict]:
+    """Command trees of the click/typer commands among ``paths``, by path."""
+    trees: dict[str, dict] = {}
+    for path in paths:
+        try:
+            command = as_click_command(resolve(path))
+        except Exception:
+            continue
+        if command is not None:
+            with contextlib.suppress(Exception):
+                trees[path] = describe_cli(command, path.rsplit(".", 1)[-1])
+    return trees
+
+
 def answer(request: dict) -> dict:
     """The answers to every question of ``request``."""
     structure = request.get("structure") or {}
     bound = bound_submodules(structure["package"], structure.get("submodules") or []) if structure else {}
     calls = probe_calls(list(request.get("calls") or []))
+    cli = probe_cli(list(request.get("cli") or []))
     values: dict[str, str] = {}
     for path in request.get("values", []):
         try:
@@ -370,7 +420,7 @@ def answer(request: dict) -> dict:
         except Exception as exc:
             imports[path] = f"{type(exc).__name__}: {exc}"
     binds = {item["id"]: witness_bind(item) for item in request.get("binds", [])}
-    return {"values": values, "imports": imports, "binds": binds, "bound": bound, "calls": calls}
+    return {"values": values, "imports": imports, "binds": binds, "bound": bound, "calls": calls, "cli": cli}
 
 
 def handle(request: dict) -> dict:

@@ -119,7 +119,7 @@ def record_yaml(record: ReleaseRecord) -> str:
 
 def git_archive(repository: Path, ref: str, paths: list[str], target: Path) -> None:
     """Write ``paths`` of ``repository`` at ``ref`` under ``target`` (``.``: everything; paths missing
-    there are skipped)."""""
+    there are skipped)."""
     present = [p for p in paths if p == "." or _exists_at(repository, ref, p)]
     if not present:
         return

@@ -45,3 +45,14 @@ def _snake(name: str) -> str:
 def submodules(api: Api) -> list[str]:
     """OLD's public submodules (not the package itself)."""
     return sorted(m.name for m in api.modules if "." in m.name and is_public_path(m.name))
+
+
+def cli_candidates(api: Api) -> list[str]:
+    """OLD's public module-level functions and attributes: the probe keeps the click commands and typer
+    apps among them (a CLI's commands, options and defaults are API too)."""
+    return sorted(
+        obj.path
+        for module in api.modules
+        for obj in module.objects
+        if obj.kind in (ObjectKind.FUNCTION, ObjectKind.ATTRIBUTE) and is_public_path(obj.path)
+    )[: MAX_CALLS * 5]

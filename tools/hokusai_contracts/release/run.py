@@ -34,7 +34,7 @@ from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, Structure, r
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import Verdict, required_bump, version_bump
 from hokusai_contracts.diff.sides import Side, resolve_sides
-from hokusai_contracts.diff.synthesis import submodules, zero_argument_calls
+from hokusai_contracts.diff.synthesis import cli_candidates, submodules, zero_argument_calls
 from hokusai_contracts.diff.witness import Witness, witness_changes
 from hokusai_contracts.findings import Finding, RunResult
 from hokusai_contracts.servers.server import MlflowServer
@@ -85,12 +85,13 @@ def vanished_paths(old: Side, new: Side) -> list[str]:
 def probe_sides(old: Side, new: Side, *, differential: bool = True) -> tuple[ProbeAnswer, ProbeAnswer]:
     """Values of both sides' attributes, which old paths import in the new release, and (when
     ``differential``) OLD's structural and call questions asked of both sides (one run each)."""
-    structure, calls = None, ()
+    structure, calls, cli = None, (), ()
     if differential and old.importable and new.importable:
         structure = Structure(old.package, tuple(submodules(old.api)))
         calls = tuple(zero_argument_calls(old.api))
+        cli = tuple(cli_candidates(old.api))
     requests = [
-        (old, ProbeRequest(values=tuple(attribute_paths(old)), structure=structure, calls=calls)),
+        (old, ProbeRequest(values=tuple(attribute_paths(old)), structure=structure, calls=calls, cli=cli)),
         (
             new,
             ProbeRequest(
@@ -98,6 +99,7 @@ def probe_sides(old: Side, new: Side, *, differential: bool = True) -> tuple[Pro
                 imports=tuple(vanished_paths(old, new)),
                 structure=structure,
                 calls=calls,
+                cli=cli,
             ),
         ),
     ]
@@ -136,6 +138,8 @@ def compare_sides(
         new_bound=new_answer.bound,
         old_calls=old_answer.calls,
         new_calls=new_answer.calls,
+        old_cli=old_answer.cli,
+        new_cli=new_answer.cli,
     )
     witnesses: dict[int, Witness] = {}
     if witness and new.importable:

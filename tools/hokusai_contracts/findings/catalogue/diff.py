@@ -258,6 +258,27 @@ CALL_OUTCOME_CHANGED = Rule(
     Bump.MAJOR,
     name="call-outcome-changed",
 )
+CLI_SURFACE_BROKEN = Rule(
+    "BC024",
+    FAMILY,
+    "CLI command or option removed or newly required",
+    "A command line of the old release no longer parses: a click/typer command or subcommand is gone, an "
+    "option or flag name is gone, or an option or argument is newly required (introspected from the "
+    "command objects in each side's interpreter; scripts calling the CLI fail with a usage error).",
+    Impact.BREAKING,
+    Bump.MAJOR,
+    name="cli-surface-broken",
+)
+CLI_DEFAULT_CHANGED = Rule(
+    "BC025",
+    FAMILY,
+    "CLI option default changed",
+    "A CLI option keeps its name but has another default: command lines that leave it out now behave "
+    "differently.",
+    Impact.POTENTIALLY_BREAKING,
+    Bump.MINOR,
+    name="cli-default-changed",
+)
 DOCUMENTED_EXAMPLE_REGRESSED = Rule(
     "BC101",
     FAMILY,
@@ -326,6 +347,8 @@ STATIC = (
     DEPRECATION_ADDED,
     SUBMODULE_NOT_BOUND,
     CALL_OUTCOME_CHANGED,
+    CLI_SURFACE_BROKEN,
+    CLI_DEFAULT_CHANGED,
 )
 BEHAVIOUR = (DOCUMENTED_EXAMPLE_REGRESSED, AUTH_SCENARIO_REGRESSED, MODULE_NOT_COMPARED)
 RULES = (*STATIC, *BEHAVIOUR, VERSION)
