@@ -55,6 +55,7 @@ class DroppingProxy:
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         self.requests: list[tuple[str, str, bytes]] = []
         self.dropped: list[tuple[str, str, bytes]] = []
+        self.statuses: list[tuple[str, int]] = []  # (path with query, upstream status)
         lock = threading.Lock()
         proxy = self
 
@@ -75,6 +76,7 @@ class DroppingProxy:
                 exchange = (self.command, urlsplit(self.path).path, body)
                 with lock:
                     proxy.requests.append(exchange)
+                    proxy.statuses.append((self.path, answer.status))
                     lose = drop(*exchange)
                     if lose:
                         proxy.dropped.append(exchange)
@@ -179,6 +181,10 @@ def test_a_lost_create_answer_returns_the_existing_version(mlflow_server, baseli
     registration_id = stored[0].tags[TAG_REGISTRATION_ID]
     assert len(registration_id) == 32, "a UUID per logical call, written with the create"
     assert TAG_REGISTRATION_ID not in result["tags"], "the SDK's bookkeeping tag is not the user's data"
+    tag_searches = [
+        status for path, status in proxy.statuses if "search" in path and "registration_id" in path
+    ]
+    assert tag_searches and set(tag_searches) == {200}, "this server accepts the tag filter (no fallback)"
     assert read_back["tags"] == result["tags"]
 
 

@@ -375,3 +375,47 @@ def test_whether_a_failed_request_may_have_reached_the_server(text, arrived):
     from mlflow.exceptions import MlflowException
 
     assert request_may_have_arrived(MlflowException(text)) is arrived
+
+
+# -- finding a registration when the server refuses the tag filter ------------------------------
+
+
+class _Page(list):
+    token = None
+
+
+class _Version:
+    def __init__(self, name: str, version: str, tags: dict[str, str]) -> None:
+        self.name, self.version, self.tags = name, version, tags
+
+
+class _ServerWithoutTagFilters:
+    """A registry answering name searches, and HTTP 400 to tag filters (what an older server may do)."""
+
+    def __init__(self, versions: list[_Version]) -> None:
+        self.versions, self.filters = versions, []
+
+    def search_model_versions(self, filter_string=None, max_results=None, page_token=None):
+        from mlflow.exceptions import RestException
+
+        self.filters.append(filter_string)
+        if "tags." in filter_string:
+            raise RestException({"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid clause"})
+        return _Page(v for v in self.versions if f"'{v.name}'" in filter_string)
+
+
+def test_find_registration_falls_back_to_reading_the_tags_of_every_version():
+    from hokusai.core._store import find_registration
+    from hokusai.core.entries import TAG_REGISTRATION_ID
+
+    server = _ServerWithoutTagFilters(
+        [
+            _Version("m", "1", {TAG_REGISTRATION_ID: "aaa"}),
+            _Version("m", "2", {TAG_REGISTRATION_ID: "bbb"}),
+            _Version("m", "3", {}),
+        ]
+    )
+    assert find_registration(server, "m", "bbb").version == "2"
+    assert find_registration(server, "m", "ccc") is None
+    assert server.filters[0] == f"name = 'm' AND tags.`{TAG_REGISTRATION_ID}` = 'bbb'"
+    assert server.filters[1] == "name = 'm'"
