@@ -10,11 +10,22 @@ attributes set by the page itself, a lazy module ``__getattr__``) stays quiet.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from hokusai_contracts.checks.docs_check.api_view import CLASS_KINDS, ApiView, Missing, Unchecked
 from hokusai_contracts.checks.docs_check.blocks import CodeBlock, DocPage, parse_block
+from hokusai_contracts.checks.docs_check.guards import Guards, exception_names, hasattr_names, stored_names
+from hokusai_contracts.checks.docs_check.problems import (
+    ABSTRACT,
+    MISSING_ARGUMENT,
+    MISSING_NAME,
+    NOT_PYTHON,
+    PROTOCOL,
+    TOO_MANY_POSITIONAL,
+    UNCHECKED,
+    UNKNOWN_KEYWORD,
+    Problem,
+    signature_text,
+)
 from hokusai_contracts.checks.docs_check.values import (
     NEEDS,
     BuiltinValue,
@@ -36,68 +47,6 @@ from hokusai_contracts.contract.model import (
     ParameterKind,
 )
 
-# Problem kinds (the catalogue maps them to rule ids).
-MISSING_NAME = "missing-name"
-UNKNOWN_KEYWORD = "unknown-keyword"
-MISSING_ARGUMENT = "missing-argument"
-TOO_MANY_POSITIONAL = "too-many-positional"
-ABSTRACT = "abstract-instantiated"
-PROTOCOL = "protocol"
-NOT_PYTHON = "not-python"
-UNCHECKED = "unchecked"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a block: where (file line, 0-based column), what API, what to do."""
-
-    kind: str
-    line: int
-    column: int
-    subject: str
-    message: str
-    fix: str | None = None
-    block: int = 0
-
-
-def signature_text(parameters: list[Parameter]) -> str:
-    """``(model, name, *, tags=...)``: a signature as a reader writes it."""
-    parts: list[str] = []
-    star_done = False
-    for position, parameter in enumerate(parameters):
-        if parameter.kind is ParameterKind.KEYWORD_ONLY and not star_done:
-            parts.append("*")
-            star_done = True
-        if parameter.kind is ParameterKind.VAR_POSITIONAL:
-            parts.append(f"*{parameter.name}")
-            star_done = True
-        elif parameter.kind is ParameterKind.VAR_KEYWORD:
-            parts.append(f"**{parameter.name}")
-        else:
-            parts.append(parameter.name if parameter.default is None else f"{parameter.name}=...")
-        following = parameters[position + 1] if position + 1 < len(parameters) else None
-        if parameter.kind is ParameterKind.POSITIONAL_ONLY and (
-            following is None or following.kind is not ParameterKind.POSITIONAL_ONLY
-        ):
-            parts.append("/")
-    return f"({', '.join(parts)})"
-
-
-class _Suppressed:
-    """What the surrounding code guards against: AttributeError / TypeError handlers, hasattr() tests."""
-
-    def __init__(self) -> None:
-        self.errors: list[set[str]] = []
-        self.attributes: list[set[str]] = []
-
-    def catches(self, name: str) -> bool:
-        return any(
-            name in errors or "Exception" in errors or "BaseException" in errors for errors in self.errors
-        )
-
-    def guarded(self, attribute: str) -> bool:
-        return any(attribute in names for names in self.attributes)
-
 
 class PageAnalyzer(ast.NodeVisitor):
     """Walks one page's blocks in order, binding names to values and collecting problems."""
@@ -107,7 +56,7 @@ class PageAnalyzer(ast.NodeVisitor):
         self.bindings: dict[str, Value] = {}
         self.problems: list[Problem] = []
         self.added: set[tuple[str, str]] = set()  # attributes the page sets on SDK objects itself
-        self.suppressed = _Suppressed()
+        self.suppressed = Guards()
         self.block = 0
         self.column_shift = 0
 
@@ -402,7 +351,7 @@ class PageAnalyzer(ast.NodeVisitor):
             self.value(target.value)
             self.value(target.slice)
             return
-        for name in _stored_names(target):
+        for name in stored_names(target):
             self.bindings.pop(name, None)
 
     # -- statements ------------------------------------------------------------------------------------
@@ -450,7 +399,7 @@ class PageAnalyzer(ast.NodeVisitor):
         self.value(node.value)
         if not isinstance(node.target, ast.Name):
             self.value(node.target)
-        for name in _stored_names(node.target):
+        for name in stored_names(node.target):
             self.bindings.pop(name, None)
 
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -461,7 +410,7 @@ class PageAnalyzer(ast.NodeVisitor):
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
-            for name in _stored_names(target):
+            for name in stored_names(target):
                 self.bindings.pop(name, None)
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
@@ -513,7 +462,7 @@ class PageAnalyzer(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If | ast.While) -> None:
         self.value(node.test)
-        guarded = _hasattr_names(node.test)
+        guarded = hasattr_names(node.test)
         self.suppressed.attributes.append(guarded)
         for statement in node.body:
             self.visit(statement)
@@ -526,7 +475,7 @@ class PageAnalyzer(ast.NodeVisitor):
     def visit_Try(self, node: ast.Try) -> None:
         caught: set[str] = set()
         for handler in node.handlers:
-            caught |= _exception_names(handler.type)
+            caught |= exception_names(handler.type)
         self.suppressed.errors.append(caught)
         for statement in node.body:
             self.visit(statement)
@@ -587,7 +536,7 @@ class PageAnalyzer(ast.NodeVisitor):
     def visit_Match(self, node: ast.Match) -> None:
         self.value(node.subject)
         for case in node.cases:
-            for name in _stored_names(case.pattern):
+            for name in stored_names(case.pattern):
                 self.bindings.pop(name, None)
             for statement in case.body:
                 self.visit(statement)
@@ -603,43 +552,6 @@ class PageAnalyzer(ast.NodeVisitor):
 def _short(obj: ApiObject) -> str:
     parts = obj.path.split(".")
     return ".".join(parts[-2:]) if obj.kind in CALLABLE_KINDS and len(parts) > 1 else parts[-1]
-
-
-def _stored_names(node: ast.AST) -> Iterator[str]:
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name):
-            yield child.id
-        elif isinstance(child, ast.MatchAs | ast.MatchStar) and child.name:
-            yield child.name
-
-
-def _is_hasattr(node: ast.Call) -> bool:
-    return isinstance(node.func, ast.Name) and node.func.id == "hasattr"
-
-
-def _hasattr_names(test: ast.expr) -> set[str]:
-    """Attribute names a condition tests with ``hasattr(x, "name")`` (anywhere in it)."""
-    return {
-        node.args[1].value
-        for node in ast.walk(test)
-        if isinstance(node, ast.Call)
-        and _is_hasattr(node)
-        and len(node.args) == 2
-        and isinstance(node.args[1], ast.Constant)
-        and isinstance(node.args[1].value, str)
-    }
-
-
-def _exception_names(node: ast.expr | None) -> set[str]:
-    if node is None:
-        return {"BaseException"}
-    if isinstance(node, ast.Tuple):
-        return set().union(*(_exception_names(e) for e in node.elts))
-    if isinstance(node, ast.Name):
-        return {node.id}
-    if isinstance(node, ast.Attribute):
-        return {node.attr}
-    return set()
 
 
 def analyze_page(page: DocPage, view: ApiView) -> list[Problem]:

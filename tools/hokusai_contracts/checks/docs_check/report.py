@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hokusai_contracts.checks.docs_check import analysis
+from hokusai_contracts.checks.docs_check import problems
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.findings.catalogue import docs_check as rules
 from hokusai_contracts.findings.rules import Rule
@@ -12,14 +12,14 @@ from hokusai_contracts.findings.rules import Rule
 CHECK = rules.FAMILY
 
 RULE_OF = {
-    analysis.MISSING_NAME: rules.MISSING_NAME,
-    analysis.UNKNOWN_KEYWORD: rules.UNKNOWN_KEYWORD,
-    analysis.MISSING_ARGUMENT: rules.MISSING_ARGUMENT,
-    analysis.TOO_MANY_POSITIONAL: rules.TOO_MANY_POSITIONAL,
-    analysis.ABSTRACT: rules.ABSTRACT,
-    analysis.PROTOCOL: rules.PROTOCOL,
-    analysis.NOT_PYTHON: rules.NOT_PYTHON,
-    analysis.UNCHECKED: rules.UNCHECKED,
+    problems.MISSING_NAME: rules.MISSING_NAME,
+    problems.UNKNOWN_KEYWORD: rules.UNKNOWN_KEYWORD,
+    problems.MISSING_ARGUMENT: rules.MISSING_ARGUMENT,
+    problems.TOO_MANY_POSITIONAL: rules.TOO_MANY_POSITIONAL,
+    problems.ABSTRACT: rules.ABSTRACT,
+    problems.PROTOCOL: rules.PROTOCOL,
+    problems.NOT_PYTHON: rules.NOT_PYTHON,
+    problems.UNCHECKED: rules.UNCHECKED,
 }
 
 
@@ -49,7 +49,7 @@ def finding(
     )
 
 
-def problem_finding(path: Path, problem: analysis.Problem) -> Finding:
+def problem_finding(path: Path, problem: problems.Problem) -> Finding:
     """The finding of one static problem (columns become 1-based)."""
     return finding(
         RULE_OF[problem.kind],
