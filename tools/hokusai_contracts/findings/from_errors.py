@@ -28,8 +28,8 @@ def contract_error_finding(family: str, exc: ContractError) -> Finding:
 def infrastructure_finding(finding: Finding, cause: str) -> Finding:
     """``finding`` (a failure an unhealthy server caused) as an infrastructure error at the same place.
 
-    The cause (which server, what is wrong, its log tail) is the message; what the check saw goes to the
-    details, so nothing is lost but nothing blames the contract either.
+    The cause (which server, what is wrong, its log tail) is the message; what the check saw (its message,
+    not the traceback of a call that hit a dead server) goes to the details.
     """
     seen = f"what the check saw ({finding.rule}): {finding.message}"
     return Finding(
@@ -40,7 +40,7 @@ def infrastructure_finding(finding: Finding, cause: str) -> Finding:
         outcome=Outcome.ERROR,
         location=finding.location,
         fix="the server failed, not the contract: see its log tail above, fix the environment and run again",
-        details="\n".join(part for part in (seen, finding.details) if part),
+        details=seen,
     )
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.servers.cache import cache_root, file_lock
 from hokusai_contracts.servers.containers import ContainerServer
+from hokusai_contracts.servers.health import get
 from hokusai_contracts.servers.process import RunningServer
 from hokusai_contracts.servers.server import MlflowServer
 
@@ -83,12 +82,8 @@ def keep(path: Path, server: MlflowServer) -> ServerRecord:
 
 
 def healthy(url: str, timeout: float = 3.0) -> bool:
-    """True when ``url``/health answers 200."""
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+    """True when ``url``/health answers 200 (garbage, a refused port or a 5xx: False, never an error)."""
+    return get(f"{url}/health", timeout).status == 200
 
 
 def stop(record: ServerRecord) -> str:
