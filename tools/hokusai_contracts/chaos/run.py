@@ -45,7 +45,9 @@ class ChaosOptions:
     max_calls_per_worker: int = 2000
     request_timeout_s: float = 5.0  # the SDK's HOKUSAI_REQUEST_TIMEOUT in the workers
     hang_s: float = 8.0  # longer than request_timeout_s: the hung instance outlasts a call
-    pause_s: float = 0.05
+    # Each worker starts a call at most every interval_s: a call that fails fast (an open breaker) waits
+    # for its slot, so availability weighs time, not how fast failures can spin.
+    interval_s: float = 0.25
     python: str | None = None
     instances: int = 2
 
@@ -89,8 +91,9 @@ def _environment(options: ChaosOptions) -> dict[str, str]:
 
 def run_chaos(options: ChaosOptions, root: Path | None = None) -> ChaosReport:
     """Run the workload with faults against a fresh topology; the reconciled report."""
+    instances = options.instances if options.topology == HA else 1
     schedule = build_schedule(
-        options.topology, options.duration_s, instances=options.instances, hang_s=options.hang_s
+        options.topology, options.duration_s, instances=instances, hang_s=options.hang_s
     )
     prefix = f"chaos-{uuid.uuid4().hex[:8]}"
     env = _environment(options)
@@ -120,7 +123,7 @@ def run_chaos(options: ChaosOptions, root: Path | None = None) -> ChaosReport:
                     "max_duration_s": options.duration_s + FAULT_ALLOWANCE_S,
                     "stop_file": str(stop_file),
                     "max_calls": options.max_calls_per_worker,
-                    "pause_s": options.pause_s,
+                    "interval_s": options.interval_s,
                 }
                 for n in range(options.workers)
             ]

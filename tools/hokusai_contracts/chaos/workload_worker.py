@@ -102,7 +102,7 @@ def _work(request: dict):
             record.update(ok=False, **_error(exc))
         record["ended"] = time.time()
         yield record
-        time.sleep(request.get("pause_s", 0.0))
+        time.sleep(max(0.0, record["started"] + request["interval_s"] - time.time()))
 
 
 def handle(request: dict):
