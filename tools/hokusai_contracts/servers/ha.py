@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,12 +286,3 @@ def _start_on(
             balancer.stop()
             raise
     return server
-
-
-def spawn_again(instance: RunningServer) -> subprocess.Popen:
-    """Start ``instance``'s command again without waiting (the fault run's restart after a kill)."""
-    with open(instance.log_path, "ab") as log:
-        log.write(b"\n--- restarted by the fault run ---\n")
-        log.flush()
-        instance.process = spawn_logged(instance.command, instance.workdir, instance.environment, log)
-    return instance.process
