@@ -12,6 +12,8 @@ disk) need a tmpfs mount: skipped with the reason when the platform does not all
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import http.server
 import json
 import os
 import re
@@ -30,8 +32,12 @@ from pathlib import Path
 
 import pytest
 
+from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.processes import RUN_ID_ENV
 from hokusai_contracts.cli import app as cli_app
+from hokusai_contracts.findings import Finding, Location, Outcome, RunResult, ServerEvent
+from hokusai_contracts.reports import github, json_report, junit, markdown, terminal
+from hokusai_contracts.servers import cache, health
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("hokusai-contracts")
@@ -529,3 +535,127 @@ def test_a_full_disk_anywhere_in_the_chain_is_exit_2_disk_full(monkeypatch, caps
     assert exited.value.code == 2
     printed = capsys.readouterr()
     assert "disk full: /full/place" in printed.out + printed.err
+
+
+# -- the pieces, in process -------------------------------------------------------------------------
+
+
+class _MlflowLike(http.server.BaseHTTPRequestHandler):
+    """Answers /health and experiments/get-by-name as MLflow does."""
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            body, kind = b"OK", "text/plain"
+        else:
+            body, kind = (
+                json.dumps({"experiment": {"experiment_id": "0", "name": "Default"}}).encode(),
+                "json",
+            )
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def mlflow_like() -> Iterator[str]:
+    """A loopback server answering the health check as MLflow; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MlflowLike)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclasses.dataclass
+class StandIn:
+    """A server that is only a URL, a liveness flag and a log."""
+
+    url: str
+    running: bool = True
+    kind: str = "basic-auth"
+    version: str | None = None
+    users: None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        return ("s3cr3t-pass",)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "last words of the server: password s3cr3t-pass"
+
+    def alive(self) -> bool:
+        return self.running
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.running = False
+
+
+def _doc_failure() -> Finding:
+    return Finding(
+        "snippets", "DOC001", "page.md::H::L3", "connection refused", location=Location("page.md", 3)
+    )
+
+
+def test_the_health_check_accepts_mlflow_and_names_what_anything_else_answered():
+    with mlflow_like() as url:
+        assert health.mlflow_problem(url) is None
+    for kind, expected in (("garbage", "not HTTP"), ("http-500", "HTTP 500"), ("not-mlflow", "MLflow JSON")):
+        with fake_server(ANSWERS[kind]) as port:
+            problem = health.mlflow_problem(f"http://127.0.0.1:{port}")
+        assert problem is not None and expected in problem, (kind, problem)
+
+
+def test_failures_on_a_dead_or_unhealthy_server_become_infrastructure_errors_with_its_log():
+    passed = Finding("snippets", "DOC000", "page.md::H::L1", "ran", outcome=Outcome.PASSED)
+    with mlflow_like() as url:
+        healthy = StandIn(url)
+        assert health.blame_infrastructure([_doc_failure(), passed], [healthy]) == [_doc_failure(), passed]
+        dead = StandIn(url, running=False)
+        blamed, kept = health.blame_infrastructure([_doc_failure(), passed], [dead])
+    assert kept == passed
+    assert (blamed.rule, blamed.outcome, blamed.location) == (
+        "infrastructure",
+        Outcome.ERROR,
+        Location("page.md", 3),
+    )
+    assert "no longer running" in blamed.message and "last words of the server" in blamed.message
+    assert "s3cr3t-pass" not in blamed.message  # the log tail is masked
+    assert "DOC001" in (blamed.details or "") and "connection refused" in (blamed.details or "")
+    with fake_server(ANSWERS["http-500"]) as port:
+        [answered_500] = health.blame_infrastructure([_doc_failure()], [StandIn(f"http://127.0.0.1:{port}")])
+    assert answered_500.rule == "infrastructure" and "HTTP 500" in answered_500.message
+
+
+def test_every_report_lists_the_server_events():
+    event = ServerEvent("restarted", "mlflow server http://127.0.0.1:5000", "it died during 'snippets'", "T0")
+    result = RunResult(findings=[_doc_failure()], server_events=[event])
+    document = json_report.to_dict(result)
+    assert document["server_events"] == [dataclasses.asdict(event)]
+    assert json_report.from_dict(document).server_events == [event]
+    assert "### Server events (1)" in markdown.render(result)
+    assert "restarted mlflow server http://127.0.0.1:5000" in markdown.render(result)
+    assert "::warning title=server restarted::restarted mlflow server" in github.render(result)
+    assert "restarted mlflow server" in terminal.render(result, width=200)
+    junit_xml = junit.render(result)
+    assert 'name="server events"' in junit_xml and "<system-out>restarted mlflow server" in junit_xml
+    assert 'name="server_events"' in junit_xml
+
+
+def test_an_unusable_cache_directory_is_named_or_replaced_with_a_warning(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(InfrastructureError, match="HOKUSAI_CONTRACTS_CACHE"):
+        cache.cache_root({"HOKUSAI_CONTRACTS_CACHE": str(blocker / "cache")})
+    fallback = cache.cache_root({"XDG_CACHE_HOME": str(blocker / "xdg")})
+    assert fallback.is_dir() and str(blocker) not in str(fallback)
+    assert "XDG_CACHE_HOME" in capsys.readouterr().err
+    assert (
+        cache.cache_root({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) == tmp_path / "xdg" / "hokusai-contracts"
+    )
