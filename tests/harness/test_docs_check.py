@@ -292,3 +292,19 @@ def test_extract_goes_on_when_a_module_does_not_import_and_keeps_its_contract(tm
     assert "acme_sdk.plugins: missing dependency 'acme_torch_backend'" in result.output
     assert (contracts / "api" / "acme_sdk.client.yaml").is_file()
     assert stale.read_text(encoding="utf-8") == before
+
+
+def test_myst_directives_indented_blocks_and_lone_decorators_are_python(tmp_path):
+    page = tmp_path / "myst.md"
+    page.write_text(
+        "```{code-block} python\n:caption: hello.py\n\nfrom hokusai import ModelRegistry\n```\n\n"
+        "```python\n    registry = ModelRegistry()\n    registry.nope()\n```\n\n"
+        "```{doctest}\n>>> ModelRegistry().also_nope()\n```\n\n"
+        "```python\n@ModelRegistry.not_a_decorator(1)\n```\n",
+        encoding="utf-8",
+    )
+    result = docs_check(DocsCheckRequest((page,), "hokusai"))
+    found = sorted((f.location.line, f.location.column, f.rule) for f in result.findings if f.failed)
+    # the indented block's column counts its indentation; the doctest's its prompt; the lone decorator is
+    # checked on a stand-in function
+    assert found == [(9, 5, "DOCX001"), (13, 5, "DOCX001"), (17, 2, "DOCX001")]

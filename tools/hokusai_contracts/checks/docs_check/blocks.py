@@ -30,6 +30,7 @@ _DIRECTIVES_WITH_LANGUAGE = frozenset(
     {"code-cell", "code-block", "code", "sourcecode", "jupyter-execute", "ipython"}
 )
 _PYTHON_DIRECTIVES = frozenset({"doctest", "testcode", "testsetup", "testcleanup"})
+_DIRECTIVE_OPTION = re.compile(r"^\s*:[\w-]+:")
 _MAGIC = re.compile(r"^[ \t]*(?:[%!?]|\w+[ \t]*=[ \t]*[%!])")
 
 
@@ -113,12 +114,28 @@ def markdown_blocks(lines: list[str], start: int = 0) -> list[CodeBlock]:
             body.append(stripped)
             end += 1
         if _python_info(info):
+            if "{" in info:
+                body = _without_directive_options(body)
             previous = " ".join(lines[max(start, number - 2) : number])
             blocks.append(
                 _block(len(blocks), body, number + 2, len(indent), bool(SKIP_MARK.search(previous)))
             )
         number = end + 1
     return blocks
+
+
+def _without_directive_options(body: list[str]) -> list[str]:
+    """A MyST directive's body with its options blanked (``:caption: x`` lines, or a ``---`` YAML block)."""
+    body = list(body)
+    if body and body[0].strip() == "---":
+        end = next((i for i in range(1, len(body)) if body[i].strip() == "---"), None)
+        if end is not None:
+            return [""] * (end + 1) + body[end + 1 :]
+    for position, text in enumerate(body):
+        if not _DIRECTIVE_OPTION.match(text):
+            break
+        body[position] = ""
+    return body
 
 
 def rst_blocks(lines: list[str], start: int = 0) -> list[CodeBlock]:

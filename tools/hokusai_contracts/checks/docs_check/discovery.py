@@ -43,6 +43,8 @@ SKIPPED_DIRECTORIES = frozenset(
         ".ipynb_checkpoints",
     }
 )
+# Python files that live among docs but are tooling, not examples (taken when named on the command line).
+SKIPPED_FILES = frozenset({"conf.py", "conftest.py", "setup.py", "noxfile.py", "fabfile.py"})
 CONFIG_SECTION = "hokusai-contracts"
 
 
@@ -146,7 +148,9 @@ def discover(paths: list[Path], include: tuple[str, ...] = (), exclude: tuple[st
         candidates = [root] if root.is_file() else _walk(root)
         for path in candidates:
             if root.is_dir() and (
-                path.suffix.lower() not in DOC_SUFFIXES or (include and not _matches(path, include))
+                path.suffix.lower() not in DOC_SUFFIXES
+                or path.name in SKIPPED_FILES
+                or (include and not _matches(path, include))
             ):
                 continue
             if exclude and _matches(path, exclude):
