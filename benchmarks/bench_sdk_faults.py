@@ -16,7 +16,11 @@
    50 ms) are printed. Goal: <= 5 s (the breaker probes /health 0.5 s after opening, then at
    doubling intervals up to 4 s).
 
-Bounded (about a minute; every call has a short timeout) and loopback only.
+Bounded (a few minutes on a loaded machine; every call has a short timeout) and loopback only.
+Measured on 2 busy cores (load ~13), seed 7: 504 answers, 262 dropped; 20 calls returned a version
+(8 of them after their create's answer was lost), 30 raised MLflowConnectionError, 0 duplicate
+versions, 0 versions registered for a call that raised; the breaker opened after 3 failed calls and
+the first call succeeded 0.93 s after the restarted server answered /health (0.59 s in another run).
 
 Run: .venv/bin/python benchmarks/bench_sdk_faults.py [--seed N] [--calls N]
 """
