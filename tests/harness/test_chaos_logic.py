@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
 from hokusai_contracts.chaos.faults import FaultEvent
 from hokusai_contracts.chaos.reconcile import Call, Registration, reconcile, recoveries
@@ -16,6 +17,7 @@ from hokusai_contracts.chaos.schedule import (
     WARMUP_S,
     build_schedule,
 )
+from hokusai_contracts.cli.app import app
 
 
 def call(key: str, ok: bool = True, op: str = "register", started: float = 0.0, **extra) -> Call:
@@ -119,3 +121,21 @@ def test_report_json_has_the_top_level_figures_and_markdown_the_verdicts():
     page = markdown(report, "plot.png")
     assert "| 0 acknowledged-but-lost registrations | **no** | 1 |" in page
     assert "![outcomes over time](plot.png)" in page
+
+
+# --- the commands' option checks (no server is started) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["chaos", "--topology", "k8s"], "--topology 'k8s': expected one of ha, plain"),
+        (["chaos", "--duration", "5"], "--duration 5: expected 20 to 1800 s"),
+        (["chaos", "--workers", "0"], "--workers 0: expected 1 to 8"),
+        (["mlflow", "up", "--topology", "k8s"], "--topology 'k8s': expected one of plain, ha"),
+    ],
+)
+def test_bad_topology_or_bounds_are_usage_errors_before_anything_starts(arguments, said):
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 3
+    assert said in result.output
