@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
 from hokusai_contracts.cli.app import app
+from hokusai_contracts.cli.matrix import compatibility_text
 from hokusai_contracts.findings import Finding, Outcome
 from hokusai_contracts.reports.matrix import from_json, render_markdown, to_json
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixCell, MatrixRow
@@ -251,14 +252,26 @@ def test_judge_turns_known_differences_into_counts_and_fails_new_and_vanished_on
     assert new.known == 0 and new.findings[0].failed  # outside the range the difference is a failure
 
 
-def test_the_committed_contracts_declare_the_known_2_9_differences():
+def _known_subjects(declarations: Declarations, client: str, server: str) -> set[str]:
+    versions = {"client": client, "server": server, "python": "3.11"}
+    return {k.subject for k in declarations.known if k.when.matches(versions)}
+
+
+def test_the_committed_contracts_declare_the_measured_differences():
     declarations = load(CONTRACTS)
-    old_server = {"client": "3.17.2", "server": "2.9.0", "python": "3.11"}
-    known = [k for k in declarations.known if k.when.matches(old_server)]
-    families = sorted(k.family for k in known)
-    assert families.count("http") == 4 and families.count("snippets") == 2
-    assert all(k.reason and k.where and k.where.line for k in known)
-    assert not [k for k in declarations.known if k.when.matches({**old_server, "server": "3.17.2"})]
+    assert all(k.reason and k.where and k.where.line for k in declarations.known)
+    assert _known_subjects(declarations, "3.17.2", "3.17.2") == set()
+    old_server = _known_subjects(declarations, "3.17.2", "2.9.0")
+    assert {
+        "POST /api/2.0/mlflow/logged-models",
+        "GET /api/2.0/mlflow-artifacts/artifacts/{artifact_path}",
+    } <= old_server
+    assert "POST /api/2.0/mlflow/runs/log-model" in _known_subjects(declarations, "2.9.0", "3.17.2")
+    assert "POST /api/2.0/mlflow/logged-models" not in _known_subjects(declarations, "2.9.0", "2.9.0")
+
+
+def test_the_committed_compatibility_page_is_generated_from_the_data():
+    assert (CONTRACTS / "COMPATIBILITY.md").read_text() == compatibility_text(CONTRACTS)
 
 
 def test_malformed_declarations_name_file_and_line(tmp_path):

@@ -3,9 +3,12 @@
 Every contract format can say it, in its own syntax, with one meaning:
 
 - an HTTP operation (``contracts/http/*.openapi.yaml``): ``x-hokusai-applies: {server: ">=3"}`` and
-  ``x-hokusai-expected: [{server: "<3", reason: "..."}]``;
+  ``x-hokusai-expected: [{server: "<3", reason: "..."}]``; at the document's root,
+  ``x-hokusai-expected: [{operation: "POST /path", client: "<3", reason: "..."}]`` for a call the SDK
+  makes that the document does not describe;
 - a documentation block: the snippet attributes ``applies="server>=3"`` and
-  ``xfail="server<3: reason"`` (several selectors separated by spaces: ``client<3 server>=3``);
+  ``xfail="server<3: reason"`` (several selectors separated by spaces: ``client<3 server>=3``; several
+  ranges separated by ``;``);
 - an auth scenario (``contracts/auth/*.yaml``): ``applies:`` and ``known_differences:`` keys.
 
 A selector names an axis (``client``, ``server``, ``python``) and a PEP 440 specifier set. In a matrix
@@ -169,6 +172,22 @@ def from_openapi(path: Path) -> Declarations:
     """The ``x-hokusai-applies`` / ``x-hokusai-expected`` of each operation of an OpenAPI document."""
     loaded = read_yaml_file(path)
     declarations = Declarations()
+    # At the root: calls the SDK makes that the document does not describe (HTTP006), by operation.
+    root_items = loaded.data.get("x-hokusai-expected") or []
+    root_line = loaded.line(["x-hokusai-expected"], key=True)
+    if not isinstance(root_items, list):
+        raise ContractError("x-hokusai-expected: expected a list", file=loaded.file, line=root_line)
+    for index, item in enumerate(root_items):
+        line = loaded.line(["x-hokusai-expected", index]) or root_line
+        operation = item.get("operation") if isinstance(item, dict) else None
+        if not isinstance(operation, str) or " " not in operation:
+            raise ContractError(
+                'a root x-hokusai-expected entry names its operation: operation: "POST /api/..."',
+                file=loaded.file,
+                line=line,
+            )
+        rest = {k: v for k, v in item.items() if k != "operation"}
+        declarations.known += _known_list("http", operation, [rest], loaded.file, line)
     for route, item in (loaded.data.get("paths") or {}).items():
         for method, operation in (item or {}).items():
             if method not in _HTTP_METHODS or not isinstance(operation, dict):
@@ -193,8 +212,9 @@ def from_docs_page(path: Path) -> Declarations:
         if block.applies:
             when = range_from_text(block.applies, str(path), block.fence_line)
             declarations.applies.append(Applicability("snippets", subject, when, where))
-        if block.xfail:
-            selectors, colon, reason = block.xfail.partition(":")
+        # Several ranges, each with its reason, are separated by ";".
+        for entry in (block.xfail or "").split(";") if block.xfail else ():
+            selectors, colon, reason = entry.partition(":")
             if not colon or not reason.strip():
                 raise ContractError(
                     'xfail needs a reason: xfail="server<3: why it differs there"',
