@@ -308,3 +308,20 @@ def test_myst_directives_indented_blocks_and_lone_decorators_are_python(tmp_path
     # the indented block's column counts its indentation; the doctest's its prompt; the lone decorator is
     # checked on a stand-in function
     assert found == [(9, 5, "DOCX001"), (13, 5, "DOCX001"), (17, 2, "DOCX001")]
+
+
+def test_run_mode_on_the_fixture_tree_honours_the_page_timeout():
+    # Importing the SDK alone takes longer than this: the example script's first block is cut off.
+    started = time.perf_counter()
+    result = _cli(
+        str(FIXTURES / "hokusai_docs" / "examples"), "--run", "--page-timeout", "0.5", "--format", "json"
+    )
+    assert time.perf_counter() - started < 60
+    document = json.loads(result.output)
+    rules = [
+        (f["rule"], f["location"]["line"]) for f in document["findings"] if f["rule"].startswith("DOCX01")
+    ]
+    assert rules == [("DOCX011", 1)], result.output
+    assert "--page-timeout 0.5 s" in next(
+        f["message"] for f in document["findings"] if f["rule"] == "DOCX011"
+    )

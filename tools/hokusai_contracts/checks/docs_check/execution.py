@@ -23,7 +23,7 @@ from hokusai_contracts.base import processes
 from hokusai_contracts.base.masking import known_secrets
 from hokusai_contracts.base.workers import resolve_python, run_worker, tail
 from hokusai_contracts.checks.docs_check import report
-from hokusai_contracts.checks.docs_check.blocks import CodeBlock, DocPage
+from hokusai_contracts.checks.docs_check.blocks import CodeBlock, DocPage, parse_block
 from hokusai_contracts.checks.snippets import execute
 from hokusai_contracts.checks.snippets.execute import FAILED, BlockOutcome, BlockSpec, PageRequest
 from hokusai_contracts.findings import Finding, Outcome
@@ -74,6 +74,17 @@ def sandboxed_interpreter(python: str, directory: Path) -> Path:
     )
     launcher.chmod(0o755)
     return launcher
+
+
+def _skip_reason(block: CodeBlock) -> str | None:
+    """Why a block is not run: marked so, or not Python (the static check already reported it)."""
+    if block.skip:
+        return "docs-check: skip"
+    try:
+        parse_block(block)
+    except (SyntaxError, ValueError):
+        return "not Python (DOCX007)"
+    return None
 
 
 def _stored(code: str) -> set[str]:
@@ -134,10 +145,7 @@ def _run_blocks(
     extra_paths: Sequence[str | os.PathLike[str]],
 ) -> _Ran:
     env = dict(options.env)
-    specs = [
-        BlockSpec(b.index, b.code, b.line, env=env, skip="docs-check: skip" if b.skip else None)
-        for b in blocks
-    ]
+    specs = [BlockSpec(b.index, b.code, b.line, env=env, skip=_skip_reason(b)) for b in blocks]
     interpreter = resolve_python(python)
     with processes.temp_dir("docs-check") as scratch:
         if options.sandbox and sandbox_available():
