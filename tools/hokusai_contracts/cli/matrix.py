@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.cli.output import harness_errors, stdout_console, write_files
 from hokusai_contracts.reports import render
@@ -39,7 +40,7 @@ from hokusai_contracts.verify.cells import (
 )
 from hokusai_contracts.verify.known_differences import declared_rows
 from hokusai_contracts.verify.known_differences import load as load_declarations
-from hokusai_contracts.verify.matrix_run import head_commit, matrix_of, run_cells, stored_results
+from hokusai_contracts.verify.matrix_run import CellRun, head_commit, matrix_of, run_cells, stored_results
 from hokusai_contracts.verify.results_store import STORE_NAME, append, merge
 
 MATRIX_HELP = (
@@ -104,6 +105,14 @@ def run_matrix_cells(
         console.print(Text(f"left out {cell.label}: {reason}"), soft_wrap=True)
     declarations = load_declarations(make_context().contracts_dir)
     progress = MatrixProgress(console, steps_per_cell=len(families) + 1, enabled=not quiet)
+
+    def report(run: CellRun) -> None:
+        # Each cell's failures as soon as it finishes: a long matrix shows what broke before it ends.
+        for failure in run.row.failures:
+            console.print(
+                Text(f"[{run.cell.label}] {mask_secrets(failure, known_secrets())}"), soft_wrap=True
+            )
+
     runs = run_cells(
         plan.cells,
         families,
@@ -113,6 +122,7 @@ def run_matrix_cells(
         progress,
         jobs=jobs,
         python=python,
+        on_cell=report,
     )
     matrix = matrix_of(runs)
     markdown_path, json_path = out_dir / MARKDOWN_NAME, out_dir / JSON_NAME
