@@ -13,6 +13,7 @@ from hokusai_contracts.chaos.schedule import DESCRIPTIONS
 
 AVAILABILITY_TARGET = 0.999
 DATABASE_RECOVERY_TARGET_S = 30.0
+MAX_FAILURES_LISTED = 50
 
 
 @dataclass
@@ -44,6 +45,18 @@ class ChaosReport:
             "undocumented_errors": r.undocumented_errors,
             "by_operation": r.by_operation,
             "faults": [asdict(recovery) for recovery in r.recoveries],
+            "failures": [
+                {
+                    "at_s": round(c.started - self.start, 2),
+                    "took_s": round(c.ended - c.started, 2),
+                    "worker": c.worker,
+                    "op": c.op,
+                    "error": c.error,
+                    "message": c.message,
+                }
+                for c in self.calls
+                if not c.ok
+            ][:MAX_FAILURES_LISTED],
             "lost_keys": r.lost,
             "duplicated_keys": r.duplicated,
             "topology": self.topology,
