@@ -163,19 +163,46 @@ def _annotations_of(owner: object) -> dict:
 
 
 def _self_assignments(klass: type) -> set[str]:
-    """Names assigned as ``self.<name>`` anywhere in ``klass``'s own source."""
+    """Names assigned as ``self.<name>`` anywhere in ``klass``'s own body (its file parsed once)."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
+        filename = inspect.getsourcefile(klass)
+    except TypeError:
         return set()
-    return {
-        node.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.ctx, ast.Store)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    }
+    if not filename:
+        return set()
+    return _self_assignments_in_file(filename).get(klass.__qualname__, set())
+
+
+@functools.cache
+def _self_assignments_in_file(filename: str) -> dict[str, set[str]]:
+    """By class qualname, the ``self.<name>`` targets of every class defined in ``filename``."""
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found: dict[str, set[str]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                qualname = f"{prefix}{child.name}"
+                found[qualname] = {
+                    n.attr
+                    for n in ast.walk(child)
+                    if isinstance(n, ast.Attribute)
+                    and isinstance(n.ctx, ast.Store)
+                    and isinstance(n.value, ast.Name)
+                    and n.value.id == "self"
+                }
+                visit(child, qualname + ".")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, f"{prefix}{child.name}.<locals>.")
+            elif not isinstance(child, ast.expr):
+                visit(child, prefix)
+
+    visit(tree, "")
+    return found
 
 
 def _init_assignments(klass: type) -> dict[str, str | None]:

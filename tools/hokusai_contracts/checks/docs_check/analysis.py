@@ -229,7 +229,7 @@ class PageAnalyzer(ast.NodeVisitor):
                     self._keyword_problem(keyword, obj, keyword.arg, named, shown)
             return
         error = bind_error(
-            CallForm(ast.unparse(node), tuple(f"a{i}" for i in range(len(node.args))), names), parameters
+            CallForm(obj.path, tuple(f"a{i}" for i in range(len(node.args))), names), parameters
         )
         if error is None:
             return
@@ -566,7 +566,7 @@ def analyze_page(page: DocPage, view: ApiView) -> list[Problem]:
         analyzer.column_shift = block.column + (4 if block.doctest else 0)
         tree = _tree(block)
         if isinstance(tree, SyntaxError):
-            line = block.line + (tree.lineno or 1) - 1
+            line = tree.lineno or block.line  # the code was parsed at its file lines
             analyzer.problems.append(
                 Problem(
                     NOT_PYTHON,

@@ -258,13 +258,13 @@ def _block(index: int, body: list[str], line: int, column: int, skip: bool) -> C
 def parse_block(block: CodeBlock) -> ast.Module:
     """The block's syntax tree, line numbers those of the file (SyntaxError when it is not Python)."""
     flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    # Leading newlines put the code at its file lines (much cheaper than ast.increment_lineno).
+    offset = "\n" * (block.line - 1)
     try:
-        tree = compile(block.code, "<block>", "exec", flags)
+        return compile(offset + block.code, "<block>", "exec", flags)
     except SyntaxError:
         lines = [text for text in block.code.splitlines() if text.strip()]
         if not lines or not lines[-1].lstrip().startswith("@"):
             raise
-        # A decorator shown on its own (``@click.option(...)``): its call is checked on a stand-in function.
-        tree = compile(block.code + "\ndef decorated():\n    pass\n", "<block>", "exec", flags)
-    ast.increment_lineno(tree, block.line - 1)
-    return tree
+    # A decorator shown on its own (``@click.option(...)``): its call is checked on a stand-in function.
+    return compile(offset + block.code + "\ndef decorated():\n    pass\n", "<block>", "exec", flags)
