@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from hokusai_contracts.base import processes
-from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_config
+from hokusai_contracts.servers.basic_auth import BasicAuthUsers, PermissionGrantError, write_auth_config
 from hokusai_contracts.servers.errors import ServerStartError
 from hokusai_contracts.servers.health import mlflow_problem
 from hokusai_contracts.servers.server import MlflowServer, Server, UsersOfServer
@@ -269,6 +269,14 @@ def start_mlflow_process(
     if users is not None:
         try:
             users.create_non_admin_users(server.url)
+        except (OSError, http.client.HTTPException, PermissionGrantError) as exc:
+            # It died or answered garbage right after its health check: a start failure, with its log.
+            tail = server.log_tail()
+            server.stop()
+            raise ServerStartError(
+                f"the basic-auth MLflow server at {server.url} failed while its users were created: "
+                f"{type(exc).__name__}: {users.mask(str(exc))}\nLog tail ({log_path}):\n{tail}"
+            ) from None
         except BaseException:
             server.stop()
             raise
