@@ -2,7 +2,6 @@
 ``matrix merge``."""
 
 # No `from __future__ import annotations`: typer evaluates the option annotations at runtime.
-import contextlib
 import json
 import sys
 import time
@@ -247,16 +246,8 @@ def compatibility_text(contracts: Path) -> str:
     return render_compatibility(
         [(c.client, c.server, c.python) for c in plan.cells],
         [(c.client, c.server, c.python, reason) for c, reason in every.not_installable],
-        [(*row[:4], _relative(row[4], contracts)) for row in declared_rows(load_declarations(contracts))],
+        declared_rows(load_declarations(contracts), contracts.parent),
     )
-
-
-def _relative(where: str, contracts: Path) -> str:
-    # The page names files from the repository root, wherever the contracts were read from.
-    path, colon, line = where.rpartition(":") if where.rpartition(":")[2].isdigit() else (where, "", "")
-    with contextlib.suppress(ValueError):
-        path = str(Path(path).resolve().relative_to(contracts.resolve().parent))
-    return f"{path}{colon}{line}"
 
 
 @matrix_app.command("compatibility")

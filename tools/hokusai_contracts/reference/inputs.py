@@ -49,5 +49,5 @@ def load_inputs(contracts: Path, results: Path | None = None, matrix: Path | Non
         scenarios=sorted(loaded.scenarios, key=lambda s: s.name),
         verification=None if results is None else read_verification(results),
         matrix=None if matrix is None else read_matrix(matrix),
-        known_differences=tuple(declared_rows(load_declarations(contracts))),
+        known_differences=tuple(declared_rows(load_declarations(contracts), contracts.parent)),
     )

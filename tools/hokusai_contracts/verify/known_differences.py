@@ -19,8 +19,9 @@ of the cell covers is counted as known, not failed; a known difference of the ce
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -328,11 +329,25 @@ def gone_finding(difference: KnownDifference, versions: dict[str, str]) -> Findi
     )
 
 
-def declared_rows(declarations: Declarations) -> Iterable[tuple[str, str, str, str, str]]:
-    """(family, subject, versions, reason, where) of every known difference and applicability, sorted."""
-    rows = [(k.family, k.subject, str(k.when), k.reason, str(k.where or "")) for k in declarations.known]
+def _where(location: Location | None, root: Path | None) -> str:
+    if location is None:
+        return ""
+    if root is None:
+        return str(location)
+    # Named from ``root`` (the repository), wherever the contracts were read from.
+    with contextlib.suppress(ValueError):
+        location = Location(str(Path(location.file).resolve().relative_to(root.resolve())), location.line)
+    return str(location)
+
+
+def declared_rows(
+    declarations: Declarations, root: Path | None = None
+) -> list[tuple[str, str, str, str, str]]:
+    """(family, subject, versions, reason, where) of every known difference and applicability, sorted;
+    ``where`` relative to ``root`` when given."""
+    rows = [(k.family, k.subject, str(k.when), k.reason, _where(k.where, root)) for k in declarations.known]
     rows += [
-        (a.family, a.subject, str(a.when), "applies only there", str(a.where or ""))
+        (a.family, a.subject, str(a.when), "applies only there", _where(a.where, root))
         for a in declarations.applies
     ]
     return sorted(rows)
