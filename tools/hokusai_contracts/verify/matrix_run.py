@@ -50,6 +50,16 @@ def _known_per_family(result: RunResult) -> dict[str, int]:
     return counts
 
 
+def sdk_version_of(python: str) -> str | None:
+    """The installed SDK's version in ``python`` (the signatures family reports it; others do not)."""
+    code = "import importlib.metadata as m; print(m.version('hokusai-ml-platform'))"
+    try:
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
 def run_cell(
     cell: Cell,
     families: Sequence[CheckFamily],
@@ -94,7 +104,7 @@ def run_cell(
     )
     result = RunResult(
         findings=list(judged.findings),
-        sdk_version=raw.sdk_version,
+        sdk_version=raw.sdk_version or sdk_version_of(environment.python),
         server=raw.server,
         infrastructure_error=raw.infrastructure_error,
         duration_s=time.monotonic() - started,
