@@ -2,9 +2,10 @@
 
 ``/health`` alone is not enough: anything listening on the port (a web server, a proxy answering 502, a
 server speaking TLS or garbage) could answer it, and the checks would then blame the documentation or
-the contracts for what the server did. Before a run uses a server (:func:`check_mlflow`) and when an item
-failed on a connection-level error during a run (:func:`server_problem`), the harness asks both; every
-problem is an :class:`InfrastructureError` (exit 2) naming the URL, what was received and the fix.
+the contracts for what the server did. Before a run uses a server (:func:`mlflow_problem`: process,
+container and URL servers; a problem is a ServerStartError) and when an item failed during a run
+(:func:`server_problem`, :func:`blame_infrastructure`), the harness asks both; every problem is exit 2,
+naming the URL, what was received (first bytes, masked) and the fix.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.masking import mask_secrets
 from hokusai_contracts.findings import Finding, Outcome
 from hokusai_contracts.findings.from_errors import infrastructure_finding
@@ -117,18 +117,9 @@ def gateway_problem(url: str, timeout: float = TIMEOUT_S) -> str | None:
 
 FIX = (
     "fix: check that an MLflow tracking server (not another web server, nor TLS on an http:// URL) "
-    "runs at that "
-    "address and answers /health and the REST API; with --mlflow URL, point it at a running MLflow server "
-    "or drop the option to let the harness start one"
+    "runs at that address and answers /health and the REST API; with --mlflow URL, point it at a "
+    "running MLflow server or drop the option to let the harness start one"
 )
-
-
-def check_mlflow(url: str, auth: tuple[str, str] | None = None, secrets: tuple[str, ...] = ()) -> None:
-    """Raise :class:`InfrastructureError` naming the URL, what it received and the fix, unless healthy."""
-    problem = mlflow_problem(url, auth, secrets=secrets)
-    if problem is not None:
-        where = url.rstrip("/")
-        raise InfrastructureError(f"the server at {where} is not a usable MLflow server: {problem}\n{FIX}")
 
 
 def _admin(server: Server) -> tuple[str, str] | None:
