@@ -304,3 +304,29 @@ def test_environments_resolve_as_of_the_release_or_the_python():
         "9.9.9", fetch=lambda url: json.dumps({"urls": [{"upload_time_iso_8601": "2030-01-02T03:04:05Z"}]})
     )
     assert fetched == datetime.date(2030, 1, 2)
+
+
+def test_a_later_partial_run_does_not_hide_another_familys_failure():
+    http_red = MatrixRow(
+        "2.9.0",
+        (
+            MatrixCell("1.2.0", "2.9.0", "snippets", 10, 0, 0, 0, "2.9.0", "3.10"),
+            MatrixCell("1.2.0", "2.9.0", "http", 5, 2, 0, 0, "2.9.0", "3.10"),
+        ),
+        exit_code=1,
+        client_version="2.9.0",
+        python_version="3.10",
+    )
+    snippets_only = MatrixRow(
+        "2.9.0",
+        (MatrixCell("1.2.0", "2.9.0", "snippets", 10, 0, 0, 0, "2.9.0", "3.10"),),
+        client_version="2.9.0",
+        python_version="3.10",
+    )
+    rows = [
+        *_results("r1", "2026-12-01T10:00:00+00:00", Matrix(rows=[http_red])),
+        *_results("r2", "2026-12-02T10:00:00+00:00", Matrix(rows=[snippets_only])),
+    ]
+    verdict = can_i_deploy(rows, "1.2.0", "2.9.0")
+    assert verdict.answer == "no"
+    assert {(r.run_id, r.family) for r in verdict.evidence} == {("r1", "http"), ("r2", "snippets")}

@@ -140,11 +140,11 @@ def can_i_deploy(
     rows: Sequence[StoredResult], sdk: str, server: str, client: str | None = None, python: str | None = None
 ) -> Verdict:
     """May SDK ``sdk`` meet an MLflow ``server`` (with ``client`` / on ``python`` when given)? Judged on
-    the latest recorded run of each matching cell."""
-    latest: dict[tuple[str, str], str] = {}
+    the latest recorded run of each matching cell and family (a run with ``--only`` records some)."""
+    latest: dict[tuple[str, str, str], str] = {}
     for row in rows:
         if _matches(row, sdk, server, client, python):
-            key = (row.client, row.python)
+            key = (row.client, row.python, row.family)
             stamp = f"{row.recorded_at}\0{row.run_id}"
             if stamp > latest.get(key, ""):
                 latest[key] = stamp
@@ -152,8 +152,9 @@ def can_i_deploy(
         row
         for row in rows
         if _matches(row, sdk, server, client, python)
-        and latest.get((row.client, row.python)) == f"{row.recorded_at}\0{row.run_id}"
+        and latest.get((row.client, row.python, row.family)) == f"{row.recorded_at}\0{row.run_id}"
     )
     if not evidence:
         return Verdict(UNKNOWN, ())
-    return Verdict(YES if all(r.exit_code == 0 for r in evidence) else NO, evidence)
+    green = all(r.failed == 0 and r.errors == 0 for r in evidence)
+    return Verdict(YES if green else NO, evidence)
