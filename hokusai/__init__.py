@@ -54,7 +54,7 @@ from hokusai.exceptions import (
 from hokusai.resilience import CircuitBreaker, RetryPolicy, configure_resilience
 from hokusai.tracking import ExperimentManager, PerformanceTracker
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 __all__ = [
     "ABTestConfig",
