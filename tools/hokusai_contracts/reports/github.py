@@ -66,7 +66,7 @@ def render(result: RunResult, known_secrets: Iterable[str] = (), root: Path | No
     lines = [annotation(f, root) for f in result.findings if f.outcome in (Outcome.FAILED, Outcome.ERROR)]
     if result.infrastructure_error:
         lines.append(command("error", result.infrastructure_error, title="infrastructure"))
-    lines.append(f"hokusai-contracts {headline(result)}")
     for event in result.server_events:
         lines.append(command("warning", event.line(), title=f"server {event.event}"))
+    lines.append(f"hokusai-contracts {headline(result)}")
     return "\n".join(lines) + "\n"
