@@ -221,6 +221,19 @@ def build_app(
                 contracts / "api", python=_existing_python(python), package=package, check=check
             )
         console = stdout_console()
+        if result.not_imported:
+            # A partial API is a result: the rest was extracted, these modules' contracts were kept.
+            warn = stderr_console()
+            warn.print(
+                Text.assemble(
+                    ("warning: ", "bold yellow"),
+                    f"{len(result.not_imported)} module(s) of {package!r} did not import; their committed "
+                    "contracts were kept unchanged:",
+                ),
+                soft_wrap=True,
+            )
+            for line in result.not_imported_lines():
+                warn.print(Text(f"  {line}"), soft_wrap=True)
         changed = list(result.changed)
         if check:
             if result.ok:
@@ -429,7 +442,6 @@ def main() -> None:
                 label="harness crash",
             )
         sys.exit(EXIT_INFRASTRUCTURE)
-
 
 
 if __name__ == "__main__":
