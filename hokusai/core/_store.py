@@ -256,13 +256,52 @@ class _PendingRegistration:
                     self.found_existing(found)
                     return found
             try:
-                return create(client)
+                created = create(client)
             except Exception as exc:
                 if request_may_have_arrived(exc):
                     self.maybe_created = True
                 raise
+            return self.settle(client, created)
 
         return attempt
+
+    def settle(self, client: MlflowClient, created: ModelVersion) -> ModelVersion:
+        """The oldest version carrying this registration id; later ones (duplicates) are deleted.
+
+        The look before a retry cannot see a create that was still being applied: an instance killed
+        after sending its COMMIT (PostgreSQL finishes it), or one that was paused with the request read.
+        Such a create becomes visible after the look, so the retry creates a second version. The retry's
+        own insert of the next version number waits for that commit, so looking once more after the
+        create sees both: the oldest is kept (returned), the others are deleted. Best effort: when the
+        look fails, the created version is returned (the create did succeed).
+        """
+        try:
+            matches = find_registrations(client, self.name, self.registration_id)
+        except Exception as exc:
+            logger.warning("registration of %r: duplicate check failed (%s)", self.name, type(exc).__name__)
+            return created
+        if len(matches) < 2:
+            return created
+        keep, extra = matches[0], matches[1:]
+        for duplicate in extra:
+            try:
+                client.delete_model_version(self.name, str(duplicate.version))
+            except Exception as exc:
+                logger.warning(
+                    "registration of %r: duplicate version %s not deleted (%s)",
+                    self.name,
+                    duplicate.version,
+                    type(exc).__name__,
+                )
+                continue
+            logger.warning(
+                "registration of %r: version %s duplicated version %s (registration id %s); deleted",
+                self.name,
+                duplicate.version,
+                keep.version,
+                self.registration_id,
+            )
+        return keep
 
     def found_existing(self, version: ModelVersion) -> None:
         """Log that a lost answer's version was found (and is returned instead of a new one)."""
@@ -275,7 +314,13 @@ class _PendingRegistration:
 
 
 def find_registration(client: MlflowClient, name: str, registration_id: str) -> ModelVersion | None:
-    """The version of model ``name`` tagged with ``registration_id`` (the oldest if several), or None.
+    """The version of model ``name`` tagged with ``registration_id`` (the oldest if several), or None."""
+    matches = find_registrations(client, name, registration_id)
+    return matches[0] if matches else None
+
+
+def find_registrations(client: MlflowClient, name: str, registration_id: str) -> list[ModelVersion]:
+    """The versions of model ``name`` tagged with ``registration_id``, oldest first.
 
     Searches with a tag filter (MLflow 2.9 and 3.x servers accept it); a server that refuses the
     filter (HTTP 400) gets its versions listed and their tags read instead.
@@ -290,7 +335,7 @@ def find_registration(client: MlflowClient, name: str, registration_id: str) -> 
     matches = [
         v for v in candidates if v.name == name and (v.tags or {}).get(TAG_REGISTRATION_ID) == registration_id
     ]
-    return min(matches, key=lambda v: int(v.version)) if matches else None
+    return sorted(matches, key=lambda v: int(v.version))
 
 
 def _all_versions(client: MlflowClient, name: str) -> list[ModelVersion]:

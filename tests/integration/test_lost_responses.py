@@ -50,7 +50,11 @@ _HOP_BY_HOP = {
 class DroppingProxy:
     """A loopback HTTP proxy losing the answers ``drop(method, path, body)`` picks, after MLflow answered."""
 
-    def __init__(self, upstream: str, drop: Callable[[str, str, bytes], bool]) -> None:
+    def __init__(
+        self, upstream: str, drop: Callable[[str, str, bytes], bool], lost_as: int | None = None
+    ) -> None:
+        # lost_as: answer a lost request with this status (a balancer's 502 for an instance that died
+        # after committing) instead of closing the connection without a byte.
         parts = urlsplit(upstream)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         self.requests: list[tuple[str, str, bytes]] = []
@@ -80,8 +84,17 @@ class DroppingProxy:
                     lose = drop(*exchange)
                     if lose:
                         proxy.dropped.append(exchange)
-                if lose:
+                if lose and lost_as is None:
                     self.close_connection = True  # closed without a byte of the answer
+                    return
+                if lose:
+                    page = b"<html><body><h1>%d Bad Gateway</h1></body></html>\n" % lost_as
+                    self.send_response(lost_as)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(page)
                     return
                 self.send_response(answer.status, answer.reason)
                 for name, value in answer.getheaders():
@@ -208,6 +221,31 @@ def test_when_the_last_attempts_answer_is_lost_the_version_is_found_not_reported
     assert result["version"] == "1"
     assert proxy.count("/model-versions/create") == 1, "never created twice"
     assert get_circuit_breaker(proxy.url).state is CircuitState.CLOSED, "the look found the server up"
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize(
+    "uri_kind", ["models", "runs"], ids=["create_model_version", "mlflow.register_model"]
+)
+def test_a_balancer_error_after_the_create_committed_creates_one_version(
+    mlflow_server, baseline, unique_name, uri_kind, status
+):
+    # HAProxy answers 502 when the instance that committed the create dies before answering: the
+    # request reached MLflow, so neither MLflow's own retries nor the SDK may send the create again.
+    source = baseline.model_uri if uri_kind == "models" else f"runs:/{baseline.mlflow_run_id}/model"
+    name = unique_name("bad-gateway")
+    dropped_versions = first_answer_of_each_create()
+
+    def drop(method: str, path: str, body: bytes) -> bool:
+        return path.endswith("/model-versions/create") and dropped_versions(method, path, body)
+
+    with DroppingProxy(mlflow_server.url, drop, lost_as=status).running() as proxy:
+        registry = ModelRegistry(tracking_uri=proxy.url, infer_pip_requirements=False)
+        result = registry.register_tokenized_model(source, name, "GATEWAY", "auc", 0.6)
+    assert len(proxy.dropped) == 1
+    assert [v.version for v in mlflow_versions(mlflow_server.url, name)] == ["1"], "one version exists"
+    assert proxy.count("/model-versions/create") == 1, "the create was never sent twice"
+    assert result["version"] == "1"
 
 
 def test_a_registration_that_never_reached_a_server_raises_and_looks_nothing_up(unique_name, trained):
@@ -398,3 +436,102 @@ def test_an_open_breaker_lets_calls_through_as_soon_as_health_answers():
         assert breaker.state is CircuitState.CLOSED
     finally:
         server.stop()
+
+
+class LateCreateProxy:
+    """A proxy whose first version create is answered 502 at once and applied only later.
+
+    It forwards the held create to MLflow just before the next create, i.e. after the SDK's lookup
+    found nothing: what an instance killed after sending its COMMIT (or paused with the request read)
+    does. Everything else is relayed as is.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.held: list[tuple[str, str, bytes, dict[str, str]]] = []
+        self.creates_applied = 0
+        self._lock = threading.Lock()
+        self._holding = True
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
+                status, reason, answer_headers, payload = proxy.handle(self.command, self.path, body, headers)
+                self.send_response(status, reason)
+                for name, value in answer_headers:
+                    if name.lower() not in _HOP_BY_HOP | {"content-length"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _relay
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def forward(self, method: str, path: str, body: bytes, headers: dict[str, str]):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+            return answer.status, answer.reason, answer.getheaders(), answer.read()
+        finally:
+            connection.close()
+
+    def handle(self, method: str, path: str, body: bytes, headers: dict[str, str]):
+        if not urlsplit(path).path.endswith("/model-versions/create"):
+            return self.forward(method, path, body, headers)
+        with self._lock:
+            if self._holding:
+                self._holding = False
+                self.held.append((method, path, body, headers))
+                page = b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"
+                return 502, "Bad Gateway", [("Content-Type", "text/html")], page
+            for held in self.held:  # the first create is applied now, after the retry's lookup
+                self.forward(*held)
+                self.creates_applied += 1
+            self.held.clear()
+            self.creates_applied += 1
+            return self.forward(method, path, body, headers)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.mark.parametrize(
+    "uri_kind", ["models", "runs"], ids=["create_model_version", "mlflow.register_model"]
+)
+def test_a_create_applied_after_the_retrys_lookup_leaves_one_version(
+    mlflow_server, baseline, unique_name, uri_kind
+):
+    # The measured duplicate of the ha fault run: the lookup before the retry saw nothing because the
+    # first create was still being applied; it landed just before the retry's create (version 1, then 2).
+    source = baseline.model_uri if uri_kind == "models" else f"runs:/{baseline.mlflow_run_id}/model"
+    name = unique_name("late")
+    proxy = LateCreateProxy(mlflow_server.url)
+    try:
+        registry = ModelRegistry(tracking_uri=proxy.url, infer_pip_requirements=False)
+        result = registry.register_tokenized_model(source, name, "LATE", "auc", 0.6)
+    finally:
+        proxy.stop()
+    assert proxy.creates_applied == 2, "both creates reached MLflow: the late one and the retry's"
+    assert [v.version for v in mlflow_versions(mlflow_server.url, name)] == ["1"], "the duplicate is gone"
+    assert result["version"] == "1", "the oldest version of the registration is the one returned"
