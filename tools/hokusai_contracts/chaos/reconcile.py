@@ -59,6 +59,7 @@ class Registration:
     model_name: str
     version: str
     key: str | None
+    deleted: bool = False  # MLflow keeps a deleted version's row; it is no longer in the registry
 
 
 @dataclass(frozen=True)

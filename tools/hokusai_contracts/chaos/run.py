@@ -9,6 +9,7 @@ interpreter (``python``) through :mod:`hokusai_contracts.base.workers`, several 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -50,6 +51,27 @@ class ChaosOptions:
     interval_s: float = 0.25
     python: str | None = None
     instances: int = 2
+    keep_dir: Path | None = None  # copy the run's logs (balancer, instances, database, workers) here
+
+
+KEPT_SUFFIXES = (".log", ".cfg", ".conf")  # the logs and configurations, not the data or artifacts
+
+
+def keep_logs(workdir: Path, outcomes: list, keep_dir: Path) -> list[Path]:
+    """Copy the run's logs and configurations, and each worker's stderr, under ``keep_dir``; the copies."""
+    kept = []
+    for path in sorted(workdir.rglob("*")):
+        if path.is_file() and path.suffix in KEPT_SUFFIXES:
+            copy = keep_dir / path.relative_to(workdir)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy)
+            kept.append(copy)
+    for number, outcome in enumerate(outcomes):
+        copy = keep_dir / f"worker-{number}.stderr"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(outcome.stderr or "")
+        kept.append(copy)
+    return kept
 
 
 def start_topology(options: ChaosOptions, workdir: Path) -> tuple[Server, Target]:
@@ -164,7 +186,16 @@ def run_chaos(options: ChaosOptions, root: Path | None = None) -> ChaosReport:
             ]
             if not server.alive():
                 server.restart()
-            registrations = read_registry(server, prefix)
+            stored = read_registry(server, prefix)
+            # MLflow keeps a deleted version's row (stage Deleted_Internal) but serves it nowhere: the
+            # SDK deletes the duplicates a late-applied create left; they are counted, not reconciled.
+            registrations = [r for r in stored if not r.deleted]
+            deleted = len(stored) - len(registrations)
+            if deleted:
+                notes.append(f"{deleted} duplicate version(s) created and deleted again by the SDK")
+            if options.keep_dir is not None:
+                kept = keep_logs(workdir, outcomes, options.keep_dir)
+                notes.append(f"kept {len(kept)} log file(s) in {options.keep_dir}")
         finally:
             server.stop()
             processes.remove_temp_dir(Path(env["HOKUSAI_HOME"]))

@@ -41,6 +41,12 @@ def chaos_command(
     markdown_path: Annotated[
         Path | None, typer.Option("--markdown", help="Write the Markdown report here (the PNG beside it).")
     ] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep", help="Copy the run's logs (HAProxy, MLflow, PostgreSQL, workers' stderr) here."
+        ),
+    ] = None,
 ) -> None:
     """Run an SDK workload against MLflow while faults are injected; reconcile the registry afterwards."""
     console = Console(highlight=False)
@@ -64,6 +70,7 @@ def chaos_command(
         request_timeout_s=request_timeout,
         hang_s=request_timeout + 3.0,
         python=python,
+        keep_dir=keep,
     )
     console.print(f"fault run: topology {topology}, {duration:.0f} s, {workers} workers", soft_wrap=True)
     try:
