@@ -32,17 +32,19 @@ def reset() -> None:
     Resets: the resilience settings (read again from ``HOKUSAI_RETRY_*`` / ``HOKUSAI_CIRCUIT_*`` /
     ``HOKUSAI_REQUEST_TIMEOUT`` on next use) and every circuit breaker; the MLflow auth config
     recorded by ``setup_mlflow_auth``; the key set by ``hokusai.auth.configure`` (the config file on
-    disk is left alone); the servers remembered as lacking the LoggedModel API; a fluent-API route.
+    disk is left alone); the servers remembered as lacking the LoggedModel API; a fluent-API route; the
+    registrations watched for late duplicate versions.
     Environment variables are not touched.
     """
     from hokusai import resilience
     from hokusai._mlflow import transport
     from hokusai.auth import client
     from hokusai.config import mlflow_auth
-    from hokusai.core import _model_logging
+    from hokusai.core import _model_logging, _store
 
     resilience._reset_state()
     mlflow_auth.reset_mlflow_auth()
     client._reset_state()
     _model_logging._reset_state()
     transport._reset_state()
+    _store._reset_state()

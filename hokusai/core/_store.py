@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -202,10 +204,13 @@ class RegistryStore:
 
         direct = bool(run_id and _is_registered_model_uri(model_uri))
         attempt = pending.guard(create if direct else register_fluently)
+        self._sweep_late_creates()
         try:
             version = self.call(attempt) if direct else self.session.call_fluent(attempt)
         except MLflowConnectionError as exc:
             version = self._reconcile(pending, exc)
+        if pending.maybe_created:
+            _LATE_CREATES.watch(self.session.tracking_uri, pending)
         if str(getattr(version, "status", "")) == "FAILED_REGISTRATION":
             raise RegistryException(
                 f"MLflow did not finish registering version {version.version} of '{name}' "
@@ -213,6 +218,16 @@ class RegistryStore:
                 fix="check the model artifacts and the MLflow server logs, then register again",
             )
         return version
+
+    def _sweep_late_creates(self) -> None:
+        # An attempt whose answer was lost may be applied after its call returned (a paused or starved
+        # instance finishes the request later): a version newer than the one returned, with the same id.
+        # Each registration first deletes such versions of this server's recent registrations.
+        for pending in _LATE_CREATES.due(self.session.tracking_uri):
+            try:
+                self.session.call(pending.remove_duplicates, retry=False)
+            except HokusaiException:
+                continue  # checked again at a later registration, until the watch expires
 
     def _reconcile(self, pending: _PendingRegistration, error: MLflowConnectionError) -> ModelVersion:
         # The retries are spent (or the breaker opened meanwhile). If an attempt may have created the
@@ -269,24 +284,32 @@ class _PendingRegistration:
         """The oldest version carrying this registration id; later ones (duplicates) are deleted.
 
         The look before a retry cannot see a create that was still being applied: an instance killed
-        after sending its COMMIT (PostgreSQL finishes it), or one that was paused with the request read.
-        Such a create becomes visible after the look, so the retry creates a second version. The retry's
-        own insert of the next version number waits for that commit, so looking once more after the
-        create sees both: the oldest is kept (returned), the others are deleted. Best effort: when the
-        look fails, the created version is returned (the create did succeed).
+        after sending its COMMIT (PostgreSQL finishes it), or one paused or starved with the request
+        read. Such a create becomes visible after the look, so the retry creates a second version. If
+        it landed first, the retry's insert of the next version number waited for it, so looking once
+        more after the create sees both: the oldest is kept (returned), the others are deleted. One that
+        lands later still is deleted by a later registration (:data:`_LATE_CREATES`). Best effort: when
+        the look fails, the created version is returned (the create did succeed).
         """
         try:
-            matches = find_registrations(client, self.name, self.registration_id)
+            kept = self.remove_duplicates(client)
         except Exception as exc:
             logger.warning("registration of %r: duplicate check failed (%s)", self.name, type(exc).__name__)
             return created
-        if len(matches) < 2:
-            return created
+        return kept or created
+
+    def remove_duplicates(self, client: MlflowClient) -> ModelVersion | None:
+        """Delete every version of this registration but the oldest; the oldest (None: there is none)."""
+        matches = find_registrations(client, self.name, self.registration_id)
+        if not matches:
+            return None
         keep, extra = matches[0], matches[1:]
         for duplicate in extra:
             try:
                 client.delete_model_version(self.name, str(duplicate.version))
             except Exception as exc:
+                if is_not_found(exc):
+                    continue  # another process deleted it already
                 logger.warning(
                     "registration of %r: duplicate version %s not deleted (%s)",
                     self.name,
@@ -311,6 +334,54 @@ class _PendingRegistration:
             version.version,
             self.registration_id,
         )
+
+
+class _LateCreateWatch:
+    """Registrations of this process whose lost answers may still be applied, per server, for a while.
+
+    Each is looked at (at most every ``interval`` seconds, by the next registrations to the same server)
+    until ``window`` seconds after its call returned; at most ``limit`` are kept (the newest).
+    """
+
+    def __init__(self, window: float = 300.0, interval: float = 1.0, limit: int = 20) -> None:
+        self.window = window
+        self.interval = interval
+        self.limit = limit
+        self._lock = threading.Lock()
+        # tracking URI -> [pending, expires at, next look at] (monotonic seconds)
+        self._entries: dict[str, list[list[Any]]] = {}
+
+    def watch(self, tracking_uri: str, pending: _PendingRegistration) -> None:
+        """Look for late versions of ``pending`` at later registrations to ``tracking_uri``."""
+        now = time.monotonic()
+        with self._lock:
+            entries = self._entries.setdefault(tracking_uri, [])
+            entries.append([pending, now + self.window, now])
+            del entries[: -self.limit]
+
+    def due(self, tracking_uri: str) -> list[_PendingRegistration]:
+        """The watched registrations of ``tracking_uri`` to look at now (expired ones are dropped)."""
+        now = time.monotonic()
+        with self._lock:
+            entries = [e for e in self._entries.get(tracking_uri, []) if e[1] > now]
+            self._entries[tracking_uri] = entries
+            due = [e for e in entries if e[2] <= now]
+            for entry in due:
+                entry[2] = now + self.interval
+            return [entry[0] for entry in due]
+
+    def clear(self) -> None:
+        """Forget every watched registration."""
+        with self._lock:
+            self._entries.clear()
+
+
+_LATE_CREATES = _LateCreateWatch()
+
+
+def _reset_state() -> None:
+    # For hokusai.testing.reset(): no registration is watched for late versions.
+    _LATE_CREATES.clear()
 
 
 def find_registration(client: MlflowClient, name: str, registration_id: str) -> ModelVersion | None:

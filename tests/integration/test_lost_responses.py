@@ -446,9 +446,11 @@ class LateCreateProxy:
     does. Everything else is relayed as is.
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, before_next_create: bool = True) -> None:
+        # before_next_create=False: the held create is applied only by release() (after the call).
         parts = urlsplit(upstream)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.before_next_create = before_next_create
         self.held: list[tuple[str, str, bytes, dict[str, str]]] = []
         self.creates_applied = 0
         self._lock = threading.Lock()
@@ -504,12 +506,17 @@ class LateCreateProxy:
                 self.held.append((method, path, body, headers))
                 page = b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"
                 return 502, "Bad Gateway", [("Content-Type", "text/html")], page
-            for held in self.held:  # the first create is applied now, after the retry's lookup
-                self.forward(*held)
-                self.creates_applied += 1
-            self.held.clear()
+            if self.before_next_create:
+                self.release()  # the first create is applied now, after the retry's lookup
             self.creates_applied += 1
             return self.forward(method, path, body, headers)
+
+    def release(self) -> None:
+        """Apply the held create now."""
+        for held in self.held:
+            self.forward(*held)
+            self.creates_applied += 1
+        self.held.clear()
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -535,3 +542,22 @@ def test_a_create_applied_after_the_retrys_lookup_leaves_one_version(
     assert proxy.creates_applied == 2, "both creates reached MLflow: the late one and the retry's"
     assert [v.version for v in mlflow_versions(mlflow_server.url, name)] == ["1"], "the duplicate is gone"
     assert result["version"] == "1", "the oldest version of the registration is the one returned"
+
+
+def test_a_create_applied_after_the_call_returned_is_deleted_by_the_next_registration(
+    mlflow_server, baseline, unique_name
+):
+    # A paused (or starved) instance applies the lost create after the call returned version 1: the
+    # duplicate (version 2) is deleted by the next registration to the same server, before it creates.
+    name = unique_name("later")
+    proxy = LateCreateProxy(mlflow_server.url, before_next_create=False)
+    try:
+        registry = ModelRegistry(tracking_uri=proxy.url, infer_pip_requirements=False)
+        first = registry.register_tokenized_model(baseline.model_uri, name, "LATER", "auc", 0.6)
+        proxy.release()
+        assert [v.version for v in mlflow_versions(mlflow_server.url, name)] == ["1", "2"]
+        second = registry.register_tokenized_model(baseline.model_uri, name, "LATER", "auc", 0.7)
+    finally:
+        proxy.stop()
+    assert (first["version"], second["version"]) == ("1", "3")
+    assert [v.version for v in mlflow_versions(mlflow_server.url, name)] == ["1", "3"], "version 2 is gone"
