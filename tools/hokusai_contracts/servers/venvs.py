@@ -99,6 +99,12 @@ def release_date(version: str, fetch: Callable[[str], str] | None = None) -> dat
         files = json.loads(text).get("urls") or []
         uploaded = min(f["upload_time_iso_8601"] for f in files)
     except (OSError, ValueError, KeyError, TypeError) as exc:
+        if getattr(exc, "code", None) == 404:
+            # The index knows no such release: nothing can be installed, whatever the date.
+            raise EnvironmentBuildError(
+                f"MLflow {version} is not on the package index (PyPI answered 404 for it); "
+                "pass a released version, e.g. --mlflow-version 3.17.2"
+            ) from exc
         raise EnvironmentBuildError(
             f"cannot find the release date of MLflow {version} on PyPI ({exc}); add it to "
             "RELEASE_DATES in hokusai_contracts/servers/venvs.py"
