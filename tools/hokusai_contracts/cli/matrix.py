@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
+from hokusai_contracts.base.workers import resolve_python
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.cli.output import harness_errors, stdout_console, write_files
 from hokusai_contracts.reports import render
@@ -61,7 +62,7 @@ RESULTS_HELP = (
 
 def current_cell(python: str | None) -> Cell:
     """The cell of the current environment: ``python``'s (or the harness's) MLflow and Python."""
-    interpreter = python or sys.executable
+    interpreter = resolve_python(python)
     return Cell(
         client=mlflow_version_of(interpreter) or "",
         server=mlflow_version_of(sys.executable) or "",
@@ -78,6 +79,8 @@ def plan_from_options(
     python: str | None = None,
 ) -> Plan | None:
     """The cells the options select (None: no matrix), cut to the shard when one is given."""
+    if matrix is None and clients is None and servers is None and pythons is None:
+        return None  # a plain verify: nothing to resolve (and no interpreter to ask)
     plan = resolve_plan(matrix, clients, servers, pythons, current_cell(python))
     if plan is None or shard_text is None:
         return plan
