@@ -338,7 +338,7 @@ def test_snippets_mlflow_server_killed_once_is_restarted_and_listed(tmp_path):
 def test_auth_basic_auth_server_killed_mid_run_is_exit_2(tmp_path):
     contracts = contracts_dir(tmp_path, "auth/basic-auth.yaml")
     process, run_id, reports = start_verify(contracts, "auth")
-    killer = Killer(process, run_id, is_basic_auth, delay=1.0)  # mid-start or mid-scenarios: exit 2 either way
+    killer = Killer(process, run_id, is_basic_auth, delay=1.0)  # mid-start or mid-run: exit 2 both ways
     killer.start()
     run = finish(process, reports)
     killer.join(5)
