@@ -659,3 +659,16 @@ def test_an_unusable_cache_directory_is_named_or_replaced_with_a_warning(tmp_pat
     assert (
         cache.cache_root({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) == tmp_path / "xdg" / "hokusai-contracts"
     )
+
+
+def test_snippets_worker_killed_mid_page_is_exit_2(tmp_path):
+    # The harness's own worker (the page runs in it, in the target interpreter) dies mid-page: that is
+    # infrastructure, never a documentation failure.
+    contracts, ready, killed = page(tmp_path, "mlflow")
+    process, run_id, reports = start_verify(contracts, "snippets")
+    killer = Killer(process, run_id, lambda c: "worker_entry" in c, ready=ready, killed=killed)
+    killer.start()
+    run = finish(process, reports)
+    killer.join(5)
+    assert killer.victim, run.output[-4000:]
+    assert_infrastructure_exit(run)
