@@ -94,3 +94,24 @@ def bind_error(form: CallForm, parameters: Sequence[Parameter]) -> str | None:
     except TypeError as exc:
         return str(exc)
     return None
+
+
+def render_signature(parameters: Sequence[Parameter], *, defaults: bool = True) -> str:
+    """``(a, b=None, *, c)``: a readable signature for messages (``b=...`` without ``defaults``)."""
+    parts: list[str] = []
+    star_written = False
+    for i, p in enumerate(parameters):
+        if p.kind is ParameterKind.KEYWORD_ONLY and not star_written:
+            parts.append("*")
+            star_written = True
+        if p.kind is ParameterKind.VAR_POSITIONAL:
+            parts.append(f"*{p.name}")
+            star_written = True
+        elif p.kind is ParameterKind.VAR_KEYWORD:
+            parts.append(f"**{p.name}")
+        else:
+            parts.append(p.name if p.default is None else f"{p.name}={p.default if defaults else '...'}")
+        following = parameters[i + 1].kind if i + 1 < len(parameters) else None
+        if p.kind is ParameterKind.POSITIONAL_ONLY and following is not ParameterKind.POSITIONAL_ONLY:
+            parts.append("/")
+    return f"({', '.join(parts)})"

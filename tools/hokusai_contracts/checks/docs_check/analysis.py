@@ -24,7 +24,6 @@ from hokusai_contracts.checks.docs_check.problems import (
     UNCHECKED,
     UNKNOWN_KEYWORD,
     Problem,
-    signature_text,
 )
 from hokusai_contracts.checks.docs_check.values import (
     NEEDS,
@@ -37,7 +36,7 @@ from hokusai_contracts.checks.docs_check.values import (
     builtin_protocols,
     describe,
 )
-from hokusai_contracts.contract.callforms import bind_error
+from hokusai_contracts.contract.callforms import bind_error, render_signature
 from hokusai_contracts.contract.model import (
     CALLABLE_KINDS,
     ApiObject,
@@ -221,7 +220,7 @@ class PageAnalyzer(ast.NodeVisitor):
             if p.kind
             not in (ParameterKind.POSITIONAL_ONLY, ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD)
         ]
-        shown = f"it takes {signature_text(parameters)}"
+        shown = f"it takes {render_signature(parameters, defaults=False)}"
         if starred or double:
             # The unpacked part is unknown: only a keyword written out can be checked.
             for keyword in node.keywords:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hokusai_contracts.contract.model import Parameter, ParameterKind
-
 # Problem kinds (the catalogue maps them to rule ids).
 MISSING_NAME = "missing-name"
 UNKNOWN_KEYWORD = "unknown-keyword"
@@ -29,26 +27,3 @@ class Problem:
     message: str
     fix: str | None = None
     block: int = 0
-
-
-def signature_text(parameters: list[Parameter]) -> str:
-    """``(model, name, *, tags=...)``: a signature as a reader writes it."""
-    parts: list[str] = []
-    star_done = False
-    for position, parameter in enumerate(parameters):
-        if parameter.kind is ParameterKind.KEYWORD_ONLY and not star_done:
-            parts.append("*")
-            star_done = True
-        if parameter.kind is ParameterKind.VAR_POSITIONAL:
-            parts.append(f"*{parameter.name}")
-            star_done = True
-        elif parameter.kind is ParameterKind.VAR_KEYWORD:
-            parts.append(f"**{parameter.name}")
-        else:
-            parts.append(parameter.name if parameter.default is None else f"{parameter.name}=...")
-        following = parameters[position + 1] if position + 1 < len(parameters) else None
-        if parameter.kind is ParameterKind.POSITIONAL_ONLY and (
-            following is None or following.kind is not ParameterKind.POSITIONAL_ONLY
-        ):
-            parts.append("/")
-    return f"({', '.join(parts)})"

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hokusai_contracts.checks.signatures.rules import RULES
-from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind, Parameter, ParameterKind
+from hokusai_contracts.contract.callforms import render_signature
+from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind, ParameterKind
 from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.engine import pair_changes
 from hokusai_contracts.diff.index import ApiIndex
@@ -153,27 +154,6 @@ def _unreadable(contracted: ApiObject, found: ApiObject) -> list[Finding]:
             )
         )
     return findings
-
-
-def render_signature(parameters: Sequence[Parameter]) -> str:
-    """``(a, b=None, *, c)``: a readable signature for messages."""
-    parts: list[str] = []
-    star_written = False
-    for i, p in enumerate(parameters):
-        if p.kind is ParameterKind.KEYWORD_ONLY and not star_written:
-            parts.append("*")
-            star_written = True
-        if p.kind is ParameterKind.VAR_POSITIONAL:
-            parts.append(f"*{p.name}")
-            star_written = True
-        elif p.kind is ParameterKind.VAR_KEYWORD:
-            parts.append(f"**{p.name}")
-        else:
-            parts.append(p.name if p.default is None else f"{p.name}={p.default}")
-        following = parameters[i + 1].kind if i + 1 < len(parameters) else None
-        if p.kind is ParameterKind.POSITIONAL_ONLY and following is not ParameterKind.POSITIONAL_ONLY:
-            parts.append("/")
-    return f"({', '.join(parts)})"
 
 
 # -- the diff rules' changes, worded for a contract ----------------------------------------------------
