@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -88,6 +89,9 @@ def write_json(path: Path, data: Any, what: str) -> None:
         raise InfrastructureError(f"cannot write the request of {what} to {path}: {reason}") from None
 
 
+EXTERNAL_KILLS = frozenset({signal.SIGKILL, signal.SIGTERM})
+
+
 @dataclass(frozen=True)
 class WorkerRun:
     """How one worker process ended: its answer lines, exit status, output, and whether it timed out."""
@@ -118,6 +122,18 @@ class WorkerRun:
                 f"answer; its stderr ends with:\n{tail(self.stderr)}"
             )
         return self.records[-1]
+
+    def raise_if_killed(self) -> None:
+        """InfrastructureError when the worker was killed from outside (SIGKILL / SIGTERM).
+
+        Those signals come from the OOM killer, an operator or a dying runner, never from the code under
+        test; a worker that crashes the interpreter itself (SIGSEGV, SIGABRT) is that code's failure.
+        """
+        if not self.timed_out and -self.returncode in EXTERNAL_KILLS:
+            raise InfrastructureError(
+                f"the worker running {self.what} was killed by {signal.Signals(-self.returncode).name} "
+                f"(out of memory, or stopped from outside the run):\n{tail(self.stderr)}"
+            )
 
 
 def _read_records(path: Path, complete: bool, what: str, interpreter: str) -> tuple[Any, ...]:

@@ -161,6 +161,7 @@ def _run_blocks(
             extra_paths=extra_paths,
             cwd=workdir,
         )
+    done.raise_if_killed()
     outcomes = [BlockOutcome(**record) for record in done.records]
     stopped = None
     if done.timed_out:

@@ -8,13 +8,11 @@ installed SDK can be checked and pages never share process state.
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hokusai_contracts.base import processes
-from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.workers import run_worker, tail
 from hokusai_contracts.checks.snippets import execute
 from hokusai_contracts.checks.snippets.execute import (
@@ -96,8 +94,6 @@ class PageRun:
 
 # -- running a page in a worker process ----------------------------------------------------------------
 
-EXTERNAL_KILLS = frozenset({signal.SIGKILL, signal.SIGTERM})
-
 
 def run_page_process(
     run: PageRun,
@@ -119,14 +115,7 @@ def run_page_process(
             extra_paths=extra_paths,
             cwd=scratch,
         )
-    if not done.timed_out and -done.returncode in EXTERNAL_KILLS:
-        # SIGKILL / SIGTERM come from outside the page (the OOM killer, an operator, a dying runner):
-        # infrastructure, not a documentation failure. A block that crashes the interpreter itself
-        # (SIGSEGV, SIGABRT) stays the page's failure.
-        raise InfrastructureError(
-            f"the worker running {run.page.path} was killed by {signal.Signals(-done.returncode).name} "
-            f"(out of memory, or stopped from outside the run):\n{tail(done.stderr)}"
-        )
+    done.raise_if_killed()
     outcomes = [BlockOutcome(**record) for record in done.records]
     stopped = None
     if done.timed_out:
