@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hokusai_contracts.cli.output import (
+    EXIT_FAILED,
+    EXIT_INFRASTRUCTURE,
+    fail,
+    stderr_console,
+    stdout_console,
+)
 from hokusai_contracts.servers.gateway import RunningGateway
 from hokusai_contracts.servers.process import ProcessServer
-
-EXIT_OK, EXIT_FAILED, EXIT_INFRASTRUCTURE = 0, 1, 2
-_LOG_WIDTH = 160
 
 gateway_app = typer.Typer(
     name="gateway",
@@ -28,24 +31,6 @@ gateway_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def _console(stderr: bool = False) -> Console:
-    # Created per call so a test runner's captured output is the one written to.
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, highlight=False, width=None if stream.isatty() else _LOG_WIDTH)
-
-
-def _fail(code: int, message: str, fix: str) -> typer.Exit:
-    from hokusai_contracts.base.masking import known_secrets, mask_secrets
-
-    console = _console(stderr=True)
-    label = "infrastructure error" if code == EXIT_INFRASTRUCTURE else "error"
-    console.print(
-        Text.assemble((f"{label}: ", "bold red"), mask_secrets(message, known_secrets())), soft_wrap=True
-    )
-    console.print(Text.assemble(("fix: ", "bold green"), fix), soft_wrap=True)
-    return typer.Exit(code)
 
 
 @contextlib.contextmanager
@@ -82,7 +67,7 @@ def _keys_table(gateway: RunningGateway) -> Table:
 
 
 def _print_running(gateway: RunningGateway, upstream_note: str) -> None:
-    console = _console()
+    console = stdout_console()
     console.print(Text.assemble(("gateway      ", "bold"), gateway.url), soft_wrap=True)
     console.print(Text.assemble(("tracking URI ", "bold"), gateway.tracking_uri), soft_wrap=True)
     console.print(Text.assemble(("upstream     ", "bold"), upstream_note), soft_wrap=True)
@@ -101,7 +86,7 @@ def _wait(processes: list[ProcessServer]) -> None:
     while True:
         for process in processes:
             if not process.alive():
-                raise _fail(
+                raise fail(
                     EXIT_INFRASTRUCTURE,
                     f"a server stopped unexpectedly (exit code {process.process.returncode}).\n"
                     f"{process.log_tail()}",
@@ -135,7 +120,7 @@ def up(
         running: list[ProcessServer] = []
         try:
             if upstream is None:
-                _console(stderr=True).print("starting an MLflow server...", soft_wrap=True)
+                stderr_console().print("starting an MLflow server...", soft_wrap=True)
                 mlflow_server = start_mlflow_process(workdir / "mlflow")
                 running.append(mlflow_server)
                 target, note = (
@@ -151,9 +136,9 @@ def up(
             _print_running(gateway, note)
             _wait(running)
         except ServerStartError as exc:
-            raise _fail(EXIT_INFRASTRUCTURE, str(exc), "see the log tail above") from None
+            raise fail(EXIT_INFRASTRUCTURE, str(exc), "see the log tail above") from None
         except KeyboardInterrupt:
-            _console(stderr=True).print("stopping...", soft_wrap=True)
+            stderr_console().print("stopping...", soft_wrap=True)
         finally:
             for server in reversed(running):
                 server.stop()
@@ -175,12 +160,13 @@ def openapi(
     path = output or document.COMMITTED
     if check:
         if document.is_current(path):
-            _console().print(f"{path} matches the gateway app", soft_wrap=True)
+            stdout_console().print(f"{path} matches the gateway app", soft_wrap=True)
             return
-        raise _fail(
+        raise fail(
             EXIT_FAILED,
             f"{path} differs from the OpenAPI document the gateway app generates",
             "run `hokusai-contracts gateway openapi`, review the diff, and commit it",
+            label="error",
         )
     changed = document.write(path)
-    _console().print(f"{'wrote' if changed else 'unchanged:'} {path}", soft_wrap=True)
+    stdout_console().print(f"{'wrote' if changed else 'unchanged:'} {path}", soft_wrap=True)
