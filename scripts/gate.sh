@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (when needed) and run the main job: the contract verification gate.
 #   1. the committed API contract must match the SDK (extract --check prints the diff when not);
-#   2. every contract check must pass (verify); reports go to reports/ (JUnit, Markdown, JSON);
+#   2. every contract check must pass (verify); reports go to reports/ (JUnit, Markdown, JSON, and the
+#      per-phase timing: printed, and written to reports/contracts.profile.json);
 #   3. against the last release (HOKUSAI_BASELINE, default release:latest: the newest release recorded
 #      under contracts/releases/, tracked files, so a fresh clone has it): no breaking change the version
 #      number or contracts/accepted-breaks.yaml does not cover (verify --baseline), behaviour included.
@@ -18,7 +19,10 @@ for ((i = 1; i <= $#; i++)); do
         python_args=(--python "${!j}")
     fi
 done
+started=$(date +%s.%N)
 .venv/bin/hokusai-contracts extract --check "${python_args[@]}"
+# verify prints its own per-phase table (and writes it to reports/contracts.profile.json).
+awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "gate: extract --check took %.1f s\n", b - a }' >&2
 baseline="${HOKUSAI_BASELINE-release:latest}"
 baseline_args=()
 if [[ -n "$baseline" ]]; then
@@ -31,4 +35,5 @@ exec .venv/bin/hokusai-contracts verify "${baseline_args[@]}" \
     --junit reports/contracts.junit.xml \
     --markdown reports/contracts.md \
     --json reports/contracts.json \
+    --profile reports/contracts.profile.json \
     "$@"

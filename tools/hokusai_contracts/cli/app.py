@@ -76,6 +76,7 @@ from hokusai_contracts.reports.terminal import CheckProgress, print_report
 from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.verify.runner import run_checks, select
+from hokusai_contracts.verify.timing import Timeline, phase, recording, table_lines, write_profile
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
     from typer._click.exceptions import UsageError
@@ -90,6 +91,7 @@ EXIT_CODES_HELP = (
 )
 
 CONTRACTS_HELP = "Contracts root directory; the API contracts are its api/*.yaml."
+PROFILE_HELP = "Also write the run's per-phase timing (server starts, families, reports) as JSON."
 
 ServerFactory = Callable[[], AbstractContextManager[MlflowServer]]
 
@@ -298,10 +300,12 @@ def build_app(
         jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP)] = 1,
         results: Annotated[Path | None, typer.Option("--results", help=RESULTS_HELP)] = None,
         baseline: Annotated[str | None, typer.Option("--baseline", help=BASELINE_HELP)] = None,
+        profile: Annotated[Path | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
     ) -> None:
         """Run the contract checks against the installed SDK: the CI gate."""
         registry = families()
-        with harness_errors():
+        timeline = Timeline()
+        with harness_errors(), recording(timeline):
             chosen = select(registry, split_names(only), split_names(skip))
             if baseline is not None:
                 from hokusai_contracts.release.gate import baseline_family
@@ -343,12 +347,20 @@ def build_app(
                 result = run_provisioned(chosen, context, progress, request, stderr_console())
             else:
                 result = verify_run(chosen, context, progress, server_factory)
-            write_files(result, {"junit": junit, "markdown": markdown_file, "json": json_file})
-        if output is OutputFormat.github:
-            write_report(result, "github")
-            append_step_summary(markdown.render(result, known_secrets()))
-        else:
-            print_report(result, console, known_secrets(), summary=not quiet)
+            with phase("report: files"):
+                write_files(result, {"junit": junit, "markdown": markdown_file, "json": json_file})
+            with phase("report: output"):
+                if output is OutputFormat.github:
+                    write_report(result, "github")
+                    append_step_summary(markdown.render(result, known_secrets()))
+                else:
+                    print_report(result, console, known_secrets(), summary=not quiet)
+            if profile is not None:
+                write_profile(timeline, profile)
+        if output is OutputFormat.terminal and not quiet:
+            stderr_console().print(
+                "\n".join(["timing:", *table_lines(timeline)]), soft_wrap=True, markup=False
+            )
         raise typer.Exit(result.exit_code)
 
     @app.command("docs-update", epilog=EXIT_CODES_HELP)

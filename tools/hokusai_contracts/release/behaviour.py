@@ -8,11 +8,13 @@ Cases failing with OLD too are no regression and are listed as skipped, with the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
+from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 from hokusai_contracts.release.behaviour_auth import (
     AuthRuns,
@@ -35,6 +37,8 @@ from hokusai_contracts.servers.pool import ServerPool
 from hokusai_contracts.servers.server import MLFLOW, MlflowServer
 
 __all__ = ["BehaviourSide", "behaviour_findings", "compare"]
+
+T = TypeVar("T")
 
 _WHAT = {EXAMPLE_REGRESSED: "example", SCENARIO_REGRESSED: "auth scenario"}
 FIX = (
@@ -66,8 +70,16 @@ def behaviour_findings(
     with ServerPool(given, purpose="the behaviour comparison") as pool:
         pool.prestart({kind for page in pages for kind in page.needs_server} | {s.server for s in scenarios})
         with ThreadPoolExecutor(max_workers=2) as executor:
-            docs = executor.submit(run_docs, pages, (old, new), pool.mlflow)
-            auth = executor.submit(run_auth_sides, scenarios, (old, new), pool) if scenarios else None
+            docs = executor.submit(
+                carried(_timed(run_docs, "release: behaviour docs")), pages, (old, new), pool.mlflow
+            )
+            auth = (
+                executor.submit(
+                    carried(_timed(run_auth_sides, "release: behaviour auth")), scenarios, (old, new), pool
+                )
+                if scenarios
+                else None
+            )
             old_docs, new_docs = docs.result()
             auth_runs = auth.result() if auth else AuthRuns()
         secrets = pool.secrets()
@@ -77,6 +89,14 @@ def behaviour_findings(
         old_auth, new_auth = auth_runs.results
         findings += compare(old_auth, new_auth, SCENARIO_REGRESSED, old.label, new.label, secrets)
     return findings
+
+
+def _timed(function: Callable[..., T], name: str) -> Callable[..., T]:
+    def run(*args: Any) -> T:
+        with phase(name):
+            return function(*args)
+
+    return run
 
 
 def compare(

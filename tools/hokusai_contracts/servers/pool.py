@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.gateway.lockout import FailureLimit
 from hokusai_contracts.gateway.ratelimit import RateLimit
 from hokusai_contracts.servers.errors import ServerStartError
@@ -112,7 +113,8 @@ class ServerPool(AbstractContextManager):
                 return self._servers[key]
             started = time.monotonic()
             try:
-                server = self._start(kind, version)
+                with phase(f"server start: {kind}" + (f" {version}" if version else "")):
+                    server = self._start(kind, version)
             except InfrastructureError as exc:
                 self._errors[key] = ServerStartError(
                     f"could not start the {kind} server for {self._purpose}:\n{exc}"
@@ -181,7 +183,7 @@ class ServerPool(AbstractContextManager):
         if wanted & set(GATEWAY_KINDS) - {GATEWAY_DEAD_UPSTREAM}:
             wanted.add(MLFLOW)  # their upstream: started by its own thread, waited for by theirs
         with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
-            list(pool.map(lambda kind: self._try(kind, version), sorted(wanted)))
+            list(pool.map(carried(lambda kind: self._try(kind, version)), sorted(wanted)))
 
     def _try(self, kind: str, version: str | None) -> None:
         with contextlib.suppress(InfrastructureError):

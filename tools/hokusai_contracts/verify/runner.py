@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
+from hokusai_contracts.base.timing import phase
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, RunResult
 from hokusai_contracts.findings.from_errors import contract_error_finding, error_finding
@@ -57,7 +58,8 @@ def select(
 def run_family(family: CheckFamily, context: VerifyContext) -> list[Finding]:
     """The findings of one family; expected errors become findings, usage errors propagate."""
     try:
-        return list(family.run(context))
+        with phase(f"family: {family.name}"):
+            return list(family.run(context))
     except HarnessUsageError:
         raise
     except ContractError as exc:

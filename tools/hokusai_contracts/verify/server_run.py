@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.base.timing import phase
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
 from hokusai_contracts.findings.from_errors import environment_cause, error_finding
@@ -96,7 +97,8 @@ def run_with_provisioner(
         server_error: InfrastructureError | None = None
         if needing:
             try:
-                context.server = provisioner.start(root / "mlflow")
+                with phase("server start: verify's mlflow"):
+                    context.server = provisioner.start(root / "mlflow")
                 stack.callback(context.server.stop)
             except InfrastructureError as exc:
                 server_error = exc

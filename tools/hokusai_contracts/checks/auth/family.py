@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hokusai_contracts.base.masking import mask_secrets
+from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks import VerifyContext
 from hokusai_contracts.checks.auth.execute import (
     NotSupported,
@@ -100,9 +101,16 @@ def run_scenarios(
     count = max(1, min(lanes, len(scenarios)))
     groups = [scenarios[lane::count] for lane in range(count)]
     with ThreadPoolExecutor(max_workers=count) as executor:
-        batches = list(executor.map(lambda group: run_batch(group, servers, options), groups))
+        batches = list(
+            executor.map(carried(lambda lane: _lane(lane, groups[lane], servers, options)), range(count))
+        )
     results = {result.scenario.name: result for batch in batches for result in batch}
     return [blame_server(finding_of(results[s.name]), s, servers) for s in scenarios]
+
+
+def _lane(lane: int, group: list[Scenario], servers: ServerSource, options: RunOptions) -> list[Result]:
+    with phase(f"auth lane {lane + 1}: {len(group)} scenario(s)"):
+        return run_batch(group, servers, options)
 
 
 def blame_server(finding: Finding, scenario: Scenario, servers: ServerSource) -> Finding:

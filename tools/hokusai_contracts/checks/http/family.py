@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks import VerifyContext
 from hokusai_contracts.checks.http.fuzz import DEFAULT_MAX_EXAMPLES, check_http
 from hokusai_contracts.checks.http.recorded import check_recorded
@@ -44,14 +45,16 @@ def _fuzz_all(
 ) -> list[Finding]:
     findings = []
     if mlflow_contract.is_file():
-        fuzzed = check_http(mlflow_contract, targets.mlflow.url, max_examples=examples)
+        with phase("http: fuzz mlflow contract"):
+            fuzzed = check_http(mlflow_contract, targets.mlflow.url, max_examples=examples)
         findings += blame_infrastructure(fuzzed, [targets.mlflow])
     if gateway_contract.is_file():
         gateway = targets.gateway
-        fuzzed = check_http(
+        with phase("http: fuzz gateway contract"):
+            fuzzed = check_http(
             gateway_contract, gateway.url, auth=gateway.keys.write, max_examples=examples,
-            secrets=gateway.secrets(),
-        )  # fmt: skip
+                secrets=gateway.secrets(),
+            )  # fmt: skip
         findings += blame_infrastructure(fuzzed, [gateway, targets.mlflow])
     return findings
 
@@ -78,10 +81,11 @@ def run_http(context: VerifyContext) -> list[Finding]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             start = context.options.get(OPTION_SERVER_START)
             avoid = context.server.url if context.server is not None else None
-            starting = pool.submit(start_fuzz_targets, Path(workdir), start, avoid)
+            starting = pool.submit(carried(start_fuzz_targets), Path(workdir), start, avoid)
             try:
                 if mlflow_contract.is_file() and context.server is not None:
-                    recorded = check_recorded(mlflow_contract, context.server.url, python=context.python)
+                    with phase("http: recorded SDK calls"):
+                        recorded = check_recorded(mlflow_contract, context.server.url, python=context.python)
                     findings += blame_infrastructure(recorded, [context.server])
             except BaseException:
                 with contextlib.suppress(Exception):

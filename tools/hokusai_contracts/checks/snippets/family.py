@@ -16,6 +16,7 @@ from pathlib import Path
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.base.files import list_files
 from hokusai_contracts.base.masking import mask_secrets
+from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks import VerifyContext
 from hokusai_contracts.checks.snippets.crosscheck import ApiIndex, Reference, uncontracted_names
 from hokusai_contracts.checks.snippets.execute import PASSED, SKIPPED, BlockOutcome
@@ -216,6 +217,13 @@ def check_page(
     path: Path, context: VerifyContext, index: ApiIndex | None, servers: ServerPool
 ) -> list[Finding]:
     """Every finding about one page."""
+    with phase(f"page: {path.name}"):
+        return _check_page(path, context, index, servers)
+
+
+def _check_page(
+    path: Path, context: VerifyContext, index: ApiIndex | None, servers: ServerPool
+) -> list[Finding]:
     try:
         page = parse_page(path)
     except ContractError as exc:
@@ -255,6 +263,6 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
     start = context.options.get("server_start")
     servers = ServerPool(given, start_mlflow=start, purpose="the snippets")
     with servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for page_findings in pool.map(lambda p: check_page(p, context, index, servers), pages):
+        for page_findings in pool.map(carried(lambda p: check_page(p, context, index, servers)), pages):
             findings.extend(page_findings)
     return findings
