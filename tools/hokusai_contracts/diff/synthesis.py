@@ -20,6 +20,8 @@ _ACTING = re.compile(
     re.IGNORECASE,
 )
 MAX_CALLS = 200
+# The same filter as a pattern, for workers that cannot import the harness (diff/cli_worker.py).
+ACTING_PATTERN = _ACTING.pattern
 
 
 def zero_argument_calls(api: Api) -> list[str]:

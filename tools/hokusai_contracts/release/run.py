@@ -22,6 +22,7 @@ from hokusai_contracts.diff.accepted import (
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
 from hokusai_contracts.diff.coverage import comparable, not_compared, not_compared_finding
 from hokusai_contracts.diff.engine import diff_apis
+from hokusai_contracts.diff.package_probe import read_packages
 from hokusai_contracts.diff.policy import (
     Judged,
     apply_to_behaviour,
@@ -129,6 +130,7 @@ def compare_sides(
     old_api, new_api = comparable(old.api, new.api)
     old, new = dataclasses.replace(old, api=old_api), dataclasses.replace(new, api=new_api)
     old_answer, new_answer = probe_sides(old, new)
+    old_package, new_package = read_packages(old, new)
     changes = diff_apis(
         old.api,
         new.api,
@@ -140,6 +142,8 @@ def compare_sides(
         new_calls=new_answer.calls,
         old_cli=old_answer.cli,
         new_cli=new_answer.cli,
+        old_package=old_package,
+        new_package=new_package,
     )
     witnesses: dict[int, Witness] = {}
     if witness and new.importable:
