@@ -8,6 +8,13 @@ what it finished). Dataclasses are written as dicts. The worker's stdout and std
 
 Exit status: 0 answered; 1 ``handle`` raised (the traceback is on stderr); 74 the answer could not be
 written (``disk full`` on stderr when the disk is); 64 bad command line.
+
+Session mode, ``python worker_entry.py --session``: one process answers several requests in order (the
+harness's ``WorkerSession``). Each line on stdin is ``{"id": n, "script": path, "request": {...}}``; the
+answer goes to the original stdout as JSON lines ``{"id": n, "item": answer}`` (one per item of a
+generator), then ``{"id": n, "done": true, "status": 0 | 1}`` (1: ``handle`` raised, the traceback is on
+stderr). Whatever the scripts or the code they load print to stdout goes to stderr instead. The session
+ends when stdin closes (status 0), or with 74 when an answer cannot be written.
 """
 
 from __future__ import annotations
@@ -53,13 +60,13 @@ def drop_own_directory() -> None:
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
 
 
-def load_script(path: str):
+def load_script(path: str, name: str = MODULE_NAME):
     """The worker script at ``path`` as a module (registered first: dataclasses look their module up)."""
-    spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the worker script {path}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[MODULE_NAME] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -101,10 +108,56 @@ def serve(script: str, request_path: str, response_path: str) -> int:
     return 0
 
 
+def serve_session(requests, output) -> int:
+    """Answer each request line of ``requests`` in order on the binary ``output``; the exit status."""
+    scripts: dict[str, object] = {}
+    for line in requests:
+        if not line.strip():
+            continue
+        message = json.loads(line)
+        number = message.get("id")
+        status = 0
+        try:
+            script = message["script"]
+            if script not in scripts:
+                # Each script its own module name: several live in one process.
+                scripts[script] = load_script(script, f"{MODULE_NAME}_{len(scripts)}")
+            answer = scripts[script].handle(message["request"])
+            for item in answer if inspect.isgenerator(answer) else [answer]:
+                _write(output, "the session's stdout", {"id": number, "item": item})
+        except AnswerNotWritten as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_WRITE_FAILED
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            traceback.print_exc()
+            sys.stderr.flush()
+            status = EXIT_FAILED
+        try:
+            _write(output, "the session's stdout", {"id": number, "done": True, "status": status})
+        except AnswerNotWritten as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_WRITE_FAILED
+    return 0
+
+
+def session() -> int:
+    """``--session``: answers on the original stdout; anything else written to fd 1 goes to stderr."""
+    output = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    with output:
+        return serve_session(sys.stdin, output)
+
+
 def main(argv: list[str]) -> int:
-    """Entry point: ``SCRIPT REQUEST RESPONSE``."""
+    """Entry point: ``SCRIPT REQUEST RESPONSE``, or ``--session``."""
+    if argv == ["--session"]:
+        drop_own_directory()
+        return session()
     if len(argv) != 3:
-        print("usage: python worker_entry.py SCRIPT REQUEST.json RESPONSE.jsonl", file=sys.stderr)
+        print("usage: python worker_entry.py SCRIPT REQUEST.json RESPONSE.jsonl | --session", file=sys.stderr)
         return EXIT_USAGE
     drop_own_directory()
     return serve(*argv)

@@ -6,19 +6,31 @@ path. The request (a dataclass or plain JSON data) goes in a file, the answer co
 in another; the process runs in its own process group (see :mod:`processes`), is stopped whole after its
 timeout, and a crash or an answer that is not JSON is an :class:`InfrastructureError` with the tail of
 the worker's stderr.
+
+Session mode (:class:`WorkerSession`): one process of the interpreter answers several requests in order,
+over the same entry (``worker_entry.py --session``: requests as JSON lines on stdin, answers as JSON
+lines on stdout), with the same process group, timeouts and cleanup; each :meth:`WorkerSession.ask`
+returns a :class:`WorkerRun` like :func:`run_worker`. While a session is *routed* (:func:`routed`),
+:func:`run_worker` calls for one of its scripts in its interpreter with its extra paths go to it, so
+callers keep calling :func:`run_worker`; everything else still runs one-shot.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import errno
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,6 +191,10 @@ def run_worker(
     """
     interpreter = resolve_python(python)
     payload = dataclasses.asdict(request) if dataclasses.is_dataclass(request) else request
+    if not flags and not merge_output:
+        session = routed_session(interpreter, extra_paths, script)
+        if session is not None:
+            return session.ask(script, payload, what=what, timeout=timeout)
     with processes.temp_dir("worker") as scratch:
         request_path, response_path = scratch / "request.json", scratch / "response.jsonl"
         write_json(request_path, payload, what)
@@ -211,3 +227,207 @@ def run_worker(
         timed_out=timed_out,
         timeout=timeout,
     )
+
+
+# -- session mode ---------------------------------------------------------------------------------------
+
+STDERR_KEPT = 2000  # lines of a session's stderr kept for error messages
+CLOSE_GRACE_S = 5.0
+
+
+class WorkerSession:
+    """One worker process in ``python`` that answers requests in order (``worker_entry.py --session``).
+
+    ``env``, ``extra_paths`` and ``cwd`` are fixed for the session; ``scripts`` are the worker scripts
+    :func:`routed` sends to it. A request that times out stops the process group; so does :meth:`close`.
+    After a timeout or crash the session is over: later requests raise :class:`InfrastructureError`.
+    """
+
+    def __init__(
+        self,
+        python: str | os.PathLike[str] | None = None,
+        *,
+        what: str,
+        env: Mapping[str, str] | None = None,
+        extra_paths: Sequence[str | os.PathLike[str]] = (),
+        cwd: Path | None = None,
+        scripts: Sequence[Path | str] = (),
+    ) -> None:
+        self.interpreter = resolve_python(python)
+        self.what = what
+        self.extra_paths = tuple(str(p) for p in extra_paths)
+        self.scripts = frozenset(str(Path(s).resolve()) for s in scripts)
+        self._env = worker_environment(extra_paths, env)
+        self._cwd = cwd
+        self._process: subprocess.Popen | None = None
+        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_KEPT)
+        self._stderr_count = 0
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self.ended: str | None = None  # why the session can no longer answer
+
+    def start(self) -> WorkerSession:
+        """Start the worker process (in its own process group)."""
+        command = [self.interpreter, str(ENTRY), "--session"]
+        try:
+            self._process = processes.spawn(
+                command,
+                env=self._env,
+                cwd=self._cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise HarnessUsageError(f"cannot run {self.interpreter}: {exc}") from None
+        self._threads = [
+            threading.Thread(target=self._read_answers, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _read_answers(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        for line in self._process.stderr:
+            self._stderr.append(line.decode(errors="replace"))
+            self._stderr_count += 1
+
+    def _stderr_since(self, count: int) -> str:
+        fresh = min(self._stderr_count - count, len(self._stderr))
+        return "".join(list(self._stderr)[len(self._stderr) - fresh :]) if fresh > 0 else ""
+
+    def ask(self, script: Path | str, request: Any, *, what: str, timeout: float) -> WorkerRun:
+        """Run ``script``'s ``handle`` on ``request`` in the session: its :class:`WorkerRun`."""
+        payload = dataclasses.asdict(request) if dataclasses.is_dataclass(request) else request
+        with self._lock:
+            if self._process is None:
+                self.start()
+            if self.ended is not None:
+                raise InfrastructureError(f"{what} under {self.interpreter}: {self.what} {self.ended}")
+            self._next_id += 1
+            number, stderr_mark = self._next_id, self._stderr_count
+            message = json_line({"id": number, "script": str(Path(script).resolve()), "request": payload})
+            process = self._process
+            assert process is not None and process.stdin is not None
+            try:
+                process.stdin.write(message.encode("utf-8"))
+                process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # the process is gone: its end is read below
+            records: list[Any] = []
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.0))
+                except queue.Empty:
+                    self.ended = f"was stopped after {what} did not finish within {timeout:.0f} s"
+                    processes.stop_group(process, grace=1.0)
+                    return self._run(what, records, -1, stderr_mark, timeout, timed_out=True)
+                if processes.stopping():
+                    raise processes.Interrupted(f"{what} was stopped: the run is being interrupted")
+                if line is None:
+                    returncode = process.wait()
+                    self.ended = f"ended (exit status {returncode})"
+                    if returncode == EXIT_WRITE_FAILED:
+                        said = self._stderr_since(stderr_mark)
+                        raise InfrastructureError(
+                            f"{what} under {self.interpreter} could not write its answer: {tail(said)}"
+                        )
+                    return self._run(what, records, returncode, stderr_mark, timeout)
+                try:
+                    answer = json.loads(line)
+                except ValueError:
+                    raise InfrastructureError(
+                        f"{what} under {self.interpreter} answered with something that is not JSON: "
+                        f"{line[:200]!r}"
+                    ) from None
+                if answer.get("id") != number:
+                    continue  # a late line of a request that timed out: that session is over anyway
+                if answer.get("done"):
+                    return self._run(what, records, int(answer.get("status", 1)), stderr_mark, timeout)
+                records.append(answer.get("item"))
+
+    def _run(
+        self, what: str, records: list, returncode: int, mark: int, timeout: float, *, timed_out: bool = False
+    ) -> WorkerRun:
+        return WorkerRun(
+            what=what,
+            interpreter=self.interpreter,
+            records=tuple(records),
+            returncode=returncode,
+            stdout="",  # a session's stray stdout goes to its stderr
+            stderr=self._stderr_since(mark),
+            timed_out=timed_out,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        """End the session: stdin closed (the worker exits), then its process group stopped."""
+        process = self._process
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            assert process.stdin is not None
+            process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(CLOSE_GRACE_S if self.ended is None else 0.1)
+        processes.stop_group(process, grace=1.0)
+        for thread in self._threads:
+            thread.join(1.0)
+        self.ended = self.ended or "was closed"
+
+    def __enter__(self) -> WorkerSession:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+_routes: dict[tuple[str, tuple[str, ...]], WorkerSession] = {}
+_routes_lock = threading.Lock()
+
+
+def _route_key(
+    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]]
+) -> tuple[str, tuple[str, ...]]:
+    return os.path.abspath(interpreter), tuple(str(Path(p).resolve()) for p in extra_paths)
+
+
+def routed_session(
+    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]], script: Path | str
+) -> WorkerSession | None:
+    """The routed session that answers ``script`` in ``interpreter`` with ``extra_paths``, if any."""
+    with _routes_lock:
+        session = _routes.get(_route_key(interpreter, extra_paths))
+    if session is None or str(Path(script).resolve()) not in session.scripts:
+        return None
+    return session
+
+
+@contextlib.contextmanager
+def routed(session: WorkerSession) -> Iterator[WorkerSession]:
+    """Send :func:`run_worker` calls for the session's scripts (same interpreter and extra paths) to it
+    while the block runs; the session is closed at the end. A second session for the same key is not
+    routed (its calls run one-shot)."""
+    key = _route_key(session.interpreter, session.extra_paths)
+    with _routes_lock:
+        mine = key not in _routes
+        if mine:
+            _routes[key] = session
+    try:
+        yield session
+    finally:
+        if mine:
+            with _routes_lock:
+                _routes.pop(key, None)
+        session.close()
