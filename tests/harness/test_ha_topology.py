@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from hokusai_contracts.servers.ha import HaServer, start_ha
+from hokusai_contracts.servers.haproxy import DETECTION_WINDOW_S
 from hokusai_contracts.servers.postgres import BIN_DIRS
 from hokusai_contracts.servers.server import BASIC_AUTH, MLFLOW, MlflowServer
 
@@ -56,6 +57,26 @@ def _get(url: str, path: str, credentials: tuple[str, str] | None = None) -> tup
         return exc.code, {}
 
 
+def _timed_get(url: str) -> tuple[float, int | str]:
+    """How long one GET took, and its status (or the kind of connection failure)."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            outcome: int | str = response.status
+    except urllib.error.HTTPError as exc:
+        outcome = exc.code
+    except (urllib.error.URLError, ConnectionError) as exc:
+        outcome = type(getattr(exc, "reason", exc)).__name__
+    return time.monotonic() - started, outcome
+
+
+def _wait_state(server: HaServer, name: str, prefix: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not server.balancer.server_states().get(name, "").startswith(prefix):
+        assert time.monotonic() < deadline, f"HAProxy never marked {name} {prefix}"
+        time.sleep(0.1)
+
+
 def _processes_of(server: HaServer) -> list:
     return [server.postgres.process, server.balancer.process, *(i.process for i in server.instances)]
 
@@ -82,6 +103,23 @@ def test_ha_serves_through_the_balancer_survives_a_killed_instance_and_stops_who
                 instance.url, f"/api/2.0/mlflow/experiments/get?experiment_id={experiment_id}"
             )
             assert status == 200 and body["experiment"]["name"] == "ha-shared"
+
+        # A hung instance (SIGSTOP: the kernel still accepts its connections) is found by the health
+        # check and its stuck requests are cut then (on-marked-down shutdown-sessions), not after the
+        # client's own timeout; the next requests all go to the instance that answers.
+        hung = server.instances[1].process.pid
+        os.killpg(hung, signal.SIGSTOP)
+        try:
+            search = f"{server.url}/api/2.0/mlflow/experiments/search?max_results=5"
+            timed = [_timed_get(search) for _ in range(4)]
+            slowest = max(seconds for seconds, _ in timed)
+            assert slowest < DETECTION_WINDOW_S + 4.0, timed  # + a loaded machine's scheduling delays
+            assert any(outcome != 200 for _, outcome in timed), timed  # one reached the hung instance
+            _wait_state(server, "mlflow-1", "DOWN", 10)
+            assert [_timed_get(search)[1] for _ in range(6)] == [200] * 6
+        finally:
+            os.killpg(hung, signal.SIGCONT)
+        _wait_state(server, "mlflow-1", "UP", 20)
 
         os.killpg(server.instances[0].process.pid, signal.SIGKILL)
         server.instances[0].process.wait(10)

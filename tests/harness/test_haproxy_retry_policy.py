@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hokusai_contracts.servers.haproxy import Backend, render_config
+from hokusai.resilience import ResilienceConfig
+from hokusai_contracts.chaos.run import ChaosOptions
+from hokusai_contracts.servers.haproxy import (
+    CHECK_TIMEOUT_MS,
+    DETECTION_WINDOW_S,
+    Backend,
+    render_config,
+)
 
 # retry-on keywords that re-send a request after it reached a server (a response error, a timeout, a
 # close after sending): unsafe for a non-idempotent create.
@@ -53,3 +60,18 @@ def test_no_request_is_re_sent_by_other_means():
     assert not directive(text, "http-request")  # no http-request set-retries / redirect tricks
     assert directive(text, "retries") == [["3"]], "connection attempts, not request re-sends"
     assert ["redispatch"] in directive(text, "option"), "a failed connection goes to another instance"
+
+
+def test_a_hung_instance_is_found_and_its_requests_cut_within_the_sdks_retry_budget():
+    text = config()
+    servers = directive(text, "server")
+    assert servers and all("on-marked-down" in words for words in servers)
+    assert all(words[words.index("on-marked-down") + 1] == "shutdown-sessions" for words in servers)
+    assert directive(text, "timeout")[-1] == ["check", f"{CHECK_TIMEOUT_MS}ms"]
+    # A request stuck on a hung instance fails (502) once it is marked down: well inside one attempt of
+    # the SDK's default timeout, and the retry after the first backoff goes to an instance that answers.
+    defaults = ResilienceConfig()
+    assert defaults.request_timeout / 2 > DETECTION_WINDOW_S
+    assert ChaosOptions().request_timeout_s > DETECTION_WINDOW_S  # the fault run's 5 s too
+    assert DETECTION_WINDOW_S <= 3.0
+    assert defaults.retry.max_attempts >= 2

@@ -1,10 +1,18 @@
 """HAProxy (Debian's ``haproxy``) in front of MLflow instances, with active health checks on ``/health``.
 
-The generated configuration: round robin over the instances, each checked every 500 ms (down after 2
-failures, up after 2 successes), a request whose connection to an instance fails is sent to another one
-(``retry-on conn-failure`` + ``option redispatch``: the request never reached the first, so this is safe
-for a non-idempotent create); a request an instance dropped mid-way is NOT retried by the balancer (it
-may have been applied): that is the SDK's call. The runtime API (an admin socket) drops connections.
+The generated configuration: round robin over the instances; a request whose connection to an instance
+fails is sent to another one (``retry-on conn-failure`` + ``option redispatch``: the request never reached
+the first, so this is safe for a non-idempotent create); a request an instance dropped mid-way is NOT
+retried by the balancer (it may have been applied): that is the SDK's call. The runtime API (an admin
+socket) drops connections.
+
+A hung instance (SIGSTOP, a stuck worker) still accepts connections (the kernel completes them), so
+only the health check notices it: checked every 500 ms, 250 ms while changing state, each check given
+1 s, it is marked down after 2 failures, at most :data:`DETECTION_WINDOW_S` after it stopped answering,
+and ``on-marked-down shutdown-sessions`` then cuts the requests stuck on it: their clients see a dropped
+connection at once (a transient failure the SDK retries, to an instance that answers) instead of waiting
+for their own timeout (the SDK's default is 30 s). The check timeout is not shorter because a loaded
+machine answers ``/health`` in hundreds of milliseconds; one slow answer does not mark an instance down.
 """
 
 from __future__ import annotations
@@ -22,6 +30,15 @@ from hokusai_contracts.servers.process import free_port, poll_health, read_log_t
 
 BACKEND = "mlflow"
 CHECK_INTERVAL_MS = 500
+CHECK_FAST_INTERVAL_MS = 250  # between checks while an instance changes state (a failed check seen)
+CHECK_TIMEOUT_MS = 1000
+CHECK_FALL = 2
+CHECK_RISE = 2
+# Worst case from an instance's last answer to HAProxy marking it down (and cutting its requests): a
+# check just missed it, then FALL checks time out, spaced by the fast interval.
+DETECTION_WINDOW_S = (
+    CHECK_INTERVAL_MS + CHECK_FALL * CHECK_TIMEOUT_MS + (CHECK_FALL - 1) * CHECK_FAST_INTERVAL_MS
+) / 1000
 SERVER_TIMEOUT_S = 120  # an MLflow call may take long (a model upload): the SDK's own timeout decides
 
 
@@ -37,7 +54,9 @@ class Backend:
 def render_config(port: int, backends: Sequence[Backend], socket_path: Path, host: str = "127.0.0.1") -> str:
     """The text of ``haproxy.cfg`` for ``backends`` behind ``host:port``."""
     servers = "\n".join(
-        f"    server {b.name} {b.host}:{b.port} check inter {CHECK_INTERVAL_MS} fall 2 rise 2"
+        f"    server {b.name} {b.host}:{b.port} check inter {CHECK_INTERVAL_MS} "
+        f"fastinter {CHECK_FAST_INTERVAL_MS} fall {CHECK_FALL} rise {CHECK_RISE} "
+        "on-marked-down shutdown-sessions"
         for b in backends
     )
     return f"""global
@@ -51,7 +70,7 @@ defaults
     timeout connect 2s
     timeout client {SERVER_TIMEOUT_S}s
     timeout server {SERVER_TIMEOUT_S}s
-    timeout check 3s  # a loaded machine answers /health slowly: that is not an instance down
+    timeout check {CHECK_TIMEOUT_MS}ms
     retries 3
     option redispatch
     retry-on conn-failure
