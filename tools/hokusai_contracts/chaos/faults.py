@@ -111,11 +111,17 @@ def restart_database(target: Target, fault: Fault) -> str:
 
 
 def drop_connections(target: Target, fault: Fault) -> str:
-    """The balancer cuts every open session to every instance."""
+    """The balancer cuts every open session to every instance, once one has a request in flight."""
     if target.balancer is None:
         return "skipped: no balancer in this topology"
     names = [target.backend_name(i) for i in range(len(target.instances))]
+    # The workload is paced: at a random instant nothing may be in flight, and cutting nothing tests
+    # nothing. Wait (briefly) for a request on any instance, as the kill does for its own.
+    deadline = time.monotonic() + IN_FLIGHT_WAIT_S
     open_sessions = sum(target.balancer.current_sessions().values())
+    while open_sessions == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        open_sessions = sum(target.balancer.current_sessions().values())
     target.balancer.drop_connections(names)
     return f"{open_sessions} open session(s) cut"
 
