@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from hokusai_contracts.contract.model import CallForm
     from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
 
-__all__ = ["Bump", "Change", "Detector", "Impact", "Rule", "StaticRule"]
+__all__ = ["Bump", "Change", "Detector", "Impact", "PackageDetector", "Rule", "StaticRule"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class Change:
 
 
 Detector = Callable[["ObjectPair", "DiffContext"], Iterable[Change]]
+# Changes of the package as a whole (its requirements, its console scripts): found once per diff.
+PackageDetector = Callable[["DiffContext"], Iterable[Change]]
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,12 @@ class StaticRule:
     """A rule and the function that finds its changes in one pair of objects.
 
     ``shape`` says which pairs can hold such a change: ``both`` sides present, old only (``removed``)
-    or new only (``added``); the engine skips the others.
+    or new only (``added``); the engine skips the others. ``detect_package`` (optional) finds the
+    rule's changes of the package as a whole, once per diff; a rule with only that has the shape
+    ``package`` (its ``detect`` finds nothing in pairs).
     """
 
     rule: Rule
     detect: Detector = field(compare=False)
     shape: str = "both"
+    detect_package: PackageDetector | None = field(default=None, compare=False)

@@ -1,9 +1,10 @@
-"""Compare two click command trees (as ``probe_worker.describe_cli`` reads them): what an old command
-line relies on. Pure functions, shared by BC024 (breaks) and BC025 (default changes)."""
+"""Compare two command trees (click/typer objects as ``probe_worker.describe_cli`` reads them; console
+scripts, click or argparse, as ``cli_worker.probe_script`` reads them): what an old command line relies
+on. Pure functions, shared by BC024 (breaks), BC025 (default changes) and BC027 (exit statuses)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 Tree = Mapping[str, Mapping[str, list]]
 
@@ -74,3 +75,97 @@ def is_subcommand(path: str, trees: Mapping[str, Tree]) -> bool:
         ):
             return True
     return False
+
+
+# Console scripts (``diff/cli_worker.py``): name -> {"entry", "error", "kind", "tree", "help", "zero"};
+# "help" and "zero" map a command path to its two runs ({"exit", "output"}).
+Scripts = Mapping[str, Mapping]
+SCRIPTS = "console_scripts"
+
+
+def script_subject(where: str) -> str:
+    """How findings about a console script's command line are reported: ``console_scripts:tool sub``."""
+    return f"{SCRIPTS}:{where}"
+
+
+def entry_path(entry: str) -> str:
+    """The dotted path an entry point (``module:attr [extra]``) names."""
+    module, _, attrs = entry.split("[", 1)[0].strip().partition(":")
+    return ".".join(part for part in (module.strip(), attrs.strip()) if part)
+
+
+def _trees(old: Mapping, new: Mapping, covered: Iterable[str]) -> tuple[Tree, Tree] | None:
+    """Both trees of a script, unless one is unknown or its command object is compared by path already."""
+    if entry_path(str(old.get("entry") or "")) in set(covered):
+        return None  # a click object of the API: BC024/BC025 compare it under its path
+    before, after = old.get("tree"), new.get("tree")
+    return (before, after) if before and after else None
+
+
+def script_breaks(old: Scripts, new: Scripts, covered: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
+    """(where, what) for console scripts gone, and old command lines of a kept script the new one
+    rejects. ``covered``: paths of command objects already compared as API objects."""
+    covered = set(covered)
+    for name, described in sorted(old.items()):
+        if name not in new:
+            yield name, f"console script `{name}` (entry point {described.get('entry')}) was removed"
+            continue
+        trees = _trees(described, new[name], covered)
+        if trees is not None:
+            yield from breaks(*trees)
+
+
+def script_default_changes(
+    old: Scripts, new: Scripts, covered: Iterable[str] = ()
+) -> Iterator[tuple[str, str]]:
+    """(where, what) for every option of a kept console script whose default changed."""
+    covered = set(covered)
+    for name, described in sorted(old.items()):
+        trees = _trees(described, new[name], covered) if name in new else None
+        if trees is not None:
+            yield from default_changes(*trees)
+
+
+def _exits(runs: object) -> list[int | None]:
+    return [r.get("exit") for r in runs] if isinstance(runs, list) else []
+
+
+def _newly_failing(before: object, after: object) -> bool:
+    """OLD exited 0 on both runs; NEW exited with one same non-zero status on both (no timeout)."""
+    old_exits, new_exits = _exits(before), _exits(after)
+    if len(old_exits) < 2 or len(new_exits) < 2 or set(old_exits) != {0}:
+        return False
+    return len(set(new_exits)) == 1 and new_exits[0] not in (0, None)
+
+
+def _evidence(after: list) -> str:
+    output = (after[0].get("output") or "").strip()
+    return f"NEW: exit {after[0].get('exit')} twice" + (f"; output ends with:\n{output}" if output else "")
+
+
+def exit_changes(old: Scripts, new: Scripts) -> Iterator[tuple[str, str, str]]:
+    """(where, what, details) for every run of a kept console script that exited 0 before and now
+    fails on both runs: a script that no longer starts, ``--help``, a subcommand without arguments."""
+    for name, described in sorted(old.items()):
+        after = new.get(name)
+        if after is None:
+            continue
+        if not described.get("error") and after.get("error"):
+            yield (
+                name,
+                f"console script `{name}` no longer starts: its entry point {after.get('entry')} fails to "
+                f"load ({after['error']})",
+                f"OLD: {described.get('entry')} loads\nNEW: {after['error']}",
+            )
+            continue
+        for kind, suffix in (("help", " --help"), ("zero", "")):
+            for path, runs in sorted((described.get(kind) or {}).items()):
+                now = (after.get(kind) or {}).get(path)
+                if now is None or not _newly_failing(runs, now):
+                    continue
+                yield (
+                    f"{path}{suffix}",
+                    f"`{path}{suffix}` exited 0 in the old release and now exits {now[0]['exit']} "
+                    "(twice in a row)",
+                    f"OLD: exit 0 twice\n{_evidence(now)}",
+                )

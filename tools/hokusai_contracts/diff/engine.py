@@ -17,14 +17,17 @@ def pair_changes(
     shape)."""
     by_shape: dict[str, list[StaticRule]] = {"both": [], "removed": [], "added": []}
     for rule in rules:
-        by_shape[rule.shape].append(rule)
+        if rule.shape in by_shape:  # not "package": those rules look at the package once, below
+            by_shape[rule.shape].append(rule)
     for pair in pairs:
         yield pair, [change for rule in by_shape[shape_of(pair)] for change in rule.detect(pair, context)]
 
 
 def detect_changes(context: DiffContext, rules: Iterable[StaticRule] = STATIC_RULES) -> list[Change]:
     """Every change any rule finds in any pair, sorted by subject then rule id."""
+    rules = tuple(rules)
     changes = [change for _, found in pair_changes(context, object_pairs(context), rules) for change in found]
+    changes += [change for rule in rules if rule.detect_package for change in rule.detect_package(context)]
     return sorted(changes, key=lambda c: (c.subject, c.rule, c.message))
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hokusai_contracts.contract.model import Api, ApiModule, ApiObject, ObjectKind
 from hokusai_contracts.diff.index import ApiIndex
+
+if TYPE_CHECKING:
+    from hokusai_contracts.diff.package_probe import PackageFacts
 
 _CLASS_KINDS = frozenset({ObjectKind.CLASS, ObjectKind.EXCEPTION})
 
@@ -56,6 +59,9 @@ class DiffContext:
     # OLD path of a click command / typer app -> {command path: {"params": [...]}} on each side.
     old_cli: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
     new_cli: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
+    # The package as a whole on each side (diff/package_probe.py): requirements, imports, console scripts.
+    old_package: PackageFacts | None = None
+    new_package: PackageFacts | None = None
     old_index: ApiIndex = field(init=False)
     new_index: ApiIndex = field(init=False)
     # (pair, parameter delta) by pair id, shared by the rules; holding the pair keeps its id unique.

@@ -262,9 +262,11 @@ CLI_SURFACE_BROKEN = Rule(
     "BC024",
     FAMILY,
     "CLI command or option removed or newly required",
-    "A command line of the old release no longer parses: a click/typer command or subcommand is gone, an "
-    "option or flag name is gone, or an option or argument is newly required (introspected from the "
-    "command objects in each side's interpreter; scripts calling the CLI fail with a usage error).",
+    "A command line of the old release no longer parses: a console script is gone, a click/typer/argparse "
+    "command or subcommand is gone, an option or flag name is gone, or an option or argument is newly "
+    "required (introspected from the command objects in each side's interpreter: click and typer objects, "
+    "argparse parsers captured when a console script runs with --help; scripts calling the CLI fail with "
+    "a usage error).",
     Impact.BREAKING,
     Bump.MAJOR,
     name="cli-surface-broken",
@@ -278,6 +280,32 @@ CLI_DEFAULT_CHANGED = Rule(
     Impact.POTENTIALLY_BREAKING,
     Bump.MINOR,
     name="cli-default-changed",
+)
+PLAIN_INSTALL_LOST = Rule(
+    "BC026",
+    FAMILY,
+    "plain install loses a module (dependency moved to an extra)",
+    "A public module that `pip install <package>` (no extras) could import no longer imports after a "
+    "plain install of the new release: a dependency it imports at module level, unguarded, moved from "
+    "the base requirements into an optional extra (read from both sides' metadata: pyproject.toml, "
+    "setup.cfg, a wheel's or venv's Requires-Dist; the imports read from the source, without importing). "
+    "Users who install without the extra get ModuleNotFoundError. Fix: document `pip install "
+    "<package>[extra]`, keep the dependency in the base requirements, or import it lazily / guarded.",
+    Impact.BREAKING,
+    Bump.MAJOR,
+    name="plain-install-lost",
+)
+CLI_EXIT_STATUS_CHANGED = Rule(
+    "BC027",
+    FAMILY,
+    "CLI command newly exits non-zero",
+    "A console script, `<command> --help`, or a subcommand run without arguments (one that needs none and "
+    "whose name does not say it acts) exited 0 in the old release and exits non-zero in the new one, twice "
+    "in a row (run in each side's sandboxed interpreter: fresh HOME and working directory, network "
+    "refused, time limit); scripts and CI jobs calling it now fail.",
+    Impact.BREAKING,
+    Bump.MAJOR,
+    name="cli-exit-status-changed",
 )
 DOCUMENTED_EXAMPLE_REGRESSED = Rule(
     "BC101",
@@ -349,6 +377,8 @@ STATIC = (
     CALL_OUTCOME_CHANGED,
     CLI_SURFACE_BROKEN,
     CLI_DEFAULT_CHANGED,
+    PLAIN_INSTALL_LOST,
+    CLI_EXIT_STATUS_CHANGED,
 )
 BEHAVIOUR = (DOCUMENTED_EXAMPLE_REGRESSED, AUTH_SCENARIO_REGRESSED, MODULE_NOT_COMPARED)
 RULES = (*STATIC, *BEHAVIOUR, VERSION)

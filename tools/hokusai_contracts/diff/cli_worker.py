@@ -1,0 +1,344 @@
+"""Console scripts of one side, probed in its own interpreter (standard library only: the side's venv
+has no harness). Run through ``base/worker_entry.py`` (``handle``), sandboxed by ``diff/package_probe.py``.
+
+For each console script (``name = module:attr``): its command tree, read from the objects themselves
+(a click command / typer app described directly; an argparse CLI by running the script with ``--help``
+and capturing the parser at ``parse_known_args`` before it parses), the exit status of ``--help`` for
+the script and each subcommand, and of runs without arguments of each subcommand that needs none and
+whose name does not say it acts (deletes, serves, ...). Each run is a forked child of this process (the
+entry module is imported once), with stdin closed, output captured, outbound network refused and a time
+limit; each is run twice (a difference between them marks it nondeterministic). Also, on request: the
+installed distribution's metadata text, and which distributions provide given top-level modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import contextlib
+import importlib
+import importlib.metadata
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+
+_LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
+RUN_TIMEOUT_S = 10.0
+BUDGET_S = 60.0
+MAX_HELP = 40
+MAX_ZERO = 20
+OUTPUT_CHARS = 300
+
+
+def refuse_network() -> None:
+    """Refuse outbound connections except to the loopback interface (children inherit it)."""
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(address):
+        host = address[0] if isinstance(address, tuple) and address else str(address)
+        if not str(host).startswith(_LOOPBACK):
+            raise ConnectionRefusedError(f"the CLI probe's sandbox refuses connections to {host}")
+
+    def guarded_connect(sock, address):
+        check(address)
+        return connect(sock, address)
+
+    def guarded_connect_ex(sock, address):
+        check(address)
+        return connect_ex(sock, address)
+
+    socket.socket.connect = guarded_connect
+    socket.socket.connect_ex = guarded_connect_ex
+
+
+def resolve_entry(entry: str):
+    """The object an entry point (``module:attr.sub [extra]``) names."""
+    target = entry.split("[", 1)[0].strip()
+    module_name, _, attrs = target.partition(":")
+    value = importlib.import_module(module_name.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        value = getattr(value, attr)
+    return value
+
+
+def value_repr(value) -> str | None:
+    """A stable text of a default (None for objects whose repr is an address)."""
+    if isinstance(value, (int, float, str, bytes, bool, type(None), tuple, frozenset, list)):
+        return repr(value)
+    text = repr(value)
+    return None if " at 0x" in text else text
+
+
+# --- click / typer -------------------------------------------------------------------------------
+
+
+def as_click_command(value):
+    """``value`` as a click command (a typer app through typer's own conversion), else None."""
+    if type(value).__name__ == "Typer" and type(value).__module__.startswith("typer"):
+        try:
+            return importlib.import_module("typer.main").get_command(value)
+        except Exception:
+            return None
+    if all(hasattr(value, name) for name in ("params", "make_context", "invoke", "name")):
+        return value
+    return None
+
+
+def _click_param(param) -> dict:
+    default = getattr(param, "default", None)
+    return {
+        "name": getattr(param, "name", None),
+        "kind": type(param).__name__.lower(),
+        "opts": sorted(getattr(param, "opts", []) or []) + sorted(getattr(param, "secondary_opts", []) or []),
+        "required": bool(getattr(param, "required", False)),
+        "default": None if callable(default) else value_repr(default),
+        "flag": bool(getattr(param, "is_flag", False)),
+    }
+
+
+def describe_click(command, prefix: str) -> dict:
+    """Every command of a click tree: its parameters, by command path (``tool sub``)."""
+    found = {prefix: {"params": [_click_param(p) for p in getattr(command, "params", [])]}}
+    for name, sub in sorted((getattr(command, "commands", None) or {}).items()):
+        found.update(describe_click(sub, f"{prefix} {name}"))
+    return found
+
+
+# --- argparse ------------------------------------------------------------------------------------
+
+
+def _argparse_param(action) -> dict:
+    positional = not action.option_strings
+    default = action.default
+    return {
+        "name": action.dest,
+        "kind": "argument" if positional else "option",
+        "opts": sorted(action.option_strings),
+        "required": bool(action.required)
+        if not positional
+        else action.nargs not in ("?", "*", argparse.REMAINDER),
+        "default": None if default is argparse.SUPPRESS or callable(default) else value_repr(default),
+        "flag": action.nargs == 0,
+    }
+
+
+def describe_argparse(parser, prefix: str) -> dict:
+    """Every command of an argparse parser (subparsers included): its parameters, by command path."""
+    params, found = [], {}
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in sorted(action.choices.items()):
+                found.update(describe_argparse(sub, f"{prefix} {name}"))
+            continue
+        params.append(_argparse_param(action))
+    return {prefix: {"params": params}, **found}
+
+
+class _Captured(BaseException):
+    """Raised in place of parsing: the parser (or click command) the script built."""
+
+
+def _capture_tree(name: str, target) -> dict | None:
+    """Run ``target`` with ``--help`` until it parses: the argparse parser or click command it built."""
+    seen: dict = {}
+
+    def parse_known_args(parser, *args, **kwargs):
+        seen.setdefault("tree", describe_argparse(parser, name))
+        raise _Captured()
+
+    argparse.ArgumentParser.parse_known_args = parse_known_args
+    if "click" in sys.modules:
+        core = sys.modules.get("click.core")
+        for class_name in ("BaseCommand", "Command"):
+            cls = getattr(core, class_name, None)
+            if cls is not None and "main" in cls.__dict__:
+
+                def main(command, *args, **kwargs):
+                    seen.setdefault("tree", describe_click(command, name))
+                    raise _Captured()
+
+                cls.main = main
+    sys.argv = [name, "--help"]
+    with contextlib.suppress(BaseException):
+        target()
+    return seen.get("tree")
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+def _exit_status(code) -> int:
+    """The process exit status ``sys.exit(code)`` gives."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _child(target, argv: list[str], out_fd: int, action: str, result_path: str) -> None:
+    """In the forked child: run, report, leave without running the parent's exit handlers."""
+    status = 1
+    try:
+        os.setpgid(0, 0)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - the child leaves through os._exit
+        if action == "describe":
+            tree = _capture_tree(argv[0], target)
+            with open(result_path, "w", encoding="utf-8") as handle:
+                json.dump(tree, handle)
+            status = 0
+        else:
+            sys.argv = list(argv)
+            try:
+                status = _exit_status(target())
+            except SystemExit as exc:
+                status = _exit_status(exc.code)
+            except BaseException:
+                traceback.print_exc()
+                status = 1
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+
+
+def run_forked(target, argv: list[str], timeout: float, action: str = "run") -> dict:
+    """One run of ``target`` as ``argv`` in a forked child: exit status and the tail of its output."""
+    with tempfile.TemporaryFile() as output, tempfile.NamedTemporaryFile(suffix=".json") as result:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(target, argv, output.fileno(), action, result.name)
+        deadline, status = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = os.waitstatus_to_exitcode(raw)
+                break
+            time.sleep(0.01)
+        if status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        output.seek(0)
+        text = output.read().decode("utf-8", errors="replace").strip()
+        answer: dict = {"exit": status, "output": text[-OUTPUT_CHARS:]}
+        if action == "describe" and status == 0:
+            with contextlib.suppress(ValueError, OSError), open(result.name, encoding="utf-8") as handle:
+                answer["tree"] = json.load(handle)
+        return answer
+
+
+def _needs_nothing(params: list[dict]) -> bool:
+    return not any(p.get("required") for p in params)
+
+
+def zero_argument_commands(tree: dict, acting: str) -> list[str]:
+    """Subcommands that run without arguments and whose names do not say they act."""
+    pattern = re.compile(acting, re.IGNORECASE) if acting else None
+    found = []
+    for command, described in sorted(tree.items()):
+        words = command.split(" ")[1:]
+        if not words or any(w.startswith("-") for w in words):
+            continue
+        if pattern is not None and any(pattern.search(w.replace("-", "_")) for w in words):
+            continue
+        groups = [c for c in tree if c.startswith(command + " ")]
+        if groups or not _needs_nothing(described.get("params") or []):
+            continue  # a group without a subcommand prints usage; one needing arguments fails by design
+        found.append(command)
+    return found[:MAX_ZERO]
+
+
+def probe_script(name: str, entry: str, acting: str, timeout: float, deadline: float) -> dict:
+    """The tree and exit statuses of one console script."""
+    try:
+        target = resolve_entry(entry)
+    except BaseException as exc:
+        return {"entry": entry, "error": f"{type(exc).__name__}: {exc}"[:OUTPUT_CHARS]}
+    command = as_click_command(target)
+    if command is not None:
+        tree, how = describe_click(command, name), "click"
+    else:
+        described = run_forked(target, [name, "--help"], timeout, action="describe")
+        tree, how = described.get("tree"), "argparse" if described.get("tree") else None
+    answer: dict = {"entry": entry, "error": None, "kind": how, "tree": tree, "help": {}, "zero": {}}
+    commands = sorted(tree or {name: {}})[:MAX_HELP]
+    for path in commands:
+        if time.monotonic() > deadline:
+            break
+        answer["help"][path] = [run_forked(target, [*path.split(" "), "--help"], timeout) for _ in range(2)]
+    for path in zero_argument_commands(tree or {}, acting):
+        if time.monotonic() > deadline:
+            break
+        answer["zero"][path] = [run_forked(target, path.split(" "), timeout) for _ in range(2)]
+    return answer
+
+
+# --- metadata ------------------------------------------------------------------------------------
+
+
+def _installed_metadata(package: str) -> dict | None:
+    """METADATA and entry_points.txt of the installed distribution that ships ``package``."""
+    metadata = importlib.metadata
+    names = (getattr(metadata, "packages_distributions", dict)() or {}).get(package) or []
+    for name in names:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        return {
+            "name": name,
+            "text": dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "",
+            "entry_points": dist.read_text("entry_points.txt") or "",
+        }
+    return None
+
+
+def _distributions(names: list[str]) -> dict[str, list[str]]:
+    metadata = importlib.metadata
+    mapping = getattr(metadata, "packages_distributions", dict)() or {}
+    return {n: sorted(set(mapping[n])) for n in names if n in mapping}
+
+
+def handle(request: dict) -> dict:
+    """The worker protocol's entry: the answers to ``request``."""
+    metadata = _installed_metadata(request["package"]) if request.get("metadata") else None
+    scripts = dict(request.get("scripts") or {})
+    if metadata is not None and not scripts:
+        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+        parser.optionxform = str
+        with contextlib.suppress(configparser.Error):
+            parser.read_string(metadata["entry_points"])
+        if parser.has_section("console_scripts"):
+            scripts = {k.strip(): v.strip() for k, v in parser.items("console_scripts")}
+    answer: dict = {"metadata": metadata, "distributions": _distributions(list(request.get("names") or []))}
+    refuse_network()
+    timeout = float(request.get("timeout") or RUN_TIMEOUT_S)
+    deadline = time.monotonic() + float(request.get("budget") or BUDGET_S)
+    answer["scripts"] = {
+        name: probe_script(name, entry, request.get("acting") or "", timeout, deadline)
+        for name, entry in sorted(scripts.items())
+        if hasattr(os, "fork")
+    }
+    return answer
