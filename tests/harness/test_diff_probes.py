@@ -1,11 +1,28 @@
-"""Differential probes: sandboxed zero-argument calls and submodule binding, read in a side's interpreter."""
+"""Differential probes: sandboxed calls (zero-argument, synthesised arguments, methods, docstring examples)
+and submodule binding, read in a side's interpreter."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from hokusai_contracts.diff.probe import ProbeRequest, Structure, run_probe
-from hokusai_contracts.diff.rules.bc023_call_outcome_changed import differences, stable
+from hokusai_contracts.contract.model import Parameter, ParameterKind
+from hokusai_contracts.diff.call_synthesis import (
+    MAX_PER_OBJECT,
+    argument_sets,
+    argument_values,
+    call_probes,
+    examples_in,
+    package_sources,
+    safe_example,
+)
+from hokusai_contracts.diff.probe import CallProbe, ProbeRequest, Structure, run_probe
+from hokusai_contracts.diff.rules.bc023_call_outcome_changed import (
+    differences,
+    stable,
+    synthesised_differences,
+)
+from hokusai_contracts.introspection import introspect
 
 PACKAGE = '''
 """Probe target."""
@@ -97,3 +114,178 @@ def test_outcome_comparison():
         "it newly tries to connect to 203.0.113.7:80"
     ]
     assert stable([returned, {"outcome": "returned", "type": "list", "shape": "sequence"}]) is None
+
+
+# -- calls with arguments, methods, docstring examples (diff/call_synthesis.py) ------------------------
+
+ARGUMENT_PACKAGE = '''
+"""Probe target with arguments.
+
+>>> from argpkg import Box
+>>> Box("a").size()
+1
+"""
+import os
+
+__version__ = "1.0.0"
+
+
+class InvalidName(ValueError):
+    """A name the package rejects."""
+
+
+def check(name: str) -> str:
+    """``name`` when it has no slash.
+
+    ```python
+    check("ok")
+    check("a/b")
+    ```
+    """
+    if "/" in name:
+        raise InvalidName(name)
+    return name
+
+
+def spin(text: str):
+    while True:
+        pass
+
+
+def delete_everything(path: str):
+    os.environ["ARGPKG_DELETED"] = path
+
+
+class Box:
+    """Holds a label."""
+
+    def __init__(self, label: str = "x"):
+        self.label = label
+
+    @property
+    def upper(self):
+        return self.label.upper()
+
+    def size(self):
+        return len(self.label)
+
+    def pick(self, key: str, count: int):
+        return {key: count}
+
+    def remove(self, key: str):
+        os.environ["ARGPKG_REMOVED"] = key
+'''
+
+
+def _argument_package(root: Path) -> Path:
+    package = root / "argpkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(ARGUMENT_PACKAGE)
+    return root
+
+
+def test_argument_values_follow_simple_annotations_and_string_names():
+    assert argument_values(Parameter("version", annotation="str"))[:2] == ("'x'", "''")
+    assert "'invalid'" in argument_values(Parameter("version", annotation="str"))
+    assert argument_values(Parameter("count", annotation="Optional[int]")) == ("1", "0", "-1", "None")
+    assert argument_values(Parameter("flag", annotation="bool | None")) == ("True", "False", "None")
+    assert argument_values(Parameter("item", annotation="Union[packaging.version.Version, str]"))[0] == "'x'"
+    assert argument_values(Parameter("model_uri")) == argument_values(Parameter("path"))  # a string by name
+    assert argument_values(Parameter("model")) == ()  # unannotated, not named like a string
+    assert argument_values(Parameter("frame", annotation="pandas.DataFrame")) == ()
+    assert argument_values(Parameter("x", annotation="Optional[pandas.DataFrame]")) == ()
+
+
+def test_argument_sets_are_bounded_and_vary_one_parameter_at_a_time():
+    params = [Parameter("name", annotation="str"), Parameter("count", annotation="int")]
+    sets = argument_sets(params)
+    assert sets[0] == ("'x'", "1") and len(sets) == MAX_PER_OBJECT == len(set(sets))
+    assert all(s[1] == "1" for s in sets[:5])  # the first parameter varies first, the second held
+    kw_only = [
+        Parameter("name", annotation="str"),
+        Parameter("key", ParameterKind.KEYWORD_ONLY, annotation="str"),
+    ]
+    assert argument_sets(kw_only) == []  # a required keyword-only parameter: no positional call fits
+    assert argument_sets([Parameter("name", annotation="str", default="'a'")]) == []  # zero-argument probe's
+
+
+def test_docstring_examples_are_read_from_doctest_fenced_rst_and_example_sections():
+    doc = (
+        "Summary.\n\n>>> a = f(1)\n>>> a\n2\n\n```python\nb = f(2)\nprint(b)\n```\n\n"
+        ".. code-block:: python\n\n    c = f(3)\n\nExample:\n    d = f(4)\n    d + 1\n\nNot code:\n    f(5\n"
+    )
+    assert examples_in(doc) == [
+        ("a = f(1)", "a"),
+        ("b = f(2)", "print(b)"),
+        ("c = f(3)",),
+        ("d = f(4)", "d + 1"),
+    ]
+    assert safe_example(("from corpkg import Client", "Client('x').fetch(1)"))
+    assert not safe_example(("import os", "os.remove('x')"))
+    assert not safe_example(("client.delete_model('x')",))  # a name that acts on the world
+    assert not safe_example(("x = 1",))  # nothing called: nothing to compare
+    assert not safe_example(("open('f').read()",))
+
+
+def test_calls_with_arguments_methods_and_examples_run_in_the_side(tmp_path):
+    root = _argument_package(tmp_path / "side")
+    api = introspect("argpkg", extra_paths=[root])
+    probes = call_probes(api, package_sources(api))
+    ids = [p if isinstance(p, str) else p.id for p in probes]
+    assert "argpkg.check('a/b')" in ids and "argpkg.Box(...).pick('x', 1)" in ids
+    assert "argpkg.Box(...).upper" in ids and "argpkg docstring example 1" in ids
+    assert "argpkg.check docstring example 1" in ids
+    # Names that act on the world are never called, with or without arguments.
+    assert not [i for i in ids if "delete_everything" in i or ".remove(" in i]
+    spin = next(p for p in probes if not isinstance(p, str) and p.id == "argpkg.spin('x')")
+    unbound = CallProbe("argpkg.check('a', 'b')", "argpkg.check", "argpkg.check", ("'a'", "'b'"))
+    wanted = [p for p in probes if isinstance(p, str) or p.id != spin.id]
+    start = time.monotonic()
+    answer = run_probe(ProbeRequest(calls=(*wanted, spin, unbound)), extra_paths=[str(root)])
+    assert time.monotonic() - start < 20  # spin's two runs stop at the per-call time limit
+    outcome = {key: stable(runs) for key, runs in answer.calls.items()}
+    assert outcome["argpkg.check('x')"]["outcome"] == "returned"
+    bad = outcome["argpkg.check('a/b')"]
+    assert bad["type"] == "argpkg.InvalidName" and "builtins.ValueError" in bad["mro"]
+    assert bad["subject"] == "argpkg.check"
+    assert outcome["argpkg.Box(...).pick('x', 1)"]["shape"] == "mapping"
+    assert outcome["argpkg.Box(...).pick('x', 1)"]["receiver"] == "argpkg.Box()"
+    assert outcome["argpkg.Box(...).upper"]["type"] == "str"
+    module_example = outcome["argpkg docstring example 1"]
+    assert [s["outcome"] for s in module_example["steps"]] == ["returned", "returned"]
+    assert module_example["steps"][1]["shape"] == "number"
+    fenced = outcome["argpkg.check docstring example 1"]["steps"]
+    assert [s["outcome"] for s in fenced] == ["returned", "raised"]  # stops at the first raise
+    assert answer.calls["argpkg.spin('x')"][0]["outcome"] == "timeout"
+    assert stable(answer.calls["argpkg.spin('x')"]) is None
+    assert outcome["argpkg.check('a', 'b')"]["outcome"] == "unbound"
+
+
+def test_synthesised_calls_are_held_to_less():
+    text = {"outcome": "returned", "type": "str", "shape": "text", "subject": "p.f"}
+    none = {"outcome": "returned", "type": "NoneType", "shape": "None", "subject": "p.f"}
+    type_error = {"outcome": "raised", "type": "builtins.TypeError", "mro": ["builtins.TypeError"]}
+    value_error = {"outcome": "raised", "type": "builtins.ValueError", "mro": ["builtins.ValueError"]}
+    invalid = {**value_error, "type": "p.Invalid", "mro": ["p.Invalid", "builtins.ValueError"]}
+    assert synthesised_differences(text, value_error) == ["it now raises builtins.ValueError"]
+    assert synthesised_differences(value_error, text) == []  # accepts more input: compatible
+    assert synthesised_differences(value_error, invalid) == []  # a subclass
+    assert synthesised_differences(invalid, value_error) == [
+        "it raises builtins.ValueError, not a subclass of p.Invalid"
+    ]
+    assert synthesised_differences(type_error, value_error) == []  # OLD rejected the input as misuse
+    assert synthesised_differences(none, text) == []  # a value where there was None
+    assert synthesised_differences(text, {"outcome": "unbound"}) == []  # the signature rules' business
+    on_other = {**text, "receiver": "p.Box('x')"}
+    assert synthesised_differences({**text, "receiver": "p.Box()"}, {**value_error, **on_other}) == []
+    step = {"source": "f(1)"}
+    old = {"outcome": "example", "steps": [{**step, **text}]}
+    name_error = {**step, "outcome": "raised", "type": "builtins.NameError", "mro": ["builtins.NameError"]}
+    assert synthesised_differences(old, {"outcome": "example", "steps": [name_error]}) == []
+    assert synthesised_differences(old, {"outcome": "example", "steps": [{**step, **value_error}]}) == [
+        "`f(1)`: it now raises builtins.ValueError"
+    ]
+    # A repr or message that changed is no difference; two runs that disagree are not compared.
+    repr_changed = {"outcome": "example", "steps": [{**step, **text, "message": "other"}]}
+    assert synthesised_differences(old, repr_changed) == []
+    assert stable([old, {"outcome": "example", "steps": [{**step, **none}]}]) is None

@@ -28,6 +28,27 @@ class BindRequest:
 
 
 @dataclass(frozen=True)
+class CallProbe:
+    """One differential call with arguments (``diff/call_synthesis.py``), asked of both sides.
+
+    ``target`` (a dotted path) is called with ``args`` (literal source), or read when ``read``; with a
+    ``receiver`` (a class path) it is a method or property of a fresh instance built with the first of
+    ``receiver_args`` that constructs. An ``example`` is statements run in order in a copy of
+    ``namespace``'s globals. ``id`` is the call as text; findings are reported under ``subject``.
+    """
+
+    id: str
+    subject: str
+    target: str
+    args: tuple[str, ...] = ()
+    receiver: str = ""
+    receiver_args: tuple[tuple[str, ...], ...] = ()
+    read: bool = False
+    example: tuple[str, ...] = ()
+    namespace: str = ""
+
+
+@dataclass(frozen=True)
 class Structure:
     """Which of ``submodules`` does ``import <package>`` alone make reachable as attributes?"""
 
@@ -38,13 +59,14 @@ class Structure:
 @dataclass(frozen=True)
 class ProbeRequest:
     """What to ask one side: values of attribute paths, whether paths import, whether calls bind;
-    differential probes: submodules bound on import, outcomes of calls with no arguments."""
+    differential probes: submodules bound on import, outcomes of calls (a path: called with no
+    arguments; a :class:`CallProbe`: with arguments, a method, a docstring example)."""
 
     values: tuple[str, ...] = ()
     imports: tuple[str, ...] = ()
     binds: tuple[BindRequest, ...] = ()
     structure: Structure | None = None
-    calls: tuple[str, ...] = ()
+    calls: tuple[str | CallProbe, ...] = ()
     cli: tuple[str, ...] = ()
 
     @property
@@ -56,7 +78,8 @@ class ProbeRequest:
 @dataclass
 class ProbeAnswer:
     """The side's answers: ``repr`` by path, import error (None: imports) by path, bind verdict by id;
-    ``bound`` (reachable, declared) by submodule, two outcomes (``probe_worker.call_once``) by call."""
+    ``bound`` (reachable, declared) by submodule, two outcomes (``probe_worker.call_once``) by call
+    (path or :attr:`CallProbe.id`)."""
 
     values: dict[str, str] = field(default_factory=dict)
     imports: dict[str, str | None] = field(default_factory=dict)

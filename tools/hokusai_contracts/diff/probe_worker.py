@@ -13,11 +13,14 @@ Differential probes (``structure``, ``calls``; asked first, before anything else
 ``{"structure": {"package": name, "submodules": [name, ...]}}`` answers ``{"bound": {name: {"bound",
 "declared"}}}``: which submodules ``import <package>`` alone makes reachable as attributes (module
 ``__getattr__`` answers too), and which the package binds on purpose.
-``{"calls": [path, ...]}`` calls each function or class with no arguments, twice, and answers
-``{"calls": {path: [outcome, outcome]}}``: returned (type, shape) or raised (exception class and its
-MRO), environment variables and MLflow's tracking URI it changed, outbound connections it attempted
-(refused unless loopback). The harness runs this worker in a sandbox (fresh HOME, no
-HOKUSAI_*/MLFLOW_* variables). ``{"cli": [path, ...]}`` answers ``{"cli": {path: {command path:
+``{"calls": [path | probe, ...]}`` calls each function or class (a path) with no arguments, or runs
+each probe (``diff.probe.CallProbe``: a call with literal arguments, a method or property of a fresh
+instance, a docstring example statement by statement), twice, and answers ``{"calls": {path | id:
+[outcome, outcome]}}``: returned (type, shape) or raised (exception class and its MRO), for an
+example each statement's outcome (``steps``), environment variables and MLflow's tracking URI it
+changed, outbound connections it attempted (refused unless loopback; host names are refused before
+any DNS look-up). The harness runs this worker in a sandbox (fresh HOME, no HOKUSAI_*/MLFLOW_*
+variables). ``{"cli": [path, ...]}`` answers ``{"cli": {path: {command path:
 {"params": [{name, kind, opts, required, default, flag}]}}}}`` for the click commands and typer apps
 among those paths (the CLI surface, introspected without running it).
 
@@ -41,6 +44,8 @@ import re
 import signal
 import socket
 import sys
+import time
+import warnings
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
@@ -195,6 +200,10 @@ def witness_bind(request: dict) -> dict:
 
 
 CALL_TIMEOUT_S = 5
+# Calls with arguments and docstring examples (each run): quick by nature; a slow one is left out.
+ARGUMENT_TIMEOUT_S = 1.0
+EXAMPLE_TIMEOUT_S = 2.0
+CALLS_BUDGET_S = 20.0
 _LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
 
 
@@ -248,6 +257,7 @@ class _Network:
         self.attempts: list[str] = []
         self._connect = socket.socket.connect
         self._connect_ex = socket.socket.connect_ex
+        self._getaddrinfo = socket.getaddrinfo
 
     def _check(self, address: object) -> None:
         host = address[0] if isinstance(address, tuple) and address else str(address)
@@ -268,8 +278,16 @@ class _Network:
             network._check(address)
             return network._connect_ex(sock, address)
 
+        def getaddrinfo(host, port, *args, **kwargs):
+            # A name is refused before it is looked up: no DNS query leaves the sandbox, and the
+            # attempt is recorded by name (an address a resolver picks may differ between runs).
+            if host not in (None, "") and not isinstance(host, bytes):
+                network._check((str(host), port))
+            return network._getaddrinfo(host, port, *args, **kwargs)
+
         socket.socket.connect = connect
         socket.socket.connect_ex = connect_ex
+        socket.getaddrinfo = getaddrinfo
 
 
 def shape(value: object) -> str:
@@ -309,25 +327,46 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def call_once(path: str, network: _Network) -> dict:
-    """Call the object at ``path`` with no arguments; what happened, and what it changed."""
+def raised(exc: BaseException) -> dict:
+    """A raised outcome: the exception's class, its MRO (``except Old`` holds for subclasses), message."""
+    mro = [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__]
+    return {"outcome": "raised", "type": mro[0], "mro": mro, "message": str(exc)[:300]}
+
+
+def returned(value: object) -> dict:
+    """A returned outcome: the value's type name and coarse shape."""
+    return {"outcome": "returned", "type": type(value).__name__, "shape": shape(value)}
+
+
+def attempt(thunk) -> dict:
+    """Run ``thunk``: returned or raised (``SystemExit`` too: a probed call must not end the worker)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = thunk()
+    except (_Timeout, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        return raised(exc)
+    return returned(value)
+
+
+def watch(action, network: _Network, seconds: float) -> dict:
+    """``action()``'s outcome under a time limit, with what it changed: environment variables (put
+    back), MLflow's tracking URI (put back), outbound connections attempted."""
     environ, uri = dict(os.environ), _tracking_uri()
     network.attempts = []
     outcome: dict = {}
     previous = signal.signal(signal.SIGALRM, _alarm) if hasattr(signal, "SIGALRM") else None
     if previous is not None:
-        signal.alarm(CALL_TIMEOUT_S)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        result = resolve(path)()
-        outcome = {"outcome": "returned", "type": type(result).__name__, "shape": shape(result)}
+        outcome = action()
     except _Timeout:
         outcome = {"outcome": "timeout"}
-    except Exception as exc:
-        mro = [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__]
-        outcome = {"outcome": "raised", "type": mro[0], "mro": mro, "message": str(exc)[:300]}
     finally:
         if previous is not None:
-            signal.alarm(0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     changed = sorted(k for k in set(environ) | set(os.environ) if environ.get(k) != os.environ.get(k))
     os.environ.clear()
@@ -342,13 +381,119 @@ def call_once(path: str, network: _Network) -> dict:
     return outcome
 
 
-def probe_calls(paths: list[str]) -> dict[str, list[dict]]:
-    """Each call twice (a difference between the runs marks it nondeterministic)."""
+def call_once(path: str, network: _Network) -> dict:
+    """Call the object at ``path`` with no arguments; what happened, and what it changed."""
+    return watch(lambda: attempt(lambda: resolve(path)()), network, CALL_TIMEOUT_S)
+
+
+def _literals(sources: list[str]) -> list:
+    return [ast.literal_eval(source) for source in sources]
+
+
+def run_call(probe: dict) -> dict:
+    """A call with arguments (``diff.probe.CallProbe``), on a fresh instance for a method; the
+    instance's constructor call is recorded as ``receiver`` (``unavailable`` when none constructs)."""
+    args = _literals(probe.get("args") or [])
+    receiver = probe.get("receiver")
+    if not receiver:
+        try:
+            target = resolve(probe["target"])
+        except Exception as exc:
+            return {
+                "outcome": "unavailable",
+                "reason": f"{probe['target']} does not resolve: {type(exc).__name__}",
+            }
+        return attempt(lambda: target(*args)) if binds(target, args) else {"outcome": "unbound"}
+    try:
+        cls = resolve(receiver)
+    except Exception as exc:
+        return {"outcome": "unavailable", "reason": f"{receiver} does not resolve: {type(exc).__name__}"}
+    instance, used = None, None
+    for variant in probe.get("receiver_args") or [[]]:
+        built: list = []
+        if attempt(lambda v=variant, out=built: out.append(cls(*_literals(v))))["outcome"] == "returned":
+            instance, used = built[0], variant
+            break
+    if used is None:
+        return {"outcome": "unavailable", "reason": f"no constructor call of {receiver} returned"}
+    name = probe["target"].rsplit(".", 1)[-1]
+    if probe.get("read"):
+        outcome = attempt(lambda: getattr(instance, name))
+    else:
+        method = getattr(instance, name, None)
+        outcome = attempt(lambda: method(*args)) if binds(method, args) else {"outcome": "unbound"}
+    outcome["receiver"] = f"{receiver}({', '.join(used)})"
+    return outcome
+
+
+def binds(function: object, args: list) -> bool:
+    """False when ``args`` no longer bind to ``function``'s signature: a signature change, which the
+    static rules report; the probe compares what calls that still bind do."""
+    if function is None:
+        return False
+    try:
+        inspect.signature(function).bind(*args)
+    except TypeError:
+        return False
+    except ValueError:
+        return True  # no signature to read (a builtin): the call decides
+    return True
+
+
+def run_statement(source: str, namespace: dict) -> object:
+    """Run one statement of an example in ``namespace``: an expression's value, else None."""
+    try:
+        code = compile(source, "<docstring example>", "eval")
+    except SyntaxError:
+        exec(compile(source, "<docstring example>", "exec"), namespace)
+        return None
+    return eval(code, namespace)
+
+
+def run_example(probe: dict) -> dict:
+    """A docstring example, statement by statement in a copy of its module's globals (doctest's rule),
+    up to the first statement that raises: each statement's outcome in ``steps``."""
+    namespace: dict = {}
+    with contextlib.suppress(Exception):
+        namespace = dict(vars(importlib.import_module(probe["namespace"])))
+    namespace["__name__"] = "__hokusai_example__"
+    steps = []
+    for source in probe["example"]:
+        step = attempt(lambda source=source: run_statement(source, namespace))
+        steps.append({**step, "source": source})
+        if step["outcome"] == "raised":
+            break
+    return {"outcome": "example", "steps": steps}
+
+
+def probe_once(item: str | dict, network: _Network) -> dict:
+    """One run of one probe: a path called with no arguments, a call with arguments, an example."""
+    if isinstance(item, str):
+        return call_once(item, network)
+    if item.get("example"):
+        return watch(lambda: run_example(item), network, EXAMPLE_TIMEOUT_S)
+    return watch(lambda: run_call(item), network, ARGUMENT_TIMEOUT_S)
+
+
+def probe_calls(items: list) -> dict[str, list[dict]]:
+    """Each probe twice (a difference between the runs marks it nondeterministic), by path or id; the
+    probes left when ``CALLS_BUDGET_S`` is spent go unanswered (not compared)."""
     network = _Network()
     network.install()
     # MLflow's global tracking URI is watched when the package imported MLflow (importing it here for
     # every package would cost seconds per side); ``structure`` imported the package already.
-    return {path: [call_once(path, network), call_once(path, network)] for path in paths}
+    deadline = time.monotonic() + CALLS_BUDGET_S
+    answers: dict[str, list[dict]] = {}
+    for item in items:
+        if time.monotonic() > deadline:
+            break
+        key = item if isinstance(item, str) else item["id"]
+        runs = [probe_once(item, network), probe_once(item, network)]
+        if not isinstance(item, str):
+            for run in runs:
+                run["subject"] = item["subject"]
+        answers[key] = runs
+    return answers
 
 
 def as_click_command(value: object) -> object | None:

@@ -3,6 +3,7 @@
 Calls: every public module-level function and class of OLD that can be called with no arguments (all
 parameters optional), except names that suggest the call acts on the world (deletes, serves, logs in,
 exits): the probe's sandbox refuses the network, but not every side effect. Structure: OLD's submodules.
+Calls with arguments, methods and docstring examples: ``diff/call_synthesis.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from hokusai_contracts.diff.pairs import is_public_path
 _ACTING = re.compile(
     r"(^|_)(main|run|serve|server|start|stop|delete|remove|drop|purge|clean|clear|reset|exit|quit|"
     r"shutdown|kill|login|logout|install|upload|download|write|save|dump|launch|cli|app|sleep|wait|"
-    r"rollback|promote|archive|register|create|update|set|configure|setup|enable|disable)($|_)",
+    r"rollback|promote|archive|register|create|update|set|configure|setup|enable|disable|export|copy|move|"
+    r"rename|mkdir|makedirs|touch|send|post|put|push|publish|commit|submit|deploy|execute|exec|open|call)($|_)",
     re.IGNORECASE,
 )
 MAX_CALLS = 200
@@ -31,12 +33,17 @@ def zero_argument_calls(api: Api) -> list[str]:
         for obj in module.objects:
             if obj.kind not in (ObjectKind.FUNCTION, ObjectKind.CLASS) or obj.parameters is None:
                 continue
-            if not is_public_path(obj.path) or obj.abstract or _ACTING.search(_snake(obj.name)):
+            if not is_public_path(obj.path) or obj.abstract or acts(obj.name):
                 continue
             if any(p.required for p in obj.parameters):
                 continue
             calls.append(obj.path)
     return sorted(set(calls))[:MAX_CALLS]
+
+
+def acts(name: str) -> bool:
+    """True when ``name`` suggests the call acts on the world (deletes, serves, writes, logs in, ...)."""
+    return bool(_ACTING.search(_snake(name)))
 
 
 def _snake(name: str) -> str:

@@ -19,6 +19,7 @@ from hokusai_contracts.diff.accepted import (
     find_acceptance,
     load_accepted,
 )
+from hokusai_contracts.diff.call_synthesis import call_probes, package_sources
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
 from hokusai_contracts.diff.coverage import comparable, not_compared, not_compared_finding
 from hokusai_contracts.diff.engine import diff_apis
@@ -35,7 +36,7 @@ from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, Structure, r
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import Verdict, required_bump, version_bump
 from hokusai_contracts.diff.sides import Side, resolve_sides
-from hokusai_contracts.diff.synthesis import cli_candidates, submodules, zero_argument_calls
+from hokusai_contracts.diff.synthesis import cli_candidates, submodules
 from hokusai_contracts.diff.witness import Witness, witness_changes
 from hokusai_contracts.findings import Finding, RunResult
 from hokusai_contracts.servers.server import MlflowServer
@@ -89,7 +90,7 @@ def probe_sides(old: Side, new: Side, *, differential: bool = True) -> tuple[Pro
     structure, calls, cli = None, (), ()
     if differential and old.importable and new.importable:
         structure = Structure(old.package, tuple(submodules(old.api)))
-        calls = tuple(zero_argument_calls(old.api))
+        calls = tuple(call_probes(old.api, package_sources(old.api)))
         cli = tuple(cli_candidates(old.api))
     requests = [
         (old, ProbeRequest(values=tuple(attribute_paths(old)), structure=structure, calls=calls, cli=cli)),

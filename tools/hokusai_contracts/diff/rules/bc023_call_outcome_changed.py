@@ -1,29 +1,41 @@
-"""BC023: the same call with no arguments behaves differently in the new release.
+"""BC023: the same call behaves differently in the new release.
 
-Both sides run OLD's zero-argument calls (``diff/probe_worker.py``, sandboxed, twice each). Outcomes are
+Both sides run OLD's calls (``diff/probe_worker.py``, sandboxed, twice each): zero-argument calls, and
+calls synthesised from OLD's signatures and docstring examples (``diff/call_synthesis.py``). Outcomes are
 compared only when both runs on each side agree, so nondeterministic output is no finding; what is
 compared is what callers rely on: returned or raised, the exception's class against the old one's
 (a subclass still satisfies ``except Old``), the returned value's shape, process-global state changed
-and network attempts. Messages, timing and values themselves are not compared.
+and network attempts. Messages, timing and values themselves are not compared. A synthesised call
+is held to less (:func:`synthesised_differences`): its input may be nothing the SDK promised to take.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+
 from hokusai_contracts.diff.catalogue import Change
-from hokusai_contracts.diff.pairs import DiffContext, ObjectPair
+from hokusai_contracts.diff.pairs import DiffContext, ObjectPair, is_public_path
 from hokusai_contracts.diff.rules._common import change
 from hokusai_contracts.findings.catalogue.diff import CALL_OUTCOME_CHANGED
 
 RULE = CALL_OUTCOME_CHANGED
 # What a comparison looks at; the rest (message, type name of a returned value) may vary freely.
-_STABLE = ("outcome", "shape", "type", "env_changed", "tracking_uri_changed", "network")
+_STABLE = ("outcome", "shape", "type", "env_changed", "tracking_uri_changed", "network", "receiver", "steps")
+
+
+def _comparable(run: dict) -> dict:
+    picked = {k: run.get(k) for k in _STABLE}
+    if picked["steps"] is not None:  # an example: each statement's outcome, messages aside
+        picked["steps"] = [{k: v for k, v in step.items() if k != "message"} for step in picked["steps"]]
+    return picked
 
 
 def stable(runs: list[dict] | None) -> dict | None:
     """The outcome when both runs agree on what callers rely on, else None (nondeterministic)."""
     if not runs or len(runs) < 2:
         return None
-    first, second = ({k: run.get(k) for k in _STABLE} for run in runs[:2])
+    first, second = (_comparable(run) for run in runs[:2])
     if first != second or runs[0].get("outcome") == "timeout":
         return None
     return runs[0]
@@ -31,6 +43,12 @@ def stable(runs: list[dict] | None) -> dict | None:
 
 def describe(outcome: dict) -> str:
     """One line: what the call did."""
+    if outcome["outcome"] == "example":
+        steps = outcome.get("steps") or [{}]
+        last = steps[-1]
+        if last.get("outcome") != "raised":
+            return f"ran its {len(steps)} statements"
+        return f"raised at `{last['source'].splitlines()[0]}`: " + describe(last)
     if outcome["outcome"] == "returned":
         text = f"returned a {outcome.get('type')} ({outcome.get('shape')})"
     else:
@@ -69,25 +87,108 @@ def differences(old: dict, new: dict) -> list[str]:
     return found
 
 
+# Exceptions that say the probe's input was out of the function's domain (a synthesised argument of
+# the wrong kind): what NEW raises instead for that input is not compared.
+_MISUSE = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "TypeError", "AttributeError", "NameError", "UnboundLocalError", "AssertionError",
+        "NotImplementedError", "RecursionError",
+    )
+)  # fmt: skip
+
+
+def synthesised_differences(old: dict, new: dict) -> list[str]:
+    """:func:`differences` for a call OLD's signature or docstring suggested (not one the SDK
+    promised): an input OLD rejected as misuse, or a value where OLD returned None, is no finding;
+    nor is a method on an instance built differently, a call that no longer binds (the signature rules
+    report that) or a name an example no longer finds (the removal rules do)."""
+    if new["outcome"] not in ("returned", "raised", "example") or old.get("receiver") != new.get("receiver"):
+        return []
+    if old["outcome"] == "example" and new["outcome"] == "example":
+        return example_differences(old, new)
+    if old["outcome"] == "raised" and old.get("type") in _MISUSE:
+        return []
+    if old["outcome"] == "returned" and old.get("shape") == "None" and new["outcome"] == "returned":
+        return [d for d in differences(old, new) if not d.startswith("it returns a ")]
+    return differences(old, new)
+
+
+def example_differences(old: dict, new: dict) -> list[str]:
+    """The first statement of an example whose outcome changed, in :func:`differences`' terms."""
+    for before, after in zip(old.get("steps") or [], new.get("steps") or [], strict=False):
+        if before.get("source") != after.get("source"):
+            return []
+        if after["outcome"] == "raised" and after.get("type") == "builtins.NameError" != before.get("type"):
+            return []
+        found = synthesised_differences(before, after)
+        if found:
+            return [f"`{after['source'].splitlines()[0]}`: {'; '.join(found)}"]
+    return []
+
+
+def call_text(key: str, outcome: dict) -> str:
+    """The call as text: the path called with no arguments, or the probe's id with its receiver."""
+    if "subject" not in outcome:
+        return f"{key}()"
+    receiver = outcome.get("receiver")
+    return key.replace(key.split("(...)")[0] + "(...)", receiver, 1) if receiver and "(...)" in key else key
+
+
+def probes_of(subjects: set[str], calls: Mapping[str, list[dict]]) -> list[str]:
+    """The probes (paths or ids) reported under one of ``subjects``, in order."""
+    return [key for key, runs in calls.items() if runs and runs[0].get("subject", key) in subjects]
+
+
+def _first_kept_in(pair: ObjectPair, context: DiffContext) -> list[str]:
+    # A module docstring's examples are reported at the module's first public object kept in NEW.
+    if pair.owner is not None or pair.old is None:
+        return []
+    module = pair.old.path.rsplit(".", 1)[0]
+    contracted = context.old.module(module)
+    if contracted is None:
+        return []
+    kept = [o.path for o in contracted.objects if is_public_path(o.path) and context.new_index.find(o)]
+    return [module] if min(kept, default=None) == pair.old.path else []
+
+
+def _also(rest: list[tuple[str, list[str], dict, dict]]) -> str:
+    if not rest:
+        return ""
+    shown = ", ".join(call_text(k, b) for k, _, b, _ in rest[:3])
+    return f" (also {shown}" + (f" and {len(rest) - 3} more" if len(rest) > 3 else "") + ")"
+
+
 def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
-    """OLD's zero-argument call of the object, compared between the sides' probes."""
+    """OLD's calls of the object (and examples of its docstring), compared between the sides' probes."""
     if pair.old is None or pair.new is None:
         return []
-    before = stable(context.old_calls.get(pair.old.path))
-    after = stable(context.new_calls.get(pair.old.path))
-    if before is None or after is None:
+    subjects = {pair.old.path, *_first_kept_in(pair, context)}
+    evidence: list[tuple[str, list[str], dict, dict]] = []
+    for key in probes_of(subjects, context.old_calls):
+        before, after = stable(context.old_calls.get(key)), stable(context.new_calls.get(key))
+        if before is None or after is None:
+            continue
+        found = synthesised_differences(before, after) if "subject" in before else differences(before, after)
+        if found:
+            evidence.append((key, found, before, after))
+    if not evidence:
         return []
-    found = differences(before, after)
-    if not found:
-        return []
-    details = f"OLD: {pair.old.path}() {describe(before)}\nNEW: {pair.old.path}() {describe(after)}"
-    return [
-        change(
-            RULE,
-            pair,
-            f"{pair.old.path}() behaves differently: {'; '.join(found)}",
-            details=details,
-            before=describe(before),
-            after=describe(after),
-        )
-    ]
+    key, found, before, after = evidence[0]
+    shown = call_text(key, before)
+    details = "\n".join(
+        f"OLD: {call_text(k, b)} {describe(b)}\nNEW: {call_text(k, b)} {describe(a)}"
+        for k, _, b, a in evidence[:3]
+    )
+    if len(evidence) > 3:
+        details += f"\n(and {len(evidence) - 3} more calls)"
+    subject = before.get("subject", pair.old.path)
+    result = change(
+        RULE,
+        pair,
+        f"{shown} behaves differently: {'; '.join(found)}{_also(evidence[1:])}",
+        details=details,
+        before=describe(before),
+        after=describe(after),
+    )
+    return [dataclasses.replace(result, subject=subject)] if subject != pair.old.path else [result]

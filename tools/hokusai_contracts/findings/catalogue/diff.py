@@ -248,12 +248,19 @@ CALL_OUTCOME_CHANGED = Rule(
     "BC023",
     FAMILY,
     "call outcome changed",
-    "The same call with no arguments, run twice in each release's sandboxed interpreter (fresh HOME, no "
-    "HOKUSAI_*/MLFLOW_* variables, outbound connections refused), behaves differently: it returned and "
-    "now raises, raises an exception that is not a subclass of the old one, returns another kind of "
-    "value (a mapping now a list), newly changes environment variables or MLflow's tracking URI, or "
-    "newly tries to reach the network. Calls whose two runs differ on one side are not compared. It "
-    "also turns a default, return or parameter type change of that object into a breaking one.",
+    "The same call, run twice in each release's sandboxed interpreter (fresh HOME, no HOKUSAI_*/MLFLOW_* "
+    "variables, outbound connections refused, a time limit per call), behaves differently. The calls are "
+    "OLD's: functions and classes callable with no arguments; calls synthesised from OLD's signatures "
+    "(required parameters typed str, int, float, bool, bytes or Optional of those, or named like a string "
+    "such as version/name/path/url, given a few representative values: parse('invalid')); public methods "
+    "and properties of a fresh instance; and the examples in OLD's docstrings (doctest >>> lines, python "
+    "code blocks), run statement by statement. A finding: it returned and now raises, raises an exception "
+    "that is not a subclass of the old one, returns another kind of value (a mapping now a list), newly "
+    "changes environment variables or MLflow's tracking URI, or newly tries to reach the network; both "
+    "outcomes are the evidence. Not a finding: calls whose two runs differ on one side, a changed "
+    "message, repr or value of the same kind, a call OLD rejected that NEW accepts, and for synthesised "
+    "calls an input OLD rejected as misuse (TypeError, AttributeError, ...) or a value where OLD returned "
+    "None. It also turns a default, return or parameter type change of that object into a breaking one.",
     Impact.BREAKING,
     Bump.MAJOR,
     name="call-outcome-changed",
