@@ -17,6 +17,7 @@ from hokusai_contracts.repro.report import (
     AUTH_GATEWAY,
     DEFAULT_CLAIM_TIMEOUT,
     SDK_KINDS,
+    TOPOLOGY_PLAIN,
     BugReport,
     Claim,
     Environment,
@@ -160,6 +161,7 @@ class _Builder:
             auth=auth,
             key_scopes=scopes,
             basic_user=raw.get("basic_user", "reader"),
+            topology=raw.get("topology", TOPOLOGY_PLAIN),  # the schema allows plain or ha
         )
 
     def variables(self, path: list[str | int], raw: dict[str, str]) -> tuple[dict[str, str], dict[str, int]]:

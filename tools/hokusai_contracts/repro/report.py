@@ -8,6 +8,7 @@ from pathlib import Path
 
 SDK_KINDS = ("version", "git", "path", "wheel")
 AUTH_NONE, AUTH_BASIC, AUTH_GATEWAY = "none", "basic", "gateway-api-key"
+TOPOLOGY_PLAIN, TOPOLOGY_HA = "plain", "ha"  # one MLflow process, or the ha topology
 DEFAULT_CLAIM_TIMEOUT = 120.0
 
 
@@ -43,14 +44,19 @@ class ServerSpec:
     auth: str = AUTH_NONE
     key_scopes: tuple[str, ...] = ()
     basic_user: str = "reader"
+    topology: str = TOPOLOGY_PLAIN  # ha: PostgreSQL + MLflow servers behind HAProxy (servers/ha.py)
 
     def label(self) -> str:
         """E.g. ``MLflow 3.17.2 behind the gateway (key scopes: mlflow:read)``."""
         if self.auth == AUTH_GATEWAY:
-            return f"MLflow {self.mlflow} behind the gateway (key scopes: {', '.join(self.key_scopes)})"
-        if self.auth == AUTH_BASIC:
-            return f"MLflow {self.mlflow} with basic auth (as {self.basic_user})"
-        return f"MLflow {self.mlflow}, no auth"
+            text = f"MLflow {self.mlflow} behind the gateway (key scopes: {', '.join(self.key_scopes)})"
+        elif self.auth == AUTH_BASIC:
+            text = f"MLflow {self.mlflow} with basic auth (as {self.basic_user})"
+        else:
+            text = f"MLflow {self.mlflow}, no auth"
+        if self.topology == TOPOLOGY_HA:
+            text += ", topology ha (PostgreSQL, MLflow servers behind HAProxy)"
+        return text
 
 
 @dataclass(frozen=True)
