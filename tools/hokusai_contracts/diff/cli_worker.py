@@ -149,9 +149,15 @@ class _Captured(BaseException):
 def _capture_tree(name: str, target) -> dict | None:
     """Run ``target`` with ``--help`` until it parses: the argparse parser or click command it built."""
     seen: dict = {}
+    original = argparse.ArgumentParser.parse_known_args
 
     def parse_known_args(parser, *args, **kwargs):
-        seen.setdefault("tree", describe_argparse(parser, name))
+        # A parser without --help is a preliminary one (flake8 reads --config first): let it parse and
+        # wait for the parser that answers --help, the one users see.
+        seen["last"] = describe_argparse(parser, name)
+        if not any(isinstance(a, argparse._HelpAction) for a in parser._actions):
+            return original(parser, *args, **kwargs)
+        seen.setdefault("tree", seen["last"])
         raise _Captured()
 
     argparse.ArgumentParser.parse_known_args = parse_known_args
@@ -169,7 +175,7 @@ def _capture_tree(name: str, target) -> dict | None:
     sys.argv = [name, "--help"]
     with contextlib.suppress(BaseException):
         target()
-    return seen.get("tree")
+    return seen.get("tree") or seen.get("last")
 
 
 # --- runs ----------------------------------------------------------------------------------------

@@ -51,11 +51,12 @@ class PackageFacts:
 
 
 def module_imports(api: Api) -> dict[str, set[str]]:
-    """Each of ``api``'s modules -> the third-party top-level names it imports for sure (static)."""
+    """Every module of ``api``'s package (those that failed to import too, as its files lay them out)
+    -> the third-party top-level names it imports for sure (read statically)."""
     if not api.package_file:
         return {}
     reader = ImportReader(Path(api.package_file).parent, api.package)
-    return {module.name: reader.external(module.name) for module in api.modules}
+    return {module: reader.external(module) for module in reader.modules()}
 
 
 def read_package(side: Side, *, budget: float = BUDGET_S) -> PackageFacts:

@@ -105,6 +105,18 @@ class ImportReader:
             self._direct[module] = direct_imports(text, module, bool(path and path.name == "__init__.py"))
         return self._direct[module]
 
+    def modules(self) -> list[str]:
+        """Every module of the package, as its files lay it out (``pkg``, ``pkg.sub``, ``pkg.sub.mod``)."""
+        found = []
+        for path in sorted(self.package_dir.rglob("*.py")):
+            parts = path.relative_to(self.package_dir).with_suffix("").parts
+            if any(not part.isidentifier() for part in parts):
+                continue  # not importable by name (a folder like ``tests-data``)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found.append(".".join((self.package, *parts)))
+        return found
+
     def external(self, module: str) -> set[str]:
         """Top-level names of the third-party modules that importing ``module`` imports for sure."""
         seen: set[str] = set()

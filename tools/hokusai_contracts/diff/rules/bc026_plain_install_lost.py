@@ -21,9 +21,14 @@ def detect_package(context: DiffContext) -> list[Change]:
     old, new = context.old_package, context.new_package
     if old is None or new is None or old.metadata is None or new.metadata is None:
         return []
-    modules = [m for m in context.old.modules if is_public_path(m.name)]
+    # OLD's public modules, including those left out of the comparison because they failed to import
+    # on NEW's side: a plain install of NEW missing their dependency is exactly such a failure.
+    names = {m.name for m in context.old.modules} | set(context.new.unimportable)
+    candidates = sorted(
+        n for n in names if n in old.imports and is_public_path(n) and n not in context.old.unimportable
+    )
     found = losses(
-        [m.name for m in modules],
+        candidates,
         old.metadata,
         new.metadata,
         old.imports,
@@ -32,8 +37,8 @@ def detect_package(context: DiffContext) -> list[Change]:
     )
     changes = []
     for loss in found:
-        module = next(m for m in modules if m.name == loss.module)
-        below = sum(1 for m in modules if m.name.startswith(loss.module + "."))
+        module = context.old.module(loss.module)
+        below = sum(1 for n in candidates if n.startswith(loss.module + "."))
         message, details = describe(
             loss, new.metadata.name or context.new.package, context.new.package, below
         )
@@ -42,8 +47,8 @@ def detect_package(context: DiffContext) -> list[Change]:
                 RULE.id,
                 loss.module,
                 message,
-                old_file=module.source_file,
-                old_line=module.source_line or 1,
+                old_file=module.source_file if module else None,
+                old_line=(module.source_line or 1) if module else None,
                 details=details,
                 before="base requirement",
                 after="extra only",
