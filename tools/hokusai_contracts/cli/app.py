@@ -75,6 +75,7 @@ from hokusai_contracts.reports import markdown, write_report
 from hokusai_contracts.reports.terminal import CheckProgress, print_report
 from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
 from hokusai_contracts.servers.server import MlflowServer
+from hokusai_contracts.verify.result_cache import open_cache
 from hokusai_contracts.verify.runner import run_checks, select
 from hokusai_contracts.verify.timing import Timeline, phase, recording, table_lines, write_profile
 
@@ -91,6 +92,8 @@ EXIT_CODES_HELP = (
 )
 
 CONTRACTS_HELP = "Contracts root directory; the API contracts are its api/*.yaml."
+NO_CACHE_HELP = "Run every check again instead of reusing remembered results (fresh results are stored)."
+CACHE_DIR_HELP = "Where results are remembered (default: <cache>/results, see HOKUSAI_CONTRACTS_CACHE)."
 PROFILE_HELP = "Also write the run's per-phase timing (server starts, families, reports) as JSON."
 
 ServerFactory = Callable[[], AbstractContextManager[MlflowServer]]
@@ -299,6 +302,8 @@ def build_app(
         shard: Annotated[str | None, typer.Option("--shard", help=SHARD_HELP)] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP)] = 1,
         results: Annotated[Path | None, typer.Option("--results", help=RESULTS_HELP)] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help=NO_CACHE_HELP)] = False,
+        cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_DIR_HELP)] = None,
         baseline: Annotated[str | None, typer.Option("--baseline", help=BASELINE_HELP)] = None,
         profile: Annotated[Path | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
     ) -> None:
@@ -337,6 +342,12 @@ def build_app(
                         quiet=quiet,
                     )
                 )
+            cache = None
+            if server_factory is start_mlflow_server:  # a stand-in server's results are not remembered
+                cache = open_cache(
+                    context, request, baseline=baseline, directory=cache_dir, read=not no_cache
+                )
+                chosen = cache.wrap(chosen)
             console = stdout_console()
             progress = CheckProgress(
                 stderr_console(),
@@ -347,6 +358,9 @@ def build_app(
                 result = run_provisioned(chosen, context, progress, request, stderr_console())
             else:
                 result = verify_run(chosen, context, progress, server_factory)
+            cache_line = cache.finish(result) if cache is not None else None
+            if cache_line and not quiet:
+                stderr_console().print(Text(cache_line), soft_wrap=True)
             with phase("report: files"):
                 write_files(result, {"junit": junit, "markdown": markdown_file, "json": json_file})
             with phase("report: output"):

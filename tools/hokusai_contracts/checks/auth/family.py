@@ -38,6 +38,8 @@ AUTH_DIR = "auth"
 # Lanes of scenarios run at once: each is a worker process; the calls mostly wait on servers.
 DEFAULT_LANES = min(2, os.cpu_count() or 1)
 NOT_SUPPORTED = "not supported by this SDK"
+# Remembered results (verify/result_cache.py sets it): an object with key(family, unit, text) / get / put.
+OPTION_RESULT_CACHE = "result_cache"
 
 
 def finding_of(result: Result) -> Finding:
@@ -135,8 +137,19 @@ def run_auth(context: VerifyContext) -> list[Finding]:
     findings = [malformed_finding(error) for error in loaded.errors]
     if not loaded.scenarios:
         return findings
-    given = {MLFLOW: context.server} if context.server is not None else {}
-    with ServerPool(given, purpose="the auth scenarios") as pool:
-        pool.prestart(scenario.server for scenario in loaded.scenarios)
-        findings += run_scenarios(loaded.scenarios, pool, python=context.python)
-    return findings
+    # Result cache hook: a scenario whose key (its whole definition) is remembered does not run, nor do
+    # its servers start; the findings keep scenario order either way.
+    cache = context.options.get(OPTION_RESULT_CACHE)
+    keys = {s.name: cache.key(CHECK, s.name, repr(s)) for s in loaded.scenarios} if cache is not None else {}
+    by_name = {name: cache.get(key) for name, key in keys.items()}
+    to_run = [s for s in loaded.scenarios if by_name.get(s.name) is None]
+    if to_run:
+        given = {MLFLOW: context.server} if context.server is not None else {}
+        with ServerPool(given, purpose="the auth scenarios") as pool:
+            pool.prestart(scenario.server for scenario in to_run)
+            fresh = run_scenarios(to_run, pool, python=context.python)
+        for scenario, finding in zip(to_run, fresh, strict=True):
+            by_name[scenario.name] = [finding]
+            if cache is not None:
+                cache.put(keys[scenario.name], [finding])
+    return findings + [finding for s in loaded.scenarios for finding in by_name[s.name] or ()]

@@ -48,6 +48,8 @@ OPTION_EXTRA_PATHS = "snippets_extra_paths"  # put first on the worker's PYTHONP
 OPTION_TIMEOUT = "snippets_timeout"  # seconds per page
 OPTION_JOBS = "snippets_jobs"  # pages run at once
 OPTION_RUFF_CONFIG = "snippets_ruff_config"  # a ruff configuration file (default: found above each page)
+# Remembered results (verify/result_cache.py sets it): an object with key(family, unit) / get / put.
+OPTION_RESULT_CACHE = "result_cache"
 
 
 def discover(docs_dir: Path) -> list[Path]:
@@ -257,6 +259,13 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
             )
         ]
     index, findings = _api_index(context)
+    # Result cache hook: a page whose key is remembered does not run (nor needs a server); the findings
+    # keep page order either way. Orchestration: keep this filter before the pool, `pages` = to run.
+    cache = context.options.get(OPTION_RESULT_CACHE)
+    keys = {page: cache.key(CHECK, str(page)) for page in pages} if cache is not None else {}
+    by_page = {page: cache.get(key) for page, key in keys.items()}
+    every_page, pages = pages, [page for page in pages if by_page.get(page) is None]
+    fresh: list[list[Finding]] = []
     given = {MLFLOW: context.server} if context.server is not None else {}
     jobs = int(context.options.get(OPTION_JOBS, min(2, os.cpu_count() or 1)))
     # "server_start" (set by server_run): start other kinds (basic-auth) with the run's provider/version.
@@ -264,5 +273,9 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
     servers = ServerPool(given, start_mlflow=start, purpose="the snippets")
     with servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for page_findings in pool.map(carried(lambda p: check_page(p, context, index, servers)), pages):
-            findings.extend(page_findings)
-    return findings
+            fresh.append(page_findings)
+    for page, page_findings in zip(pages, fresh, strict=True):
+        by_page[page] = page_findings
+        if cache is not None:
+            cache.put(keys[page], page_findings)
+    return findings + [finding for page in every_page for finding in by_page[page] or ()]
