@@ -133,6 +133,10 @@ def test_report_json_has_the_top_level_figures_and_markdown_the_verdicts():
         (["chaos", "--duration", "5"], "--duration 5: expected 20 to 1800 s"),
         (["chaos", "--workers", "0"], "--workers 0: expected 1 to 8"),
         (["mlflow", "up", "--topology", "k8s"], "--topology 'k8s': expected one of plain, ha"),
+        (["chaos", "--instances", "0"], "--instances 0: expected 1 to 8, with --topology ha"),
+        (["chaos", "--topology", "plain", "--instances", "3"], "--instances 3: expected 1 to 8"),
+        (["mlflow", "up", "--instances", "3"], "--instances 3: expected 1 to 8, with --topology ha"),
+        (["mlflow", "up", "--topology", "ha", "--instances", "9"], "--instances 9: expected 1 to 8"),
     ],
 )
 def test_bad_topology_or_bounds_are_usage_errors_before_anything_starts(arguments, said):

@@ -63,6 +63,7 @@ from hokusai_contracts.cli.repro import REPRO_EPILOG, repro_command
 from hokusai_contracts.cli.rules import RULES_EPILOG, rules_command
 from hokusai_contracts.cli.servers import (
     IMAGE_HELP,
+    INSTANCES_HELP,
     MATRIX_OUT_HELP,
     MLFLOW_HELP,
     VERSION_HELP,
@@ -73,6 +74,7 @@ from hokusai_contracts.findings import RunResult
 from hokusai_contracts.findings.from_errors import environment_cause, error_finding
 from hokusai_contracts.reports import markdown, write_report
 from hokusai_contracts.reports.terminal import CheckProgress, print_report
+from hokusai_contracts.servers.ha import DEFAULT_INSTANCES
 from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.verify.result_cache import open_cache
@@ -294,6 +296,7 @@ def build_app(
         mlflow: Annotated[str, typer.Option("--mlflow", help=MLFLOW_HELP)] = DEFAULT_PROVIDER,
         mlflow_version: Annotated[str | None, typer.Option("--mlflow-version", help=VERSION_HELP)] = None,
         mlflow_image: Annotated[str | None, typer.Option("--mlflow-image", help=IMAGE_HELP)] = None,
+        instances: Annotated[int, typer.Option("--instances", help=INSTANCES_HELP)] = DEFAULT_INSTANCES,
         matrix: Annotated[str | None, typer.Option("--matrix", help=MATRIX_HELP)] = None,
         matrix_out: Annotated[Path, typer.Option("--matrix-out", help=MATRIX_OUT_HELP)] = Path("reports"),
         clients: Annotated[str | None, typer.Option("--clients", help=CLIENTS_HELP)] = None,
@@ -325,7 +328,7 @@ def build_app(
                 )
 
             context = make_context()
-            request = ServerRequest(mlflow, mlflow_version, mlflow_image)
+            request = ServerRequest(mlflow, mlflow_version, mlflow_image, instances)
             plan = plan_from_options(matrix, clients, servers, pythons, shard, _existing_python(python))
             if plan is not None:
                 raise typer.Exit(

@@ -11,7 +11,8 @@ from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.chaos.report import write
 from hokusai_contracts.chaos.run import ChaosOptions, run_chaos
-from hokusai_contracts.chaos.schedule import DESCRIPTIONS, MIN_DURATION_S, TOPOLOGIES
+from hokusai_contracts.chaos.schedule import DESCRIPTIONS, HA, MIN_DURATION_S, TOPOLOGIES
+from hokusai_contracts.servers.ha import DEFAULT_INSTANCES, MAX_INSTANCES
 
 MAX_DURATION_S = 1800.0
 MAX_WORKERS = 8
@@ -26,8 +27,11 @@ CHAOS_EPILOG = (
 
 def chaos_command(
     topology: Annotated[
-        str, typer.Option("--topology", help="ha (PostgreSQL + 2 MLflow + HAProxy) or plain.")
+        str, typer.Option("--topology", help="ha (PostgreSQL + N MLflow + HAProxy) or plain.")
     ] = "ha",
+    instances: Annotated[
+        int, typer.Option("--instances", help=f"ha: MLflow servers behind the balancer (1-{MAX_INSTANCES}).")
+    ] = DEFAULT_INSTANCES,
     duration: Annotated[float, typer.Option("--duration", help="Seconds of workload (20-1800).")] = 120.0,
     workers: Annotated[int, typer.Option("--workers", help="Workload processes (1-8).")] = 3,
     max_calls: Annotated[int, typer.Option("--max-calls", help="Call budget per worker.")] = 2000,
@@ -57,6 +61,8 @@ def chaos_command(
         problems.append(f"--duration {duration:g}: expected {MIN_DURATION_S:.0f} to {MAX_DURATION_S:.0f} s")
     if not 1 <= workers <= MAX_WORKERS:
         problems.append(f"--workers {workers}: expected 1 to {MAX_WORKERS}")
+    if not 1 <= instances <= MAX_INSTANCES or (instances != DEFAULT_INSTANCES and topology != HA):
+        problems.append(f"--instances {instances}: expected 1 to {MAX_INSTANCES}, with --topology ha")
     if max_calls < 1 or request_timeout <= 0:
         problems.append("--max-calls and --request-timeout must be positive")
     if problems:
@@ -70,6 +76,7 @@ def chaos_command(
         request_timeout_s=request_timeout,
         hang_s=request_timeout + 3.0,
         python=python,
+        instances=instances,
         keep_dir=keep,
     )
     console.print(f"fault run: topology {topology}, {duration:.0f} s, {workers} workers", soft_wrap=True)

@@ -17,7 +17,7 @@ from hokusai_contracts.cli.output import write_files
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.reports import render
 from hokusai_contracts.reports.matrix import JSON_NAME, MARKDOWN_NAME
-from hokusai_contracts.servers.ha import HaServer, start_ha
+from hokusai_contracts.servers.ha import DEFAULT_INSTANCES, MAX_INSTANCES, HaServer, start_ha
 from hokusai_contracts.servers.providers import (
     DEFAULT_PROVIDER,
     HA,
@@ -27,15 +27,17 @@ from hokusai_contracts.servers.providers import (
 
 MLFLOW_HELP = (
     "Where the MLflow server comes from: auto (Docker when a daemon answers and the image is built, "
-    "else a local process), docker, process, ha (PostgreSQL + 2 MLflow processes behind HAProxy), or the "
+    "else a local process), docker, process, ha (PostgreSQL + MLflow processes behind HAProxy, 2 unless "
+    "--instances), or the "
     f"URL of a running server. Default: {DEFAULT_PROVIDER}."
 )
 VERSION_HELP = "MLflow server version (default: the harness's own); other versions get a cached venv."
 IMAGE_HELP = "Docker image for --mlflow docker/auto (default: ghcr.io/mlflow/mlflow:v<version>)."
 TOPOLOGY_HELP = (
-    "plain: one MLflow process (or container); ha: PostgreSQL + 2 MLflow processes behind HAProxy, "
-    "kept in the foreground until Ctrl-C."
+    "plain: one MLflow process (or container); ha: PostgreSQL + N MLflow processes behind HAProxy, "
+    "kept in the foreground until Ctrl-C or `mlflow down`."
 )
+INSTANCES_HELP = f"ha: MLflow servers behind the balancer (1-{MAX_INSTANCES})."
 PLAIN = "plain"
 TOPOLOGIES = (PLAIN, HA)
 MATRIX_HELP = "Comma-separated MLflow versions: run the checks against a server of each, write a matrix."
@@ -110,10 +112,11 @@ def up(
         bool, typer.Option("--basic-auth", help="Start it with --app-name basic-auth.")
     ] = False,
     topology: Annotated[str, typer.Option("--topology", help=TOPOLOGY_HELP)] = PLAIN,
+    instances: Annotated[int, typer.Option("--instances", help=INSTANCES_HELP)] = DEFAULT_INSTANCES,
 ) -> None:
     """Start a server that keeps running after this command; `mlflow down` stops it.
 
-    ``--topology ha`` runs in the foreground instead: its parts stop with Ctrl-C.
+    ``--topology ha`` runs in the foreground instead: its parts stop with Ctrl-C or `mlflow down`.
     """
     from hokusai_contracts.servers import state
     from hokusai_contracts.servers.cache import cache_root
@@ -122,8 +125,11 @@ def up(
     if topology not in TOPOLOGIES:
         console.print(f"--topology {topology!r}: expected one of {', '.join(TOPOLOGIES)}")
         raise typer.Exit(3)
+    if not 1 <= instances <= MAX_INSTANCES or (instances != DEFAULT_INSTANCES and topology != HA):
+        console.print(f"--instances {instances}: expected 1 to {MAX_INSTANCES}, with --topology ha")
+        raise typer.Exit(3)
     if topology == HA:
-        up_ha(console, basic_auth, mlflow_version)
+        up_ha(console, basic_auth, mlflow_version, instances)
         return
     try:
         provisioner = provisioner_for(ServerRequest(mlflow, mlflow_version, mlflow_image))
@@ -151,18 +157,27 @@ def describe_ha(server: HaServer) -> list[str]:
     return lines
 
 
-def up_ha(console: Console, basic_auth: bool, version: str | None) -> None:
-    """``mlflow up --topology ha``: start it, say where each part is, keep it until Ctrl-C."""
+def up_ha(
+    console: Console, basic_auth: bool, version: str | None, instances: int = DEFAULT_INSTANCES
+) -> None:
+    """``mlflow up --topology ha``: start it, say where each part is, keep it until Ctrl-C or `mlflow down`.
+
+    While it runs it is recorded in the state file (``mlflow status`` lists it; ``mlflow down`` sends
+    this process SIGTERM, which stops every part as Ctrl-C does).
+    """
     from hokusai_contracts.base import processes
+    from hokusai_contracts.servers import state
 
     workdir = processes.make_temp_dir("ha")
     try:
-        server = start_ha(workdir, basic_auth=basic_auth, version=version)
+        server = start_ha(workdir, basic_auth=basic_auth, version=version, instances=instances)
     except InfrastructureError as exc:
         processes.remove_temp_dir(workdir)
         console.print(f"infrastructure error: {mask_secrets(str(exc), known_secrets())}", soft_wrap=True)
         raise typer.Exit(2) from None
+    path = state.state_path()
     try:
+        state.add(path, state.ServerRecord.of(server))
         for line in describe_ha(server):
             console.print(line, soft_wrap=True)
         if server.users is not None:
@@ -171,13 +186,20 @@ def up_ha(console: Console, basic_auth: bool, version: str | None) -> None:
                 f"{workdir / 'basic_auth.ini'} (readable by you only)",
                 soft_wrap=True,
             )
-        console.print("running until Ctrl-C (then every part stops and its data is removed)")
+        console.print(
+            "running until Ctrl-C or `hokusai-contracts mlflow down` "
+            "(then every part stops and its data is removed)",
+            soft_wrap=True,
+        )
         while server.alive():
             time.sleep(1.0)
         console.print("a part of the topology stopped:\n" + server.log_tail(10), soft_wrap=True)
     finally:
-        server.stop()
-        processes.remove_temp_dir(workdir)
+        try:
+            server.stop()
+            processes.remove_temp_dir(workdir)
+        finally:
+            state.discard(path, server.url)
 
 
 @mlflow_app.command()
@@ -192,8 +214,10 @@ def status() -> None:
         return
     for record in records:
         health = "healthy" if state.healthy(record.url) else "NOT ANSWERING"
+        if record.owner_pid and not state.owner_alive(record.owner_pid):
+            health += f" (its `mlflow up` process {record.owner_pid} is gone: `mlflow down` clears it)"
         console.print(
-            f"{record.url}  {record.provider}  MLflow {record.mlflow_version}  {health}", soft_wrap=True
+            f"{record.url}  {record.description}  MLflow {record.mlflow_version}  {health}", soft_wrap=True
         )
 
 
@@ -211,8 +235,9 @@ def down(
     with state.file_lock(path.with_suffix(".lock")):
         records = state.load(path)
         chosen = [r for r in records if url is None or r.url == url.rstrip("/")]
-        for record in chosen:
-            console.print(f"{record.url}: {state.stop(record)}", soft_wrap=True)
         state.save(path, [r for r in records if r not in chosen])
+    # Outside the lock: an ha topology's own `mlflow up` process takes it to drop its record as it stops.
+    for record in chosen:
+        console.print(f"{record.url}: {state.stop(record)}", soft_wrap=True)
     if not chosen:
         console.print("no matching server to stop")

@@ -35,6 +35,7 @@ from hokusai_contracts.servers.server import UsersOfServer
 from hokusai_contracts.servers.venvs import ensure_environment
 
 DEFAULT_INSTANCES = 2
+MAX_INSTANCES = 8  # each is a full MLflow server process: more would not fit a CI machine
 TRACKING_DATABASE = "mlflow"
 AUTH_DATABASE = "mlflow_auth"
 HOST = "127.0.0.1"
@@ -185,8 +186,10 @@ def start_ha(
     timeout: float = 120.0,
 ) -> HaServer:
     """Start the whole topology and wait until the balancer answers ``/health``; ServerStartError if not."""
-    if instances < 1:
-        raise ServerStartError(f"the ha topology needs at least one MLflow instance, not {instances}")
+    if not 1 <= instances <= MAX_INSTANCES:
+        raise ServerStartError(
+            f"the ha topology takes 1 to {MAX_INSTANCES} MLflow instances, not {instances}"
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     environment = ensure_environment(version)
     python = environment.python

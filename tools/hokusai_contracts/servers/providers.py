@@ -13,7 +13,7 @@ from pathlib import Path
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers.containers import default_image
 from hokusai_contracts.servers.errors import ServerStartError
-from hokusai_contracts.servers.ha import start_ha
+from hokusai_contracts.servers.ha import DEFAULT_INSTANCES, MAX_INSTANCES, start_ha
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.servers.venvs import check_version, own_mlflow_version
 
@@ -33,11 +33,12 @@ def is_url(value: str) -> bool:
 
 @dataclass(frozen=True)
 class ServerRequest:
-    """What the user asked for: a provider (or URL), an MLflow version, an image."""
+    """What the user asked for: a provider (or URL), an MLflow version, an image, ha's instance count."""
 
     mlflow: str = DEFAULT_PROVIDER
     version: str | None = None
     image: str | None = None
+    instances: int = DEFAULT_INSTANCES  # MLflow servers behind the balancer (topology ha only)
 
     def validated(self) -> ServerRequest:
         """This request, or HarnessUsageError naming the bad value."""
@@ -49,6 +50,10 @@ class ServerRequest:
                 f"--mlflow {mlflow!r}: expected one of {', '.join(PROVIDER_NAMES)} or an http(s):// URL"
             )
         version = check_version(self.version) if self.version else None
+        if not 1 <= self.instances <= MAX_INSTANCES:
+            raise HarnessUsageError(f"--instances {self.instances}: expected 1 to {MAX_INSTANCES}")
+        if self.instances != DEFAULT_INSTANCES and mlflow != HA:
+            raise HarnessUsageError(f"--instances {self.instances}: only with --mlflow ha")
         return replace(self, mlflow=mlflow, version=version)
 
     def resolved_version(self) -> str | None:
@@ -79,7 +84,9 @@ def choose_provider(request: ServerRequest, probe: DockerProbe) -> ProviderChoic
     if request.mlflow == DOCKER:
         return ProviderChoice(DOCKER, "asked for (--mlflow docker)")
     if request.mlflow == HA:
-        return ProviderChoice(HA, "asked for (--mlflow ha): PostgreSQL, 2 MLflow processes, HAProxy")
+        return ProviderChoice(
+            HA, f"asked for (--mlflow ha): PostgreSQL, {request.instances} MLflow processes, HAProxy"
+        )
     image = request.image_name()
     problem = probe(image) if image else "no MLflow version to pick an image for"
     if problem is None:
@@ -133,7 +140,12 @@ class Provisioner:
                 workdir, version=version, image=self.request.image, basic_auth=basic_auth
             )
         if self.choice.kind == HA:
-            return start_ha(workdir, basic_auth=basic_auth, version=self.request.version)
+            return start_ha(
+                workdir,
+                basic_auth=basic_auth,
+                version=self.request.version,
+                instances=self.request.instances,
+            )
         from hokusai_contracts.servers.process import start_mlflow_process
 
         return start_mlflow_process(workdir, basic_auth=basic_auth, version=self.request.version)

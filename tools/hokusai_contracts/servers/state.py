@@ -1,21 +1,29 @@
-"""Servers started by ``hokusai-contracts mlflow up``: recorded in a state file, stopped by ``down``."""
+"""Servers started by ``hokusai-contracts mlflow up``: recorded in a state file, stopped by ``down``.
+
+A plain server outlives ``mlflow up`` (its process group or container is recorded). An ``ha`` topology
+stays in the foreground: its record names that ``mlflow up`` process, which ``down`` asks to stop with
+SIGTERM (the CLI's handler stops every part and removes its data, as Ctrl-C does).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.servers.cache import cache_root, file_lock
 from hokusai_contracts.servers.containers import ContainerServer
+from hokusai_contracts.servers.ha import HaServer
 from hokusai_contracts.servers.health import get
 from hokusai_contracts.servers.process import RunningServer
 from hokusai_contracts.servers.server import MlflowServer
 
 STATE_NAME = "mlflow-servers.json"
+OWNER_STOP_WAIT_S = 60.0  # an ha topology stops its balancer, instances and database in turn
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,15 @@ class ServerRecord:
     container_id: str | None = None  # docker provider
     admin_username: str | None = None
     admin_password: str | None = None
+    owner_pid: int | None = None  # ha: the foreground `mlflow up` process that stops every part
+    instances: int | None = None  # ha: MLflow servers behind the balancer
+
+    @property
+    def description(self) -> str:
+        """The provider, with the instance count of an ``ha`` topology."""
+        if not self.instances:
+            return self.provider
+        return f"{self.provider} ({self.instances} instance{'s' if self.instances > 1 else ''})"
 
     @classmethod
     def of(cls, server: MlflowServer) -> ServerRecord:
@@ -44,6 +61,8 @@ class ServerRecord:
             container_id=server.container.get_container_id() if isinstance(server, ContainerServer) else None,
             admin_username=users.admin_username if users else None,
             admin_password=users.admin_password if users else None,
+            owner_pid=os.getpid() if isinstance(server, HaServer) else None,
+            instances=len(server.instances) if isinstance(server, HaServer) else None,
         )
 
 
@@ -72,6 +91,15 @@ def add(path: Path, record: ServerRecord) -> None:
         save(path, [*load(path), record])
 
 
+def discard(path: Path, url: str) -> None:
+    """Remove the records of ``url`` (under the state lock); nothing when there are none."""
+    with file_lock(path.with_suffix(".lock")):
+        records = load(path)
+        remaining = [r for r in records if r.url != url]
+        if remaining != records:
+            save(path, remaining)
+
+
 def keep(path: Path, server: MlflowServer) -> ServerRecord:
     """Record ``server`` in ``path`` and let it outlive this process (``mlflow up``)."""
     record = ServerRecord.of(server)
@@ -86,8 +114,34 @@ def healthy(url: str, timeout: float = 3.0) -> bool:
     return get(f"{url}/health", timeout).status == 200
 
 
-def stop(record: ServerRecord) -> str:
+def owner_alive(pid: int) -> bool:
+    """True while ``pid`` runs and is a hokusai-contracts process (not a reused process id)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return b"hokusai" in command
+
+
+def _stop_owner(pid: int, wait_s: float) -> str:
+    if not owner_alive(pid):
+        return f"its `mlflow up` process {pid} was already gone"
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return f"its `mlflow up` process {pid} was already gone"
+    deadline = time.monotonic() + wait_s
+    while owner_alive(pid):
+        if time.monotonic() > deadline:
+            return f"its `mlflow up` process {pid} is still stopping after {wait_s:.0f} s"
+        time.sleep(0.2)
+    return f"stopped by its `mlflow up` process {pid} (every part, data removed)"
+
+
+def stop(record: ServerRecord, owner_wait_s: float = OWNER_STOP_WAIT_S) -> str:
     """Stop the server of ``record``; what happened, in a few words."""
+    if record.owner_pid:
+        return _stop_owner(record.owner_pid, owner_wait_s)
     if record.container_id:
         try:
             import docker
