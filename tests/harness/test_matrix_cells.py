@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
+from hokusai_contracts.checks.signatures.gate import check_signatures
 from hokusai_contracts.cli.app import app
 from hokusai_contracts.cli.matrix import compatibility_text
+from hokusai_contracts.contract.store import dump_module, load_contracts
 from hokusai_contracts.findings import Finding, Outcome
 from hokusai_contracts.reports.matrix import from_json, render_markdown, to_json
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixCell, MatrixRow
@@ -32,6 +35,7 @@ from hokusai_contracts.verify.known_differences import (
     Declarations,
     KnownDifference,
     Range,
+    declared_rows,
     from_auth_file,
     from_docs_page,
     from_openapi,
@@ -330,3 +334,45 @@ def test_a_later_partial_run_does_not_hide_another_familys_failure():
     verdict = can_i_deploy(rows, "1.2.0", "2.9.0")
     assert verdict.answer == "no"
     assert {(r.run_id, r.family) for r in verdict.evidence} == {("r1", "http"), ("r2", "snippets")}
+
+
+# -- API objects with a version range -------------------------------------------------------------------
+
+_LATE_OBJECT = """
+  - name: only_with_late_clients
+    kind: function
+    parameters: []
+    applies:
+      client: ">=2.22"
+"""
+
+
+def test_an_api_object_outside_its_range_is_skipped_by_the_gate_and_listed(tmp_path):
+    contracts = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS / "api", contracts / "api")
+    shutil.copytree(CONTRACTS / "schema", contracts / "schema")
+    observed = load_contracts(contracts / "api")  # the SDK as it is: it has no such function
+    path = contracts / "api" / "hokusai.testing.yaml"
+    path.write_text(path.read_text() + _LATE_OBJECT)
+    contract = load_contracts(contracts / "api")
+    late = contract.objects()["hokusai.testing.only_with_late_clients"]
+    assert str(late.applies) == "client>=2.22" and late.source_line
+    assert "applies:\n      client: '>=2.22'" in dump_module(contract.module("hokusai.testing"))
+
+    def about_it(versions):
+        found = check_signatures(contract, observed, versions)
+        return [f for f in found if f.subject == late.path]
+
+    [skipped] = about_it({"client": "2.9.0", "server": "3.17.2", "python": "3.12"})
+    assert skipped.outcome is Outcome.SKIPPED and "client>=2.22" in skipped.message
+    for versions in ({"client": "2.22.0", "server": "2.9.0", "python": "3.13"}, None):
+        [missing] = about_it(versions)  # inside the range, or outside any matrix: checked
+        assert missing.failed and missing.rule == "SIG001"
+    rows = declared_rows(load(contracts), tmp_path)
+    assert ("signatures", late.path, "client>=2.22", "applies only there") in [r[:4] for r in rows]
+
+    path.write_text(path.read_text().replace('">=2.22"', '"=>2.22"'))
+    line = path.read_text().splitlines().index('      client: "=>2.22"') + 1
+    with pytest.raises(ContractError, match="not a version range") as caught:
+        load_contracts(contracts / "api")
+    assert f"hokusai.testing.yaml:{line}" in str(caught.value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.auth.family import run_auth
 from hokusai_contracts.checks.http.family import run_http
-from hokusai_contracts.checks.signatures.gate import check_signatures
+from hokusai_contracts.checks.signatures.gate import OPTION_CELL_VERSIONS, check_signatures
 from hokusai_contracts.checks.snippets.family import run_snippets
 from hokusai_contracts.findings import Finding
 
@@ -22,8 +22,10 @@ def register(family: CheckFamily) -> CheckFamily:
 
 
 def run_signatures(context: VerifyContext) -> list[Finding]:
-    """Compare the contracted signatures with the introspected ones."""
-    return check_signatures(context.contract_api(), context.observed_api())
+    """Compare the contracted signatures with the introspected ones (in a matrix cell, for its versions)."""
+    return check_signatures(
+        context.contract_api(), context.observed_api(), context.options.get(OPTION_CELL_VERSIONS)
+    )
 
 
 register(CheckFamily("signatures", "public names, signatures and exports match the contract", run_signatures))

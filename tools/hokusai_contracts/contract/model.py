@@ -8,7 +8,11 @@ the model is easy to serialise and to compare.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 
 class ParameterKind(str, enum.Enum):
@@ -91,6 +95,32 @@ class Lifecycle:
     replacement: str | None = None
 
 
+# The axes of the compatibility space a version range can name.
+VERSION_AXES = ("client", "server", "python")
+
+
+def version_in(version: str, spec: str) -> bool:
+    """True when ``version`` is in the PEP 440 specifier set ``spec`` (``"<3"``, ``">=2.9,<3"``)."""
+    try:
+        return SpecifierSet(spec).contains(Version(version), prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+
+
+@dataclass(frozen=True)
+class VersionRange:
+    """A version range per axis (``{"client": ">=2.22"}``); an axis not named matches every version."""
+
+    specifiers: tuple[tuple[str, str], ...] = ()
+
+    def matches(self, versions: Mapping[str, str]) -> bool:
+        """True when every named axis's version of ``versions`` is in its specifier set."""
+        return all(version_in(versions.get(axis, ""), spec) for axis, spec in self.specifiers)
+
+    def __str__(self) -> str:
+        return " ".join(f"{axis}{spec}" for axis, spec in self.specifiers) or "every version"
+
+
 @dataclass
 class ApiObject:
     """A class, function, method, property or attribute of the public API.
@@ -110,6 +140,9 @@ class ApiObject:
     bases: list[str] = field(default_factory=list)
     call_forms: list[CallForm] = field(default_factory=list)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    # Hand-written: the MLflow client / server / Python versions the object exists with (None: every
+    # one); a matrix cell outside the range does not check it.
+    applies: VersionRange | None = None
     members: list[ApiObject] = field(default_factory=list)
     # Read from an installed SDK only (not written to contracts), for docs-check: a class that cannot be
     # instantiated, and the special methods a class supports (``__iter__``, ``__enter__``, ``__getattr__``,

@@ -12,11 +12,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.base.files import list_files, read_text_file
 from hokusai_contracts.contract.callforms import parse_call_form, synthesize_signature
 from hokusai_contracts.contract.model import (
     CALLABLE_KINDS,
+    VERSION_AXES,
     Api,
     ApiModule,
     ApiObject,
@@ -25,6 +28,7 @@ from hokusai_contracts.contract.model import (
     ObjectKind,
     Parameter,
     ParameterKind,
+    VersionRange,
 )
 from hokusai_contracts.contract.schema import load_contract_file, schema_path
 from hokusai_contracts.contract.yaml_lines import LoadedYaml, dump_yaml
@@ -116,6 +120,8 @@ def _object_data(obj: ApiObject, parent: str) -> dict[str, Any]:
         lifecycle["changed"] = [dataclasses.asdict(change) for change in obj.lifecycle.changed]
     if lifecycle:
         data["lifecycle"] = lifecycle
+    if obj.applies is not None:
+        data["applies"] = dict(obj.applies.specifiers)
     if obj.members:
         data["members"] = [_object_data(m, obj.path) for m in sorted(obj.members, key=lambda m: m.path)]
     return data
@@ -222,10 +228,27 @@ def _object_from(loaded: LoadedYaml, data: dict, parent: str, where: list) -> Ap
             **{key: lifecycle.get(key) for key in _LIFECYCLE_KEYS},
             changed=tuple(Change(str(c["version"]), c["note"]) for c in lifecycle.get("changed") or ()),
         ),
+        applies=_applies_from(loaded, data.get("applies"), [*where, "applies"]),
         members=[_object_from(loaded, m, path, [*where, "members", i]) for i, m in enumerate(members)],
         source_file=loaded.file,
         source_line=loaded.line(where),
     )
+
+
+def _applies_from(loaded: LoadedYaml, data: dict | None, where: list) -> VersionRange | None:
+    """``applies: {client: ">=2.22"}`` (the schema checked its keys) as a range; each a PEP 440 range."""
+    if data is None:
+        return None
+    for axis, spec in data.items():
+        try:
+            SpecifierSet(spec)
+        except InvalidSpecifier:
+            raise ContractError(
+                f'applies.{axis}: {spec!r} is not a version range (PEP 440, e.g. ">=2.22" or ">=2.9,<3")',
+                file=loaded.file,
+                line=loaded.line([*where, axis]),
+            ) from None
+    return VersionRange(tuple((axis, data[axis]) for axis in VERSION_AXES if axis in data))
 
 
 def _parameters_from(loaded: LoadedYaml, items: list[dict], where: list) -> list[Parameter]:
@@ -271,7 +294,7 @@ def _reject_duplicate_names(loaded: LoadedYaml, items: Iterable[dict], where: li
 def merge_hand_written(extracted: Api, existing: Api) -> Api:
     """``extracted`` with the hand-written parts of ``existing`` kept.
 
-    Kept per object: call forms, lifecycle and parameter descriptions (by parameter name). Objects
+    Kept per object: call forms, lifecycle, applies and parameter descriptions (by parameter name). Objects
     are matched by path, else (an object that moved to another module) by a shared export path.
     """
     by_path = {o.path: o for m in existing.modules for o in m.objects}
@@ -304,5 +327,6 @@ def _merge(obj: ApiObject, old: ApiObject | None) -> ApiObject:
         parameters=parameters,
         call_forms=list(old.call_forms) or list(obj.call_forms),
         lifecycle=old.lifecycle if old.lifecycle != Lifecycle() else obj.lifecycle,
+        applies=old.applies if old.applies is not None else obj.applies,
         members=[_merge(m, old_members.get(m.name)) for m in obj.members],
     )

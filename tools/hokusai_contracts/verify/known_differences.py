@@ -9,7 +9,9 @@ Every contract format can say it, in its own syntax, with one meaning:
 - a documentation block: the snippet attributes ``applies="server>=3"`` and
   ``xfail="server<3: reason"`` (several selectors separated by spaces: ``client<3 server>=3``; several
   ranges separated by ``;``);
-- an auth scenario (``contracts/auth/*.yaml``): ``applies:`` and ``known_differences:`` keys.
+- an auth scenario (``contracts/auth/*.yaml``): ``applies:`` and ``known_differences:`` keys;
+- an API object (``contracts/api/*.yaml``): ``applies: {client: ">=2.22"}`` (the signature gate skips
+  it in a cell outside the range).
 
 A selector names an axis (``client``, ``server``, ``python``) and a PEP 440 specifier set. In a matrix
 cell, a failure of an item the cell is outside ``applies`` of is skipped; a failure a known difference
@@ -27,32 +29,22 @@ from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
 
 from hokusai_contracts.base.errors import ContractError
 from hokusai_contracts.checks.snippets.family import subject as snippet_subject
 from hokusai_contracts.checks.snippets.parse import parse_page
+from hokusai_contracts.contract.model import VERSION_AXES, VersionRange
+from hokusai_contracts.contract.model import version_in as version_in  # re-exported: one matcher
+from hokusai_contracts.contract.store import load_contracts
 from hokusai_contracts.contract.yaml_lines import read_yaml_file
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 
-AXES = ("client", "server", "python")
+AXES = VERSION_AXES
+# One version range type for every contract format (the API contract's ``applies:`` is read into it too).
+Range = VersionRange
 KNOWN_DIFFERENCE_GONE = "contract-invalid"
 _SELECTOR = re.compile(r"^(client|server|python)\s*([<>=!~].*)$")
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-
-@dataclass(frozen=True)
-class Range:
-    """A version range per axis (``{"server": "<3"}``); an axis not named matches every version."""
-
-    specifiers: tuple[tuple[str, str], ...] = ()
-
-    def matches(self, versions: dict[str, str]) -> bool:
-        """True when every named axis's version of ``versions`` is in its specifier set."""
-        return all(version_in(versions.get(axis, ""), spec) for axis, spec in self.specifiers)
-
-    def __str__(self) -> str:
-        return " ".join(f"{axis}{spec}" for axis, spec in self.specifiers) or "every version"
 
 
 @dataclass(frozen=True)
@@ -91,14 +83,6 @@ class Judged:
     findings: tuple[Finding, ...]
     known: int = 0
     not_applicable: int = 0
-
-
-def version_in(version: str, spec: str) -> bool:
-    """True when ``version`` is in the PEP 440 specifier set ``spec`` (``"<3"``, ``">=2.9,<3"``)."""
-    try:
-        return SpecifierSet(spec).contains(Version(version), prereleases=True)
-    except (InvalidSpecifier, InvalidVersion):
-        return False
 
 
 def _check_spec(axis: str, spec: Any, file: str, line: int | None) -> str:
@@ -243,9 +227,23 @@ def from_auth_file(path: Path) -> Declarations:
     return declarations
 
 
-def load(contracts_dir: Path) -> Declarations:
-    """Every declaration of ``contracts_dir`` (http/, docs/, auth/); ContractError names file and line."""
+def from_api_dir(api_dir: Path) -> Declarations:
+    """The ``applies`` ranges of the API objects contracted in ``api_dir`` (members included)."""
     declarations = Declarations()
+    for module in load_contracts(api_dir).modules:
+        for obj in module.walk():
+            if obj.applies is not None:
+                where = Location(obj.source_file, obj.source_line) if obj.source_file else None
+                declarations.applies.append(Applicability("signatures", obj.path, obj.applies, where))
+    return declarations
+
+
+def load(contracts_dir: Path) -> Declarations:
+    """Every declaration of ``contracts_dir`` (api/, http/, docs/, auth/); ContractError names file and
+    line."""
+    declarations = Declarations()
+    if (contracts_dir / "api").is_dir():
+        declarations.applies += from_api_dir(contracts_dir / "api").applies
     sources = [
         *((from_openapi, p) for p in sorted((contracts_dir / "http").glob("*.openapi.yaml"))),
         *(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.checks import CheckFamily, VerifyContext
+from hokusai_contracts.checks.signatures.gate import OPTION_CELL_VERSIONS
 from hokusai_contracts.findings import RunResult
 from hokusai_contracts.findings.from_errors import error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
@@ -54,7 +55,8 @@ def sdk_version_of(python: str) -> str | None:
     """The installed SDK's version in ``python`` (the signatures family reports it; others do not)."""
     code = "import importlib.metadata as m; print(m.version('hokusai-ml-platform'))"
     try:
-        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+        # -I: not the current directory's metadata (a checkout's stale *.egg-info named 1.2.0 for 1.3.0).
+        done = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None
@@ -95,13 +97,13 @@ def run_cell(
         )
         return CellRun(cell, row, time.monotonic() - started)
     tracker.finish("environment", ())
+    versions = {"client": cell.client, "server": cell.server, "python": cell.python}
     context = make_context()
     context.python = environment.python
+    context.options[OPTION_CELL_VERSIONS] = versions
     provisioner = provisioner_for(replace(request, version=cell.server), probe)
     raw = run_with_provisioner(families, context, provisioner, progress=tracker)
-    judged = judge(
-        raw.findings, declarations, {"client": cell.client, "server": cell.server, "python": cell.python}
-    )
+    judged = judge(raw.findings, declarations, versions)
     result = RunResult(
         findings=list(judged.findings),
         sdk_version=raw.sdk_version or sdk_version_of(environment.python),

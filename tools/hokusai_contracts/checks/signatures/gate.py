@@ -4,13 +4,14 @@ The diff engine compares the contract (old side) with the introspected SDK (new 
 view (``DiffContext.contract_view``); the gate reports each change under the signature rule whose
 contract-side view it is (``Rule.views`` in the catalogue), worded for a contract, and adds what only
 the gate checks: a pass per matching object (SIG000), contracted modules that do not import (SIG012)
-and signatures that cannot be read (SIG014). Pure logic over two API models: nothing here imports the
-SDK.
+and signatures that cannot be read (SIG014). In a compatibility-matrix cell (``versions`` given), an
+object whose ``applies`` range leaves the cell out is skipped, with its members. Pure logic over two API
+models: nothing here imports the SDK.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hokusai_contracts.checks.signatures.rules import RULES
@@ -31,19 +32,60 @@ SIGNATURE_RULE = {view: rule.id for rule in RULES.values() for view in rule.view
 _GATE_RULES = tuple(rule for rule in STATIC_RULES if rule.rule.id in SIGNATURE_RULE)
 _KIND_CHANGED, _MOVED = "BC003", "BC006"
 _REMOVED = frozenset({"BC001", "BC017"})
+# VerifyContext.options key: the versions of the matrix cell the check runs in ({"client": "2.9.0",
+# "server": ..., "python": ...}); absent outside a matrix, where every contracted object is checked.
+OPTION_CELL_VERSIONS = "cell_versions"
 
 
-def check_signatures(contract: Api, observed: Api) -> list[Finding]:
-    """One finding per contracted object that matches (SIG000) and one per incompatibility found."""
+def check_signatures(
+    contract: Api, observed: Api, versions: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """One finding per contracted object that matches (SIG000) and one per incompatibility found;
+    with ``versions`` (a matrix cell's), objects whose ``applies`` range excludes them are skipped."""
     context = DiffContext(contract, observed, contract_view=True)
     findings: list[Finding] = []
     for module in sorted(contract.modules, key=lambda m: m.name):
         if module.name not in context.new_index.modules:
             findings.append(_module_missing(module, context.new_index))
-        contracted = (pair for pair in module_pairs(context, module) if pair.old is not None)
+        contracted = []
+        for pair in module_pairs(context, module):
+            if pair.old is None:
+                continue
+            declaring = _outside_range(pair, versions)
+            if declaring is None:
+                contracted.append(pair)
+            elif declaring is pair.old:  # one skip per declaring object; its members go with it
+                findings.append(_not_applicable(pair.old, versions or {}))
         for pair, changes in pair_changes(context, contracted, _GATE_RULES):
             findings.extend(object_findings(pair, changes, context.new_index))
     return findings
+
+
+def _outside_range(pair: ObjectPair, versions: Mapping[str, str] | None) -> ApiObject | None:
+    """The contracted object (``pair``'s or an owner's) whose ``applies`` excludes ``versions``, if any."""
+    if not versions:
+        return None
+    current: ObjectPair | None = pair
+    while current is not None:
+        obj = current.old
+        if obj is not None and obj.applies is not None and not obj.applies.matches(versions):
+            return obj
+        current = current.owner
+    return None
+
+
+def _not_applicable(obj: ApiObject, versions: Mapping[str, str]) -> Finding:
+    cell = ", ".join(f"{axis} {version}" for axis, version in versions.items())
+    return Finding(
+        check=CHECK,
+        rule="SIG000",
+        subject=obj.path,
+        message=f"{obj.kind.value} {obj.path} not checked: its contract applies to {obj.applies} only "
+        f"(this cell: {cell})",
+        outcome=Outcome.SKIPPED,
+        severity=Severity.INFO,
+        location=_location(obj),
+    )
 
 
 def object_findings(pair: ObjectPair, changes: Sequence[Change], index: ApiIndex) -> list[Finding]:
