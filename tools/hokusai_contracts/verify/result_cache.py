@@ -10,7 +10,10 @@ holding an infrastructure error are never stored: the next run tries again. A co
 with a warning. Remembered or not, a unit's findings are the same.
 
 Hooks: :meth:`ResultCache.wrap` wraps the families ``verify`` runs; the snippets and auth families ask
-``context.options[OPTION_RESULT_CACHE]`` (``key``/``get``/``put``) per page and per scenario.
+``context.options[OPTION_RESULT_CACHE]`` (``key``/``get``/``put``) per page and per scenario. A server
+planner asks :meth:`ResultCache.remembered` (which counts nothing) to skip the units that will not run.
+Options that change results (``--http-budget``) must be in ``context.options`` before :func:`open_cache`
+so that they are part of every key.
 """
 
 from __future__ import annotations
@@ -266,6 +269,10 @@ class ResultCache:
             else:
                 tally.ran += 1
 
+    def remembered(self, key: str | None) -> bool:
+        """True when ``key``'s findings are in the cache (a planner's question: nothing is counted)."""
+        return key is not None and self._entry(key) is not None
+
     def get(self, key: str | None) -> list[Finding] | None:
         """The remembered findings of ``key``; None when the unit must run."""
         entry = self._entry(key) if key else None
@@ -304,7 +311,7 @@ class ResultCache:
             keys = self.unit_keys(family)
         except (ContractError, OSError):
             return False  # the family reports it when it runs
-        return all(key is not None and self._entry(key) is not None for key in keys)
+        return all(self.remembered(key) for key in keys)
 
     def wrap(self, families: Sequence[CheckFamily]) -> list[CheckFamily]:
         """``families`` with their results remembered; a family whose every unit is remembered needs no
