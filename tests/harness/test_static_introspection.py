@@ -8,13 +8,17 @@ parameters (names, kinds, defaults) as the import-based API. What differs by des
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from harness_support import REPO, introspect_tree
+from typer.testing import CliRunner
 
+from hokusai_contracts.cli.app import app
 from hokusai_contracts.contract.model import Api, ObjectKind
+from hokusai_contracts.diff.sides import resolve_sides
 from hokusai_contracts.introspection import introspect
 from hokusai_contracts.introspection import static as static_module
 from hokusai_contracts.introspection.static import static_api
@@ -229,3 +233,31 @@ def test_external_re_exports_and_dynamic_names_are_not_seen(write_package):
     dynamic = introspect_tree(root, "ext")
     assert "ext.JSONDecoder" in dynamic.objects() and "ext.JSONDecoder" not in static.objects()
     assert {"A", "B"} <= set(dynamic.module("ext").names) and "A" not in static.module("ext").names
+
+
+# -- diff --static --------------------------------------------------------------------------------------
+
+
+def test_diff_static_finds_source_visible_breaks_and_runs_nothing(tmp_path):
+    breaking, compatible = CORPUS / "bc005-parameter-renamed", CORPUS / "bc019-optional-parameter-added"
+
+    def diff(pair: Path, *extra: str):
+        args = ["diff", str(pair / "old"), str(pair / "new"), "--package", "corpkg", "--static", *extra]
+        return CliRunner().invoke(app, args)
+
+    result = diff(breaking, "--json", str(tmp_path / "report.json"))
+    assert result.exit_code == 1, result.output
+    assert "BC005" in result.output and "corpkg.fetch" in result.output
+    assert "1.0.0 -> 1.1.0 is a minor bump" in result.output  # versions read from the source too
+    assert diff(compatible).exit_code == 0
+    refused = diff(breaking, "--behaviour")
+    assert refused.exit_code == 3 and "--static runs no code" in refused.output
+
+
+def test_static_sides_run_no_code(tmp_path):
+    pair = CORPUS / "bc005-parameter-renamed"
+    with contextlib.ExitStack() as stack:
+        old, new = resolve_sides(str(pair / "old"), str(pair / "new"), stack, package="corpkg", static=True)
+    for side in (old, new):
+        assert side.static and not side.importable and side.worker is None
+        assert "read statically" in side.note

@@ -5,15 +5,19 @@ Real worker processes of this interpreter run small scripts written here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from harness_support import REPO
 
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.workers import WorkerSession, routed, run_worker
+from hokusai_contracts.diff.sides import resolve_sides
+from hokusai_contracts.release.run import compare_sides
 
 COUNTER = """\
     import os
@@ -132,3 +136,24 @@ def test_routed_run_worker_calls_go_to_the_session_others_run_one_shot(tmp_path)
     # After the block, the same call runs one-shot again.
     again = run_worker(counter, {"name": "w"}, what="one-shot", timeout=30, extra_paths=[extra]).answer()
     assert again["seen"] == ["w"]
+
+
+# -- one worker per diff side -------------------------------------------------------------------------
+
+
+def test_each_diff_side_is_introspected_probed_and_witnessed_by_one_worker():
+    pair = REPO / "fixtures" / "breaking_changes" / "bc022-submodule-not-bound"
+    with contextlib.ExitStack() as stack:
+        old, new = resolve_sides(str(pair / "old"), str(pair / "new"), stack, package="corpkg")
+        # The structure probe came first (before the introspection imported every submodule), then the
+        # introspection: two requests so far, one process per side.
+        assert old.worker.asked == new.worker.asked == 2
+        pids = {old.worker.pid, new.worker.pid}
+        judged, _ = compare_sides(old, new)
+        assert old.worker.asked >= 3 and new.worker.asked >= 3
+        assert {old.worker.pid, new.worker.pid} == pids and None not in pids
+        assert old.worker.ended is None and new.worker.ended is None
+    # Structure first: the submodule NEW no longer binds on `import corpkg` is still seen.
+    assert "BC022" in {j.change.rule for j in judged}
+    assert old.worker.ended == new.worker.ended == "was closed"
+    assert not any(_alive(pid) for pid in pids)

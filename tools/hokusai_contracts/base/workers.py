@@ -194,7 +194,8 @@ def run_worker(
     if not flags and not merge_output:
         session = routed_session(interpreter, extra_paths, script)
         if session is not None:
-            return session.ask(script, payload, what=what, timeout=timeout)
+            with contextlib.suppress(SessionEnded):  # ended meanwhile: one-shot below
+                return session.ask(script, payload, what=what, timeout=timeout)
     with processes.temp_dir("worker") as scratch:
         request_path, response_path = scratch / "request.json", scratch / "response.jsonl"
         write_json(request_path, payload, what)
@@ -235,6 +236,10 @@ STDERR_KEPT = 2000  # lines of a session's stderr kept for error messages
 CLOSE_GRACE_S = 5.0
 
 
+class SessionEnded(InfrastructureError):
+    """The session can no longer answer (timed out, crashed or closed): a routed call runs one-shot."""
+
+
 class WorkerSession:
     """One worker process in ``python`` that answers requests in order (``worker_entry.py --session``).
 
@@ -267,6 +272,16 @@ class WorkerSession:
         self._lock = threading.Lock()
         self._next_id = 0
         self.ended: str | None = None  # why the session can no longer answer
+
+    @property
+    def asked(self) -> int:
+        """How many requests the session has been sent."""
+        return self._next_id
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None before it starts)."""
+        return None if self._process is None else self._process.pid
 
     def start(self) -> WorkerSession:
         """Start the worker process (in its own process group)."""
@@ -313,7 +328,7 @@ class WorkerSession:
             if self._process is None:
                 self.start()
             if self.ended is not None:
-                raise InfrastructureError(f"{what} under {self.interpreter}: {self.what} {self.ended}")
+                raise SessionEnded(f"{what} under {self.interpreter}: {self.what} {self.ended}")
             self._next_id += 1
             number, stderr_mark = self._next_id, self._stderr_count
             message = json_line({"id": number, "script": str(Path(script).resolve()), "request": payload})
@@ -322,7 +337,7 @@ class WorkerSession:
             try:
                 process.stdin.write(message.encode("utf-8"))
                 process.stdin.flush()
-            except (BrokenPipeError, OSError):
+            except (OSError, ValueError):
                 pass  # the process is gone: its end is read below
             records: list[Any] = []
             deadline = time.monotonic() + timeout
@@ -373,18 +388,20 @@ class WorkerSession:
 
     def close(self) -> None:
         """End the session: stdin closed (the worker exits), then its process group stopped."""
-        process = self._process
-        if process is None:
-            return
-        with contextlib.suppress(OSError):
-            assert process.stdin is not None
-            process.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(CLOSE_GRACE_S if self.ended is None else 0.1)
-        processes.stop_group(process, grace=1.0)
-        for thread in self._threads:
-            thread.join(1.0)
-        self.ended = self.ended or "was closed"
+        with self._lock:  # a request in flight finishes first
+            process = self._process
+            if process is None:
+                self.ended = self.ended or "was closed"
+                return
+            with contextlib.suppress(OSError, ValueError):
+                assert process.stdin is not None
+                process.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(CLOSE_GRACE_S if self.ended is None else 0.1)
+            processes.stop_group(process, grace=1.0)
+            for thread in self._threads:
+                thread.join(1.0)
+            self.ended = self.ended or "was closed"
 
     def __enter__(self) -> WorkerSession:
         return self.start()
@@ -409,8 +426,8 @@ def routed_session(
     """The routed session that answers ``script`` in ``interpreter`` with ``extra_paths``, if any."""
     with _routes_lock:
         session = _routes.get(_route_key(interpreter, extra_paths))
-    if session is None or str(Path(script).resolve()) not in session.scripts:
-        return None
+    if session is None or session.ended is not None or str(Path(script).resolve()) not in session.scripts:
+        return None  # an ended session (timed out, closed early) leaves its calls to one-shot workers
     return session
 
 

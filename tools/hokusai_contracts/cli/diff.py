@@ -1,6 +1,8 @@
 """``hokusai-contracts diff OLD NEW``: breaking changes between two releases, judged against the version."""
 
 # No `from __future__ import annotations`: typer evaluates the option annotations at runtime.
+import contextlib
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -31,6 +33,12 @@ ACCEPTED_HELP = "Accepted-breaks file (default: contracts/accepted-breaks.yaml w
 PYTHON_HELP = "Interpreter that imports git refs, wheels, sdists and source trees (default: this one)."
 BEHAVIOUR_HELP = (
     "Also run OLD's executable documentation and auth scenarios on NEW (BC101/BC102; starts servers)."
+)
+
+STATIC_HELP = (
+    "Read both sides from their source files only: nothing is imported or run (the fastest mode, like "
+    "griffe). No probes, witnesses or behaviour checks; what a static read cannot see is listed in "
+    "introspection/static.py."
 )
 
 BASELINE_HELP = (
@@ -80,6 +88,7 @@ def diff_command(
         str | None, typer.Option("--since", help="With --history: start at this commit, branch or tag.")
     ] = None,
     behaviour: Annotated[bool, typer.Option("--behaviour", help=BEHAVIOUR_HELP)] = False,
+    static: Annotated[bool, typer.Option("--static", help=STATIC_HELP)] = False,
     accepted: Annotated[Path | None, typer.Option("--accepted", help=ACCEPTED_HELP)] = None,
     package: Annotated[str, typer.Option("--package", help="Top-level package of the SDK.")] = "hokusai",
     python: Annotated[str | None, typer.Option("--python", help=PYTHON_HELP)] = None,
@@ -124,10 +133,15 @@ def diff_command(
         raise fail(
             EXIT_USAGE, "diff needs OLD and NEW (or --history REPO)", "see `hokusai-contracts diff --help`"
         )
+    if static and behaviour:
+        raise fail(EXIT_USAGE, "--static runs no code, --behaviour runs OLD's examples", "choose one")
     with harness_errors():
-        report = run_diff(
-            old, new, package=package, python=python, accepted_file=accepted, behaviour=behaviour
-        )
+        if static:
+            report = static_diff(old, new, package=package, python=python, accepted_file=accepted)
+        else:
+            report = run_diff(
+                old, new, package=package, python=python, accepted_file=accepted, behaviour=behaviour
+            )
         changelog = Changelog(
             tuple(report.result.findings),
             _label(report.old),
@@ -145,6 +159,20 @@ def diff_command(
         console.print(Text.assemble(("version: ", "bold"), report.verdict.describe()), soft_wrap=True)
         print_entries(console, report.unaccepted_entries)
     raise typer.Exit(report.exit_code)
+
+
+def static_diff(old: str, new: str, *, package: str, python: str | None, accepted_file: Path | None):
+    """``diff --static``: both sides read from source (no import), compared without probes."""
+    from hokusai_contracts.diff.sides import resolve_sides
+    from hokusai_contracts.release.run import diff_findings, load_accepted_file
+
+    started = time.monotonic()
+    accepted_breaks = load_accepted_file(accepted_file)
+    with contextlib.ExitStack() as stack:
+        old_side, new_side = resolve_sides(old, new, stack, package=package, python=python, static=True)
+        report = diff_findings(old_side, new_side, accepted_breaks)
+    report.result.duration_s = time.monotonic() - started
+    return report
 
 
 def _label(side) -> str:

@@ -4,23 +4,39 @@ into the API model plus what the side offers for witnesses and behaviour checks.
 Sides with code are introspected in an interpreter (extra_paths put an unpacked release first on
 PYTHONPATH); when the side also has contracts, their hand-written parts (call forms, lifecycle) are
 merged in. A contract directory alone gives the contracted API without versions or values.
+
+Each code side gets one persistent worker (a :class:`SideSession`, sandboxed like the probes: fresh HOME
+and working directory, no HOKUSAI_*/MLFLOW_* variables) that answers, in order, the structure probe
+(before anything but ``import <package>`` ran), the introspection, the probes and the witnesses: one
+interpreter per side instead of one per question. With ``static`` nothing is imported at all: the API
+is read from the source (``introspection/static.py``) and the side runs no code (no probes, witnesses or
+behaviour checks).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import os
 import subprocess
 import tarfile
 import tempfile
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.git_refs import commit_of
+from hokusai_contracts.base.workers import WorkerRun, WorkerSession, routed
 from hokusai_contracts.contract.model import Api
 from hokusai_contracts.contract.store import load_contracts, merge_hand_written
+from hokusai_contracts.diff.probe import TIMEOUT_S as PROBE_TIMEOUT_S
+from hokusai_contracts.diff.probe import WORKER as PROBE_WORKER
+from hokusai_contracts.diff.probe import ProbeRequest, Structure, sandbox_environment
 from hokusai_contracts.diff.records import (
     LATEST,
     RELEASES_DIR,
@@ -32,7 +48,9 @@ from hokusai_contracts.diff.records import (
 )
 from hokusai_contracts.diff.versions import side_version
 from hokusai_contracts.introspection import introspect
+from hokusai_contracts.introspection.runner import WORKER as INTROSPECTION_WORKER
 from hokusai_contracts.introspection.runner import resolve_python
+from hokusai_contracts.introspection.static import StaticReader, static_api
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 RELEASE_PREFIX = "release:"
@@ -57,8 +75,12 @@ class Side:
     package: str = "hokusai"
     # A temporary copy (git export, unpacked wheel or sdist): reports name its files by ``label`` instead.
     scratch_root: Path | None = None
-    # Why the side has no code to run (a recorded release whose commit is not in this clone).
+    # Why the side has no code to run (a recorded release whose commit is not in this clone, --static).
     note: str | None = None
+    # Read from source without importing anything (--static).
+    static: bool = False
+    # The side's persistent worker (None: static, contracts only, or not opened).
+    worker: SideSession | None = field(default=None, repr=False, compare=False)
 
     @property
     def version(self) -> str | None:
@@ -73,36 +95,39 @@ def resolve_side(
     package: str = "hokusai",
     python: str | None = None,
     repository: Path = REPOSITORY,
+    static: bool = False,
 ) -> Side:
-    """The :class:`Side` named by ``spec``; temporary directories are removed when ``stack`` closes."""
+    """The :class:`Side` named by ``spec``; temporary directories (and the side's worker) end when
+    ``stack`` closes. ``static``: read the API from source, import nothing."""
+    how = _How(stack, static)
     if spec.startswith(RELEASE_PREFIX):
         record = find_record(repository / RELEASES_DIR, spec[len(RELEASE_PREFIX) :] or LATEST)
-        return _record_side(record, stack, python, repository)
+        return _record_side(record, how, python, repository)
     if spec.startswith("git:"):
         other = parse_git_spec(spec)
         if other is not None:
             target = _tempdir(stack, "git")
             root = export_git_tree(other, target)
-            return replace(_source_side(spec, root, package, python), scratch_root=target)
+            return replace(_source_side(spec, root, package, python, how), scratch_root=target)
         root = _git_export(spec[4:], package, repository, _tempdir(stack, "git"))
-        return replace(_source_side(spec, root, package, python), scratch_root=root)
+        return replace(_source_side(spec, root, package, python, how), scratch_root=root)
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".whl":
         root = _tempdir(stack, "wheel")
         _unzip(path, root)
-        side = _code_side(spec, root, package, python, contracts_root=None)
+        side = _code_side(spec, root, package, python, None, how)
         return replace(_with_version(side, side_version(root, root, package)), scratch_root=root)
     if path.is_file() and (path.name.endswith((".tar.gz", ".tgz")) or path.suffix == ".zip"):
         root = _unpack_sdist(path, _tempdir(stack, "sdist"))
-        return replace(_source_side(spec, root, package, python), scratch_root=root)
+        return replace(_source_side(spec, root, package, python, how), scratch_root=root)
     if path.is_dir():
         if is_record(path):
-            return _record_side(read_record(path), stack, python, repository, label=spec)
+            return _record_side(read_record(path), how, python, repository, label=spec)
         if (path / "pyvenv.cfg").is_file():
-            return _interpreter_side(spec, str(path), package)
+            return _interpreter_side(spec, str(path), package, how)
         contracts_root = _contracts_root(path)
         if (_package_dir(path, package)) is not None:
-            return _source_side(spec, path, package, python)
+            return _source_side(spec, path, package, python, how)
         if _has_api(contracts_root):
             api = load_contracts(contracts_root / "api")
             return Side(spec, api, contracts_dir=contracts_root, package=package)
@@ -112,14 +137,15 @@ def resolve_side(
         )
     if path.exists():
         if path.is_file() and path.stat().st_mode & 0o111:
-            return _interpreter_side(spec, str(path), package)
+            return _interpreter_side(spec, str(path), package, how)
         raise HarnessUsageError(f"{spec}: not a wheel, sdist or interpreter; expected {SPEC_HELP}")
     try:
-        return _interpreter_side(spec, resolve_python(spec), package)
+        python_path = resolve_python(spec)
     except HarnessUsageError:
         raise HarnessUsageError(
             f"{spec}: no such file, directory or interpreter; expected {SPEC_HELP}"
         ) from None
+    return _interpreter_side(spec, python_path, package, how)
 
 
 def resolve_sides(
@@ -129,11 +155,12 @@ def resolve_sides(
     *,
     package: str = "hokusai",
     python: str | None = None,
+    static: bool = False,
 ) -> tuple[Side, Side]:
     """Both sides, resolved at the same time (each introspection runs in its own interpreter)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [
-            pool.submit(resolve_side, spec, stack, package=package, python=python)
+            pool.submit(resolve_side, spec, stack, package=package, python=python, static=static)
             for spec in (old_spec, new_spec)
         ]
         return futures[0].result(), futures[1].result()
@@ -181,11 +208,40 @@ def _package_dir(root: Path, package: str) -> Path | None:
     return None
 
 
-def _interpreter_side(label: str, python: str, package: str) -> Side:
-    return Side(label, introspect(package, python), python=python, importable=True, package=package)
+@dataclass(frozen=True)
+class _How:
+    """How code sides are read: the stack their temporary things live on, and whether statically."""
+
+    stack: contextlib.ExitStack
+    static: bool = False
 
 
-def _code_side(label: str, root: Path, package: str, python: str | None, contracts_root: Path | None) -> Side:
+STATIC_NOTE = "{label} was read statically (--static): none of its code runs"
+
+
+def _interpreter_side(label: str, python: str, package: str, how: _How) -> Side:
+    if how.static:
+        base = installed_package_base(resolve_python(python), package)
+        api = static_api(base, package)
+        note = STATIC_NOTE.format(label=label)
+        return Side(label, api, python=python, package=package, note=note, static=True)
+    worker = _open_session(
+        how.stack, python, (), package, _package_base_quietly(resolve_python(python), package)
+    )
+    api = introspect(package, python)
+    return Side(label, api, python=python, importable=True, package=package, worker=worker)
+
+
+def _code_side(
+    label: str, root: Path, package: str, python: str | None, contracts_root: Path | None, how: _How
+) -> Side:
+    if how.static:
+        api = static_api(root, package)
+        if _has_api(contracts_root):
+            api = merge_hand_written(api, load_contracts(contracts_root / "api"))
+        note = STATIC_NOTE.format(label=label)
+        return Side(label, api, contracts_dir=contracts_root, package=package, note=note, static=True)
+    worker = _open_session(how.stack, python, (str(root),), package, root)
     api = introspect(package, python, extra_paths=[root])
     imported = Path(api.package_file).resolve() if api.package_file else None
     if imported is not None and not imported.is_relative_to(root.resolve()):
@@ -205,14 +261,15 @@ def _code_side(label: str, root: Path, package: str, python: str | None, contrac
         contracts_dir=contracts_root,
         importable=True,
         package=package,
+        worker=worker,
     )
 
 
-def _source_side(label: str, root: Path, package: str, python: str | None) -> Side:
+def _source_side(label: str, root: Path, package: str, python: str | None, how: _How) -> Side:
     base = _package_dir(root, package)
     if base is None:
         raise HarnessUsageError(f"{label}: no {package}/__init__.py in it (nor under src/)")
-    side = _code_side(label, base, package, python, _tree_contracts_root(root))
+    side = _code_side(label, base, package, python, _tree_contracts_root(root), how)
     return _with_version(side, side_version(root, base, package))
 
 
@@ -225,7 +282,7 @@ def _with_version(side: Side, version: str | None) -> Side:
 
 def _record_side(
     record: ReleaseRecord,
-    stack: contextlib.ExitStack,
+    how: _How,
     python: str | None,
     repository: Path,
     *,
@@ -235,10 +292,10 @@ def _record_side(
     label = label or f"{RELEASE_PREFIX}{record.version}"
     commit = commit_of(record.commit, repository) if record.commit else None
     if commit is not None:
-        root = _tempdir(stack, "release")
+        root = _tempdir(how.stack, "release")
         git_archive(repository, commit, [record.package], root)
         if _package_dir(root, record.package) is not None:
-            side = _code_side(label, root, record.package, python, contracts_root=record.directory)
+            side = _code_side(label, root, record.package, python, record.directory, how)
             return replace(_with_version(side, record.version), scratch_root=root)
     if record.commit is None:
         why = f"{record.label} names no commit, so its code cannot be rebuilt"
@@ -328,3 +385,105 @@ def _unpack_sdist(path: Path, target: Path) -> Path:
             raise HarnessUsageError(f"{path}: not a readable sdist (.tar.gz)") from None
     entries = [p for p in target.iterdir() if p.is_dir()]
     return entries[0] if len(entries) == 1 else target
+
+
+# -- one persistent worker per side ---------------------------------------------------------------------
+
+# Live side workers at most (each holds the side's imports in memory): a diff needs two, two diffs at a
+# time four; --history keeps every side it resolved, so the oldest workers end (later questions to them,
+# if any, run one-shot).
+MAX_LIVE_SESSIONS = 4
+_live: collections.deque[WorkerSession] = collections.deque()
+_live_lock = threading.Lock()
+
+
+class SideSession(WorkerSession):
+    """A side's worker. Its first question is the structure probe over every public submodule found in
+    the side's files (which ones ``import <package>`` alone binds), asked before the introspection imports
+    them all; later structure probes are answered from it (only submodules it did not cover are asked)."""
+
+    early_bound: dict[str, Any] | None = None
+
+    def ask_structure_first(self, package: str, submodules: list[str]) -> None:
+        """Ask the structure probe now and keep its answer."""
+        request = ProbeRequest(structure=Structure(package, tuple(submodules)))
+        run = super().ask(PROBE_WORKER, request, what="the structure probe", timeout=PROBE_TIMEOUT_S)
+        self.early_bound = run.records[-1].get("bound", {}) if run.answered else None
+
+    def ask(self, script: Path | str, request: Any, *, what: str, timeout: float) -> WorkerRun:
+        """As :meth:`WorkerSession.ask`; a structure probe is answered from the early answer."""
+        structure = request.get("structure") if isinstance(request, dict) else None
+        early = self.early_bound
+        if early is None or not structure or Path(script).resolve() != PROBE_WORKER.resolve():
+            return super().ask(script, request, what=what, timeout=timeout)
+        wanted = list(structure.get("submodules") or [])
+        late = [name for name in wanted if name not in early]
+        asked = {**request, "structure": {**structure, "submodules": late} if late else None}
+        run = super().ask(script, asked, what=what, timeout=timeout)
+        if not run.answered:
+            return run
+        answer = dict(run.records[-1])
+        answer["bound"] = {**{n: early[n] for n in wanted if n in early}, **(answer.get("bound") or {})}
+        return replace(run, records=(*run.records[:-1], answer))
+
+
+def _open_session(
+    stack: contextlib.ExitStack,
+    python: str | None,
+    extra_paths: tuple[str, ...],
+    package: str,
+    source_base: Path | None,
+) -> SideSession:
+    """Start the side's worker (routed for the introspection and probe workers until ``stack`` closes)."""
+    home = stack.enter_context(processes.temp_dir("side-home"))
+    session = SideSession(
+        # Absolute, not resolved (a venv's python is a symlink): the probes name it the same way.
+        os.path.abspath(resolve_python(python)),
+        what="the side's worker",
+        env=sandbox_environment(home),
+        extra_paths=extra_paths,
+        cwd=home,
+        scripts=(INTROSPECTION_WORKER, PROBE_WORKER),
+    )
+    stack.enter_context(routed(session))
+    stack.callback(_forget, session)
+    with _live_lock:
+        _live.append(session)
+        evicted = [_live.popleft() for _ in range(max(len(_live) - MAX_LIVE_SESSIONS, 0))]
+    for old in evicted:
+        old.close()  # its later questions (if any) run one-shot
+    if source_base is not None:
+        submodules = [m for m in StaticReader(source_base, package).walk_modules() if m != package]
+        session.ask_structure_first(package, submodules)
+    return session
+
+
+def _forget(session: WorkerSession) -> None:
+    with _live_lock, contextlib.suppress(ValueError):
+        _live.remove(session)
+
+
+_FIND_PACKAGE = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.find_spec(sys.argv[1])\n"
+    "print(spec.origin if spec and spec.origin else '')\n"
+)
+
+
+def installed_package_base(python: str, package: str) -> Path:
+    """The directory holding ``package`` as installed for ``python``, found without importing it."""
+    done = processes.run([python, "-c", _FIND_PACKAGE, package], timeout=60)
+    origin = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    if done.returncode != 0 or not origin.endswith("__init__.py"):
+        raise HarnessUsageError(
+            f"{package!r} is not installed as a package for {python} (find_spec found "
+            f"{origin or 'nothing'}); install it there or pass its source tree"
+        )
+    return Path(origin).parent.parent
+
+
+def _package_base_quietly(python: str, package: str) -> Path | None:
+    try:
+        return installed_package_base(python, package)
+    except HarnessUsageError:
+        return None  # introspection says what is wrong, in its own words

@@ -250,6 +250,11 @@ class StaticReader:
         self.errors: list[dict] = []
         self._star_cache: dict[str, list[str]] = {}
         self._public_set: set[str] = set()
+        # Classes are asked about again and again (members, MRO, bases): each answer is computed once.
+        self._class_cache: dict[Definition, dict[str, Binding]] = {}
+        self._mro_cache: dict[Definition, list[Definition]] = {}
+        self._bases_cache: dict[Definition, list[Binding | None]] = {}
+        self._assignments_cache: dict[int, dict[str, ast.expr | None]] = {}  # by id: the trees stay alive
 
     # -- finding and parsing modules --------------------------------------------------------------------
 
@@ -383,6 +388,12 @@ class StaticReader:
 
     def class_bindings(self, definition: Definition) -> dict[str, Binding]:
         """What a class body binds (its ``__dict__``), in order; property setters keep the property."""
+        cached = self._class_cache.get(definition)
+        if cached is None:
+            cached = self._class_cache[definition] = self._class_bindings(definition)
+        return cached
+
+    def _class_bindings(self, definition: Definition) -> dict[str, Binding]:
         bound: dict[str, Binding] = {}
         node = definition.node
         assert isinstance(node, ast.ClassDef)
@@ -432,16 +443,25 @@ class StaticReader:
 
     def base_targets(self, definition: Definition) -> list[Binding | None]:
         """Each base of a class, resolved (``Generic[T]`` as ``Generic``)."""
+        if definition in self._bases_cache:
+            return self._bases_cache[definition]
         node = definition.node
         assert isinstance(node, ast.ClassDef)
         found = []
         for base in node.bases:
             expr = base.value if isinstance(base, ast.Subscript) else base
             found.append(self.resolve_expr(definition.module, expr))
+        self._bases_cache[definition] = found
         return found
 
     def mro(self, definition: Definition) -> list[Definition]:
         """The package classes of ``definition``'s MRO (C3 over them; external bases left out)."""
+        cached = self._mro_cache.get(definition)
+        if cached is None:
+            cached = self._mro_cache[definition] = self._mro(definition)
+        return cached
+
+    def _mro(self, definition: Definition) -> list[Definition]:
 
         def linear(d: Definition, seen: frozenset) -> list[Definition]:
             if d in seen:
@@ -869,7 +889,7 @@ class StaticReader:
                 found[name] = self.annotation(annotation, module)
             init = self.class_bindings(klass).get("__init__")
             if isinstance(init, Definition):
-                for name, annotation in _self_assignments(init.node, only_direct=False).items():
+                for name, annotation in self.self_assignments(init.node).items():
                     found.setdefault(name, self.annotation(annotation, module))
         return [
             {"name": name, "kind": "attribute", "summary": None, "parameters": None, "returns": annotation}
@@ -877,13 +897,20 @@ class StaticReader:
             if not name.startswith("_") and name not in seen
         ]
 
+    def self_assignments(self, node: ast.AST) -> dict[str, ast.expr | None]:
+        """``self.<name>`` targets of a function or class (computed once per node)."""
+        key = id(node)
+        if key not in self._assignments_cache:
+            self._assignments_cache[key] = _self_assignments(node)
+        return self._assignments_cache[key]
+
     def attribute_names(self, definition: Definition, mro: list[Definition]) -> list[str]:
         """Public names an instance can have, as far as the package's own classes say."""
         names: set[str] = set()
         for klass in mro:
             names.update(self.class_bindings(klass))
             names.update(self._class_annotations(klass))
-            names.update(_self_assignments(klass.node, only_direct=False))
+            names.update(self.self_assignments(klass.node))
         for klass in self.stdlib_mro(definition):
             names.update(dir(klass))
         return sorted(n for n in names if not n.startswith("_"))
@@ -1158,9 +1185,8 @@ def _yields(node: ast.AST) -> bool:
     return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk(node))
 
 
-def _self_assignments(node: ast.AST, *, only_direct: bool) -> dict[str, ast.expr | None]:
+def _self_assignments(node: ast.AST) -> dict[str, ast.expr | None]:
     """``self.<name>`` targets (with their annotation) in a function or class body."""
-    del only_direct
     found: dict[str, ast.expr | None] = {}
     for child in ast.walk(node):
         targets = (
