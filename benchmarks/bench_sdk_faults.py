@@ -1,8 +1,9 @@
 """Benchmark (not a test): the SDK against lost responses and an outage of a real MLflow server.
 
-1. Lost responses. A real MLflow server behind a loopback proxy that drops 50 % of connections
-   *after* MLflow answered (the proxy forwards the request, reads the full response, then closes the
-   client's connection without sending a byte of it; seeded, so runs are comparable). 50
+1. Lost responses. A real MLflow server behind a loopback proxy (the harness's recording proxy with a
+   fault hook) that drops 50 % of connections *after* MLflow answered (the proxy forwards the
+   request, reads the full response, then closes the client's connection without sending a byte of
+   it; seeded, so runs are comparable). 50
    ``register_tokenized_model`` calls over 6 model names (half with a ``models:/`` source, created
    with the client, half with a ``runs:/`` source, through ``mlflow.register_model``). Afterwards
    every version on the server is read back directly: each carries the ``hokusai.registration_id``
@@ -28,7 +29,6 @@ Run: .venv/bin/python benchmarks/bench_sdk_faults.py [--seed N] [--calls N]
 from __future__ import annotations
 
 import argparse
-import http.client
 import logging
 import random
 import tempfile
@@ -37,75 +37,38 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from hokusai_contracts.servers.proxy import LOST, Answer, ProxiedRequest, RecordingProxy
 
 MODEL_NAMES = 6
 DROP_RATE = 0.5
 REGISTRATION_TAG = "hokusai.registration_id"
-_HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-}  # fmt: skip
 
 
 class DroppingProxy:
-    """A loopback HTTP proxy to ``upstream`` losing the answers ``drop()`` picks, after MLflow answered."""
+    """The recording proxy (servers/proxy.py) losing the answers ``drop()`` picks, after MLflow answered."""
 
     def __init__(self, upstream: str, drop: Callable[[], bool]) -> None:
-        parts = urlsplit(upstream)
-        host, port = parts.hostname or "127.0.0.1", parts.port or 80
         self.answered = self.dropped = 0
-        lock = threading.Lock()
-        proxy = self
+        self._drop = drop
+        self._lock = threading.Lock()
+        self._proxy = RecordingProxy(upstream, timeout=30, fault=self._fault).start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
-                upstream_connection = http.client.HTTPConnection(host, port, timeout=30)
-                try:
-                    upstream_connection.request(self.command, self.path, body=body or None, headers=headers)
-                    answer = upstream_connection.getresponse()
-                    payload = answer.read()
-                finally:
-                    upstream_connection.close()
-                with lock:
-                    lose = drop()
-                    proxy.dropped += lose
-                    proxy.answered += not lose
-                if lose:
-                    self.close_connection = True  # the server did the work; the client never hears of it
-                    return
-                self.send_response(answer.status, answer.reason)
-                for name, value in answer.getheaders():
-                    if name.lower() not in _HOP_BY_HOP | {"content-length"}:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+    def _fault(self, request: ProxiedRequest, forward: Callable[[], Answer]) -> Answer | None:
+        answer = forward()
+        with self._lock:
+            lose = self._drop()
+            self.dropped += lose
+            self.answered += not lose
+        return LOST if lose else answer  # lost: the server did the work; the client never hears of it
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._proxy.url
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._proxy.stop()
 
 
 class FoundExisting(logging.Handler):

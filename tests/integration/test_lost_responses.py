@@ -1,17 +1,16 @@
 """Lost responses, 429 pacing and the breaker's health probe, over real sockets.
 
-A real MLflow server behind a loopback proxy that drops exactly the first response of each create
-request (it forwards the request, reads MLflow's full answer, then closes the connection without
-sending it): the retried registration must return the version that exists, never create a second.
-A tiny real HTTP server answers 429 with ``Retry-After`` (seconds or an HTTP date), and the reference
-gateway's rate-limited mode does too: the SDK waits what the server asks (capped by ``max_wait``)
-and fills ``RateLimitError.retry_after``.
+A real MLflow server behind the harness's recording proxy (servers/proxy.py) whose fault hook drops
+exactly the first response of each create request (it forwards the request, reads MLflow's full
+answer, then closes the connection without sending it): the retried registration must return the
+version that exists, never create a second. A tiny real HTTP server answers 429 with ``Retry-After``
+(seconds or an HTTP date), and the reference gateway's rate-limited mode does too: the SDK waits what
+the server asks (capped by ``max_wait``) and fills ``RateLimitError.retry_after``.
 """
 
 from __future__ import annotations
 
 import email.utils
-import http.client
 import itertools
 import json
 import threading
@@ -32,93 +31,48 @@ from hokusai._mlflow.target import MLflowTarget
 from hokusai.core.entries import TAG_REGISTRATION_ID
 from hokusai.exceptions import MLflowConnectionError, RateLimitError
 from hokusai.resilience import CircuitState, RetryPolicy, configure_resilience, get_circuit_breaker
+from hokusai_contracts.servers.proxy import LOST, Answer, ProxiedRequest, RecordingProxy, error_answer
 
 pytestmark = pytest.mark.server
 
 CREATE_PATHS = ("/registered-models/create", "/model-versions/create")
-_HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-}
 
 
 class DroppingProxy:
-    """A loopback HTTP proxy losing the answers ``drop(method, path, body)`` picks, after MLflow answered."""
+    """The recording proxy losing the answers ``drop(method, path, body)`` picks, after MLflow answered."""
 
     def __init__(
         self, upstream: str, drop: Callable[[str, str, bytes], bool], lost_as: int | None = None
     ) -> None:
         # lost_as: answer a lost request with this status (a balancer's 502 for an instance that died
         # after committing) instead of closing the connection without a byte.
-        parts = urlsplit(upstream)
-        host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.requests: list[tuple[str, str, bytes]] = []
         self.dropped: list[tuple[str, str, bytes]] = []
         self.statuses: list[tuple[str, int]] = []  # (path with query, upstream status)
-        lock = threading.Lock()
-        proxy = self
+        self._drop, self._lost_as = drop, lost_as
+        self._lock = threading.Lock()
+        self._proxy = RecordingProxy(upstream, fault=self._fault)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
-                upstream_connection = http.client.HTTPConnection(host, port, timeout=60)
-                try:
-                    upstream_connection.request(self.command, self.path, body=body or None, headers=headers)
-                    answer = upstream_connection.getresponse()
-                    payload = answer.read()  # MLflow has answered (and committed) in full
-                finally:
-                    upstream_connection.close()
-                exchange = (self.command, urlsplit(self.path).path, body)
-                with lock:
-                    proxy.requests.append(exchange)
-                    proxy.statuses.append((self.path, answer.status))
-                    lose = drop(*exchange)
-                    if lose:
-                        proxy.dropped.append(exchange)
-                if lose and lost_as is None:
-                    self.close_connection = True  # closed without a byte of the answer
-                    return
-                if lose:
-                    page = b"<html><body><h1>%d Bad Gateway</h1></body></html>\n" % lost_as
-                    self.send_response(lost_as)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", str(len(page)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(page)
-                    return
-                self.send_response(answer.status, answer.reason)
-                for name, value in answer.getheaders():
-                    if name.lower() not in _HOP_BY_HOP | {"content-length"}:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+    def _fault(self, request: ProxiedRequest, forward: Callable[[], Answer]) -> Answer | None:
+        answer = forward()  # MLflow has answered (and committed) in full
+        exchange = (request.method, request.route, request.body)
+        with self._lock:
+            self.statuses.append((request.path, answer.status))
+            lose = self._drop(*exchange)
+            if lose:
+                self.dropped.append(exchange)
+        if not lose:
+            return answer
+        return LOST if self._lost_as is None else error_answer(self._lost_as)
 
     @property
     def url(self) -> str:
         """Where clients go."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._proxy.url
+
+    @property
+    def requests(self) -> list[tuple[str, str, bytes]]:
+        """Every request that reached the server: method, path, body."""
+        return [(e.method, e.path, e.request_body) for e in self._proxy.recording.snapshot()]
 
     def count(self, suffix: str) -> int:
         """Requests whose path ends with ``suffix`` that reached the server."""
@@ -127,12 +81,11 @@ class DroppingProxy:
     @contextmanager
     def running(self) -> Iterator[DroppingProxy]:
         """Serve for the block."""
-        self._thread.start()
+        self._proxy.start()
         try:
             yield self
         finally:
-            self._server.shutdown()
-            self._server.server_close()
+            self._proxy.stop()
 
 
 def first_answer_of_each_create() -> Callable[[str, str, bytes], bool]:
@@ -448,79 +401,39 @@ class LateCreateProxy:
 
     def __init__(self, upstream: str, *, before_next_create: bool = True) -> None:
         # before_next_create=False: the held create is applied only by release() (after the call).
-        parts = urlsplit(upstream)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.before_next_create = before_next_create
-        self.held: list[tuple[str, str, bytes, dict[str, str]]] = []
+        self.held: list[ProxiedRequest] = []
         self.creates_applied = 0
         self._lock = threading.Lock()
         self._holding = True
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
-                status, reason, answer_headers, payload = proxy.handle(self.command, self.path, body, headers)
-                self.send_response(status, reason)
-                for name, value in answer_headers:
-                    if name.lower() not in _HOP_BY_HOP | {"content-length"}:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _relay
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._proxy = RecordingProxy(upstream, fault=self._fault).start()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._proxy.url
 
-    def forward(self, method: str, path: str, body: bytes, headers: dict[str, str]):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            connection.request(method, path, body=body or None, headers=headers)
-            answer = connection.getresponse()
-            return answer.status, answer.reason, answer.getheaders(), answer.read()
-        finally:
-            connection.close()
-
-    def handle(self, method: str, path: str, body: bytes, headers: dict[str, str]):
-        if not urlsplit(path).path.endswith("/model-versions/create"):
-            return self.forward(method, path, body, headers)
+    def _fault(self, request: ProxiedRequest, forward: Callable[[], Answer]) -> Answer:
+        if not request.route.endswith("/model-versions/create"):
+            return forward()
         with self._lock:
             if self._holding:
                 self._holding = False
-                self.held.append((method, path, body, headers))
-                page = b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"
-                return 502, "Bad Gateway", [("Content-Type", "text/html")], page
+                self.held.append(request)
+                return error_answer(502)
             if self.before_next_create:
                 self.release()  # the first create is applied now, after the retry's lookup
             self.creates_applied += 1
-            return self.forward(method, path, body, headers)
+            return forward()
 
     def release(self) -> None:
         """Apply the held create now."""
         for held in self.held:
-            self.forward(*held)
+            self._proxy.send(held)
             self.creates_applied += 1
         self.held.clear()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._proxy.stop()
 
 
 @pytest.mark.parametrize(

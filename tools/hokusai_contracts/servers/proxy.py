@@ -5,6 +5,14 @@ pointing the SDK's tracking URI at this proxy records exactly what went over the
 HTTP contracts check the recorded bodies against the contract, the auth scenarios count what reached
 the server (retries, "no request before the config error"), and bug-report replays keep a transcript
 with credentials masked (:meth:`Exchange.masked_headers`).
+
+A ``fault`` hook turns it into the fault-injecting proxy of the resilience tests and benchmarks: it is
+given each request and a ``forward`` callable and decides the answer. Forward and return the answer
+(relayed as is), forward and return :data:`LOST` (the upstream did the work, the client's connection is
+closed without a byte: a lost response), return another :class:`Answer` (a balancer's 502 for an
+instance that died after committing), or hold the request and send it later with
+:meth:`RecordingProxy.send` (a create an instance applies after the client gave up). A lost answer is
+recorded with status 0.
 """
 
 from __future__ import annotations
@@ -28,6 +36,42 @@ MAX_KEPT_BODY = 256 * 1024
 # The proxy's own connection decides these; the body length may change on the way.
 _NOT_RELAYED = HOP_BY_HOP | {"host", "content-length"}
 DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class ProxiedRequest:
+    """A request as the proxy relays it: method, path with its query, relayed headers, body."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def route(self) -> str:
+        """The path without its query."""
+        return urlsplit(self.path).path
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer for the client: status, reason, headers, body."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def error_answer(status: int, reason: str = "Bad Gateway") -> Answer:
+    """An HTML error page as a balancer sends it (HAProxy's 502/503/504)."""
+    page = f"<html><body><h1>{status} {reason}</h1></body></html>\n".encode()
+    return Answer(status, reason, [("Content-Type", "text/html")], page)
+
+
+LOST: None = None  # a fault hook's "no answer": the client's connection is closed without a byte
+# (the request, forward upstream) -> the answer for the client, or LOST
+FaultHook = Callable[[ProxiedRequest, Callable[[], Answer]], "Answer | None"]
 
 
 @dataclass(frozen=True)
@@ -130,11 +174,12 @@ class RecordingProxy:
     :meth:`start` serves it in a daemon thread on a free loopback port; :attr:`url` is where clients go.
     """
 
-    def __init__(self, upstream: str, *, timeout: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, upstream: str, *, timeout: float = DEFAULT_TIMEOUT_S, fault: FaultHook | None = None):
         target = urlsplit(upstream.rstrip("/"))
         self._host, self._port = target.hostname or "127.0.0.1", target.port or 80
         self._prefix = target.path
         self._timeout = timeout
+        self.fault = fault
         self.recording = Recording()
         self._before_first: list[Callable[[], None]] = []
         self._first_lock = threading.Lock()
@@ -193,6 +238,16 @@ class RecordingProxy:
         finally:
             connection.close()
 
+    def send(self, request: ProxiedRequest) -> Answer:
+        """Forward ``request`` upstream now (a fault hook may hold one and send it later); the answer."""
+        return Answer(*self.forward(request.method, request.path, request.headers, request.body))
+
+    def answer(self, request: ProxiedRequest) -> Answer | None:
+        """The answer the client gets: the upstream's, or what the fault hook decides (:data:`LOST`)."""
+        if self.fault is None:
+            return self.send(request)
+        return self.fault(request, lambda: self.send(request))
+
 
 def _handler_class(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -203,7 +258,10 @@ def _handler_class(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
             body = read_body(self)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _NOT_RELAYED}
             proxy.run_before_first()
-            status, reason, answer_headers, payload = proxy.forward(self.command, self.path, headers, body)
+            answer = proxy.answer(ProxiedRequest(self.command, self.path, headers, body))
+            status, reason, answer_headers, payload = (
+                (answer.status, answer.reason, answer.headers, answer.body) if answer else (0, "", [], b"")
+            )
             # Recorded before the client has its answer: whoever counts requests right after a call
             # returns sees every request of it.
             parts = urlsplit(self.path)
@@ -223,6 +281,9 @@ def _handler_class(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
                     started=started,
                 )
             )
+            if answer is LOST:
+                self.close_connection = True  # the upstream did the work; the client never hears of it
+                return
             self.send_response(status, reason)
             for name, value in answer_headers:
                 if name.lower() not in _NOT_RELAYED:
@@ -243,15 +304,19 @@ def _handler_class(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def start_recording_proxy(upstream: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> RecordingProxy:
+def start_recording_proxy(
+    upstream: str, *, timeout: float = DEFAULT_TIMEOUT_S, fault: FaultHook | None = None
+) -> RecordingProxy:
     """A proxy to ``upstream`` serving on a free loopback port, in a daemon thread."""
-    return RecordingProxy(upstream, timeout=timeout).start()
+    return RecordingProxy(upstream, timeout=timeout, fault=fault).start()
 
 
 @contextmanager
-def recording_proxy(upstream: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[RecordingProxy]:
+def recording_proxy(
+    upstream: str, *, timeout: float = DEFAULT_TIMEOUT_S, fault: FaultHook | None = None
+) -> Iterator[RecordingProxy]:
     """:func:`start_recording_proxy` as a context manager that always stops the proxy."""
-    proxy = start_recording_proxy(upstream, timeout=timeout)
+    proxy = start_recording_proxy(upstream, timeout=timeout, fault=fault)
     try:
         yield proxy
     finally:
