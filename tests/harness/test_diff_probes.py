@@ -152,6 +152,16 @@ def spin(text: str):
         pass
 
 
+def ask(question: str):
+    return input(question)
+
+
+def shell(command: str):
+    import subprocess
+
+    return subprocess.run(["echo", command], check=True)
+
+
 def delete_everything(path: str):
     os.environ["ARGPKG_DELETED"] = path
 
@@ -190,6 +200,12 @@ def test_argument_values_follow_simple_annotations_and_string_names():
     assert argument_values(Parameter("count", annotation="Optional[int]")) == ("1", "0", "-1", "None")
     assert argument_values(Parameter("flag", annotation="bool | None")) == ("True", "False", "None")
     assert argument_values(Parameter("item", annotation="Union[packaging.version.Version, str]"))[0] == "'x'"
+    assert argument_values(Parameter("key", annotation="str | int"))[:4] == (
+        "'x'",
+        "1",
+        "''",
+        "0",
+    )  # both kept
     assert argument_values(Parameter("model_uri")) == argument_values(Parameter("path"))  # a string by name
     assert argument_values(Parameter("model")) == ()  # unannotated, not named like a string
     assert argument_values(Parameter("frame", annotation="pandas.DataFrame")) == ()
@@ -259,6 +275,9 @@ def test_calls_with_arguments_methods_and_examples_run_in_the_side(tmp_path):
     assert answer.calls["argpkg.spin('x')"][0]["outcome"] == "timeout"
     assert stable(answer.calls["argpkg.spin('x')"]) is None
     assert outcome["argpkg.check('a', 'b')"]["outcome"] == "unbound"
+    # A prompt gets end-of-file at once (never the worker's own input); starting a process is refused.
+    assert outcome["argpkg.ask('x')"]["type"] == "builtins.EOFError"
+    assert outcome["argpkg.shell('x')"]["type"] == "builtins.PermissionError"
 
 
 def test_synthesised_calls_are_held_to_less():

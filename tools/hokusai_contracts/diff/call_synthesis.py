@@ -21,7 +21,9 @@ Everything here is pure except :func:`package_sources`, which reads OLD's source
 from __future__ import annotations
 
 import ast
+import contextlib
 import doctest
+import itertools
 import re
 import textwrap
 from collections.abc import Iterator, Mapping
@@ -43,7 +45,7 @@ MAX_SOURCE_BYTES = 2_000_000
 # Representative values by simple type, as literal source: the first is the one held while another
 # parameter varies.
 VALUES: dict[str, tuple[str, ...]] = {
-    "str": ("'x'", "''", "'1.0'", "'invalid'", "'a/b'"),
+    "str": ("'x'", "''", "'1.0'", "'invalid'", "'a/b'", "'1.2.3'"),
     "int": ("1", "0", "-1"),
     "float": ("1.5", "0.0"),
     "bool": ("True", "False"),
@@ -85,13 +87,12 @@ def argument_values(parameter: Parameter) -> tuple[str, ...]:
     if not annotation or annotation in ("Any", "typing.Any"):
         return VALUES["str"] if _STRING_NAMES.search(parameter.name.lower()) else ()
     members = annotation_members(annotation)
-    found: list[str] = []
-    for member in members:
-        found.extend(v for v in VALUES.get(member, ()) if v not in found)
-    if not found or found == ["None"]:
+    # Each simple type of a union in turn (str | int: 'x', 1, '', 0, ...): a bounded set keeps them all.
+    lists = [VALUES[m] for m in dict.fromkeys(members) if m in VALUES and m != "None"]
+    found = [v for group in itertools.zip_longest(*lists) for v in group if v is not None]
+    if not found:
         return ()
-    # A simple type first (None would only test the "nothing given" path).
-    return tuple(v for v in found if v != "None") + (("None",) if "None" in found else ())
+    return (*found, "None") if "None" in members else tuple(found)
 
 
 def annotation_members(annotation: str) -> list[str]:
@@ -180,12 +181,12 @@ def receiver_variants(parameters: list[Parameter]) -> list[tuple[str, ...]]:
     """Constructor calls to try, in order: synthesised arguments for the required parameters; with
     none required, no arguments first, then the first positional parameter given each value."""
     if any(p.required for p in parameters):
-        return argument_sets(parameters, 4)
+        return argument_sets(parameters)
     first = next(
         (p for p in parameters if p.kind.value in ("positional_only", "positional_or_keyword")), None
     )
     values = argument_values(first) if first is not None else ()
-    return [(), *((v,) for v in values if v != "None")][:5]
+    return [(), *((v,) for v in values if v != "None")][:MAX_PER_OBJECT]
 
 
 def _class_probes(cls: ApiObject, variants: tuple[tuple[str, ...], ...]) -> Iterator[CallProbe]:
@@ -220,7 +221,11 @@ def _top_level(api: Api) -> list[ApiObject]:
 def package_sources(api: Api) -> dict[str, str]:
     """OLD's source text by module name, read from the package directory it was imported from
     (empty for a side without code)."""
-    if not api.package_file or not api.package_file.endswith("__init__.py"):
+    if not api.package_file or not api.package_file.endswith(".py"):
+        return {}
+    if not api.package_file.endswith("__init__.py"):  # a single-module distribution (semver 2)
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            return {api.package: Path(api.package_file).read_text(encoding="utf-8")}
         return {}
     root = Path(api.package_file).parent
     sources: dict[str, str] = {}

@@ -43,6 +43,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 import warnings
@@ -351,6 +352,39 @@ def attempt(thunk) -> dict:
     return returned(value)
 
 
+# Ways to start another program: refused while a probe runs (an editor, a pager, a browser, a shell).
+_PROCESS_STARTERS = (
+    "system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp", "execv", "execve", "execvp",
+    "execvpe", "execl", "execle", "execlp", "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe",
+    "spawnl", "spawnle", "spawnlp", "spawnlpe",
+)  # fmt: skip
+
+
+def _refuse_process(*args, **kwargs):
+    raise PermissionError("the diff probe's sandbox refuses to start processes")
+
+
+@contextlib.contextmanager
+def no_terminal_nor_processes():
+    """While a probe runs: standard input is empty (a prompt gets end-of-file at once instead of
+    waiting, and never reads the worker's own input) and starting a process is refused."""
+    saved_stdin = sys.stdin
+    saved = {name: getattr(os, name) for name in _PROCESS_STARTERS if hasattr(os, name)}
+    saved_child = subprocess.Popen._execute_child
+    with open(os.devnull, encoding="utf-8") as empty:
+        sys.stdin = empty
+        for name in saved:
+            setattr(os, name, _refuse_process)
+        subprocess.Popen._execute_child = _refuse_process
+        try:
+            yield
+        finally:
+            sys.stdin = saved_stdin
+            for name, function in saved.items():
+                setattr(os, name, function)
+            subprocess.Popen._execute_child = saved_child
+
+
 def watch(action, network: _Network, seconds: float) -> dict:
     """``action()``'s outcome under a time limit, with what it changed: environment variables (put
     back), MLflow's tracking URI (put back), outbound connections attempted."""
@@ -361,7 +395,8 @@ def watch(action, network: _Network, seconds: float) -> dict:
     if previous is not None:
         signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        outcome = action()
+        with no_terminal_nor_processes():
+            outcome = action()
     except _Timeout:
         outcome = {"outcome": "timeout"}
     finally:
@@ -383,7 +418,16 @@ def watch(action, network: _Network, seconds: float) -> dict:
 
 def call_once(path: str, network: _Network) -> dict:
     """Call the object at ``path`` with no arguments; what happened, and what it changed."""
-    return watch(lambda: attempt(lambda: resolve(path)()), network, CALL_TIMEOUT_S)
+    return watch(lambda: _call_path(path), network, CALL_TIMEOUT_S)
+
+
+def _call_path(path: str) -> dict:
+    # A path that no longer resolves is a removal (the structural rules' finding), not an outcome.
+    try:
+        target = resolve(path)
+    except Exception as exc:
+        return {"outcome": "unavailable", "reason": f"{path} does not resolve: {type(exc).__name__}"}
+    return attempt(target)
 
 
 def _literals(sources: list[str]) -> list:
@@ -456,6 +500,10 @@ def run_example(probe: dict) -> dict:
     namespace: dict = {}
     with contextlib.suppress(Exception):
         namespace = dict(vars(importlib.import_module(probe["namespace"])))
+    # Examples often name the package itself without importing it (a doctest namespace provides it).
+    top = probe["namespace"].split(".")[0]
+    with contextlib.suppress(Exception):
+        namespace.setdefault(top, importlib.import_module(top))
     namespace["__name__"] = "__hokusai_example__"
     steps = []
     for source in probe["example"]:

@@ -98,6 +98,14 @@ _MISUSE = frozenset(
 )  # fmt: skip
 
 
+def plain_differences(old: dict, new: dict) -> list[str]:
+    """:func:`differences` for a zero-argument call: an exception class change after OLD raised misuse
+    (the call was broken in OLD already: AttributeError -> NotImplementedError) is no finding."""
+    if old["outcome"] == new["outcome"] == "raised" and old.get("type") in _MISUSE:
+        return [d for d in differences(old, new) if not d.startswith("it raises ")]
+    return differences(old, new)
+
+
 def synthesised_differences(old: dict, new: dict) -> list[str]:
     """:func:`differences` for a call OLD's signature or docstring suggested (not one the SDK
     promised): an input OLD rejected as misuse, or a value where OLD returned None, is no finding;
@@ -169,7 +177,11 @@ def detect(pair: ObjectPair, context: DiffContext) -> list[Change]:
         before, after = stable(context.old_calls.get(key)), stable(context.new_calls.get(key))
         if before is None or after is None:
             continue
-        found = synthesised_differences(before, after) if "subject" in before else differences(before, after)
+        found = (
+            synthesised_differences(before, after)
+            if "subject" in before
+            else plain_differences(before, after)
+        )
         if found:
             evidence.append((key, found, before, after))
     if not evidence:
