@@ -17,6 +17,7 @@ from hokusai_contracts.chaos.schedule import (
     WARMUP_S,
     build_schedule,
 )
+from hokusai_contracts.cli import chaos as chaos_cli
 from hokusai_contracts.cli.app import app
 
 
@@ -143,3 +144,14 @@ def test_bad_topology_or_bounds_are_usage_errors_before_anything_starts(argument
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 3
     assert said in result.output
+
+
+@pytest.mark.parametrize(("options", "code"), [([], 0), (["--strict"], 1)])
+def test_strict_fails_a_run_that_missed_availability_though_nothing_was_lost(monkeypatch, options, code):
+    # 1 call of 2 failed (50 % availability), the one acknowledged registration is in the registry.
+    result = reconcile([call("a"), call("b", ok=False)], [Registration("m", "1", "a")])
+    report = ChaosReport("ha", 30.0, 1, "3.17.2", "abc", result)
+    monkeypatch.setattr(chaos_cli, "run_chaos", lambda chaos_options: report)
+    outcome = CliRunner().invoke(app, ["chaos", "--duration", "30", *options])
+    assert outcome.exit_code == code, outcome.output
+    assert "NO  availability >= 99.9%: 50.000%" in outcome.output

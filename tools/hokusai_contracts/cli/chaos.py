@@ -20,7 +20,8 @@ MAX_WORKERS = 8
 CHAOS_EPILOG = (
     "Faults (on a schedule after a 5 s warm-up): "
     + "; ".join(f"{kind}: {what}" for kind, what in DESCRIPTIONS.items())
-    + ". Exit 0 when nothing was lost or duplicated, 1 when something was, 2 when the run itself failed, "
+    + ". Exit 0 when nothing was lost or duplicated, 1 when something was (with --strict: when any target "
+    "was missed: availability, documented errors, PostgreSQL recovery), 2 when the run itself failed, "
     "3 on a bad option."
 )
 
@@ -45,6 +46,12 @@ def chaos_command(
     markdown_path: Annotated[
         Path | None, typer.Option("--markdown", help="Write the Markdown report here (the PNG beside it).")
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 1 when any target is missed, not only on lost or duplicated registrations."
+        ),
+    ] = False,
     keep: Annotated[
         Path | None,
         typer.Option(
@@ -103,4 +110,5 @@ def chaos_command(
     for path in write(report, json_path, markdown_path):
         console.print(f"wrote {path}", soft_wrap=True)
     reconciliation = report.reconciliation
-    raise typer.Exit(1 if reconciliation.lost or reconciliation.duplicated else 0)
+    missed = strict and not all(met for _, met, _ in report.verdicts())
+    raise typer.Exit(1 if reconciliation.lost or reconciliation.duplicated or missed else 0)
