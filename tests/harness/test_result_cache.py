@@ -295,3 +295,16 @@ def test_the_release_diff_key_ignores_a_page_but_not_the_accepted_breaks(tmp_pat
     assert diff_key() != before
     unkeyable = ResultCache(ResultStore(tmp_path / "s"), dict(BASE), SERVER, contracts, sys.executable)
     assert unkeyable.key("diff", "diff", "") is None  # an interpreter as baseline: never remembered
+
+
+def test_the_summary_lists_families_in_run_order_however_they_finish(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    contracts = contracts_tree(tmp_path, {"a.md": PAGE.format(title="A"), "b.md": PAGE.format(title="B")})
+    cache = cache_for(contracts, tmp_path / "store")
+    cache.wrap([CHECKS["signatures"], CHECKS["snippets"]])
+    first, second = cache.unit_keys("snippets")
+    cache.put(first, [Finding("snippets", "DOC000", "a.md", "ran", outcome=Outcome.PASSED)])
+    cache.put(second, [Finding("snippets", "DOC000", "b.md", "ran", outcome=Outcome.PASSED)])
+    assert cache.get(first) is not None
+    cache.put(cache.key("signatures", "signatures", ""), [])
+    assert cache.summary() == "result cache: signatures run; snippets: 1 page cached, 2 run"

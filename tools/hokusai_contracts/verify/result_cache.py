@@ -191,6 +191,7 @@ class ResultCache:
     _tallies: dict[str, _Tally] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _shared: dict[str, str] = field(default_factory=dict, repr=False)
+    _order: list[str] = field(default_factory=list, repr=False)
 
     # -- keys -----------------------------------------------------------------------------------------
 
@@ -319,6 +320,7 @@ class ResultCache:
         if self.store is None:
             return list(families)
         server_wanted = any(f.needs_server for f in families)
+        self._order = [family.name for family in families]  # the summary's order, however they run
         return [self._wrapped(family, server_wanted) for family in families]
 
     def _known(self, family: CheckFamily) -> bool:
@@ -372,7 +374,8 @@ class ResultCache:
         if self.store is None:
             return None
         parts = []
-        for family, tally in self._tallies.items():
+        order = {name: index for index, name in enumerate(self._order)}
+        for family, tally in sorted(self._tallies.items(), key=lambda item: order.get(item[0], len(order))):
             noun = UNIT_FAMILIES.get(family)
             if noun is None:
                 parts.append(f"{family} {'cached' if tally.cached else 'run'}")
