@@ -28,7 +28,7 @@ def main(argv=None):
     parser.add_argument("--level", type=int, default=3)
     parser.add_argument("target", nargs="?")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("status")
+    sub.add_parser("status", aliases=["st"])
     sub.add_parser("hang")
     sub.add_parser("dial")
     sub.add_parser("delete-all")
@@ -97,15 +97,11 @@ def test_argparse_script_is_described_and_run_in_the_sandbox(tmp_path):
     assert options == {"--level"}  # --help itself is not part of the surface
     level = next(p for p in tool["tree"]["tool"]["params"] if p["opts"] == ["--level"])
     assert level["default"] == "3" and not level["required"]
-    assert set(tool["tree"]) == {
-        "tool",
-        "tool status",
-        "tool hang",
-        "tool dial",
-        "tool delete-all",
-        "tool show",
-    }
-    assert [r["exit"] for r in tool["help"]["tool show"]] == [0, 0]
+    commands = {"tool", "tool status", "tool st", "tool hang", "tool dial", "tool delete-all", "tool show"}
+    assert set(tool["tree"]) == commands
+    assert tool["tree"]["tool st"]["same_as"] == "tool status"  # an alias: run once, under its name
+    assert [r["exit"] for r in tool["help"]["tool show"]] == [0]  # a second run only after a failure
+    assert "tool st" not in tool["help"]
     # Zero-argument runs: not `show` (needs NAME), not `delete-all` (an acting name).
     assert set(tool["zero"]) == {"tool status", "tool hang", "tool dial"}
     assert [r["exit"] for r in tool["zero"]["tool status"]] == [0, 0]
@@ -121,6 +117,7 @@ def test_click_script_is_described_from_the_object(tmp_path):
     answer = probe(tmp_path, {"clicky": "clipkg.clicky:cli"})["clicky"]
     assert answer["kind"] == "click" and set(answer["tree"]) == {"clicky", "clicky info"}
     assert [r["exit"] for r in answer["zero"]["clicky info"]] == [0, 0]
+    assert [r["exit"] for r in answer["help"]["clicky"]] == [0]
     assert "info" in answer["zero"]["clicky info"][0]["output"]
 
 
@@ -194,3 +191,50 @@ def test_traps_report_nothing():
         assert tool["kind"] == "argparse" and "corpkg-tool status" in tool["tree"]
         assert list(script_breaks(old_facts.scripts, new_facts.scripts)) == []
         assert list(exit_changes(old_facts.scripts, new_facts.scripts)) == []
+
+
+def test_default_subcommand_options_and_action_kinds():
+    # tox 4: options of the default command (``legacy``) are accepted without naming it; a --version
+    # flag become a version action has no comparable default; the script's own --help is not surface.
+    old = {
+        "tool": script(
+            {
+                "tool": {
+                    "params": [
+                        opt("--notest"),
+                        opt("--gone"),
+                        {**opt("--version", default="False"), "action": "storetrue"},
+                    ]
+                }
+            }
+        )
+    }
+    new_tree = {
+        "tool": {"params": [{**opt("--version"), "action": "version"}], "default_command": "tool legacy"},
+        "tool legacy": {"params": [opt("--notest")]},
+    }
+    new = {"tool": script(new_tree)}
+    assert dict(script_breaks(old, new)) == {"tool --gone": "`tool` no longer accepts --gone"}
+    assert list(script_default_changes(old, new)) == []
+
+
+def test_help_flag_and_default_command_are_read_from_the_parser(tmp_path):
+    (tmp_path / "legacytool.py").write_text(
+        textwrap.dedent(
+            """
+            import argparse
+
+            def main():
+                parser = argparse.ArgumentParser(add_help=False)
+                parser.add_argument("--help", "-h", action="store_true")
+                sub = parser.add_subparsers(dest="command")
+                sub.default = "legacy"
+                sub.add_parser("legacy").add_argument("--notest", action="store_true")
+                parser.parse_args()
+            """
+        )
+    )
+    request = {"package": "legacytool", "scripts": {"lt": "legacytool:main"}, "acting": "", "timeout": 5}
+    answer = run_worker(WORKER, request, what="test", extra_paths=[tmp_path], timeout=60).answer()
+    tree = answer["scripts"]["lt"]["tree"]
+    assert tree["lt"] == {"params": [], "default_command": "lt legacy"}

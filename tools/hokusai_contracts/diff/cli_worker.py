@@ -33,6 +33,7 @@ RUN_TIMEOUT_S = 10.0
 BUDGET_S = 60.0
 MAX_HELP = 40
 MAX_ZERO = 20
+PARALLEL = 3
 OUTPUT_CHARS = 300
 
 
@@ -125,21 +126,52 @@ def _argparse_param(action) -> dict:
         else action.nargs not in ("?", "*", argparse.REMAINDER),
         "default": None if default is argparse.SUPPRESS or callable(default) else value_repr(default),
         "flag": action.nargs == 0,
+        # What the option does (store, store_true, count, version, ...): defaults of different kinds
+        # of action do not compare (a store_true --version's False against a version action's None).
+        "action": type(action).__name__.strip("_").removesuffix("Action").lower(),
     }
 
 
+# A script's own help flag (tox 3 declares --help as a plain flag): never part of the compared surface.
+_HELP_FLAGS = frozenset({"-h", "--help"})
+
+
 def describe_argparse(parser, prefix: str) -> dict:
-    """Every command of an argparse parser (subparsers included): its parameters, by command path."""
-    params, found = [], {}
+    """Every command of an argparse parser (subparsers included): its parameters, by command path.
+
+    An alias (``c`` for ``config``: the same parser under another name) is listed with its parameters
+    and ``same_as`` naming the longest name of that parser: removing it breaks command lines, but it
+    is run and compared once, under that name. A subparsers action with a default names it in
+    ``default_command``.
+    """
+    params, found, entry = [], {}, {}
     for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
+        if isinstance(action, argparse._HelpAction) or (
+            action.nargs == 0 and action.option_strings and set(action.option_strings) <= _HELP_FLAGS
+        ):
             continue
         if isinstance(action, argparse._SubParsersAction):
+            if action.default in action.choices:
+                # A default command (tox 4 runs ``legacy`` when none is named): its options and
+                # arguments are accepted without naming it.
+                entry["default_command"] = f"{prefix} {action.default}"
+            names: dict[int, list[str]] = {}
+            for name, sub in action.choices.items():
+                names.setdefault(id(sub), []).append(name)
             for name, sub in sorted(action.choices.items()):
-                found.update(describe_argparse(sub, f"{prefix} {name}"))
+                primary = max(names[id(sub)], key=lambda n: (len(n), n))
+                described = describe_argparse(sub, f"{prefix} {name}")
+                if name != primary:
+                    described = {
+                        f"{prefix} {name}": {
+                            **described[f"{prefix} {name}"],
+                            "same_as": f"{prefix} {primary}",
+                        }
+                    }
+                found.update(described)
             continue
         params.append(_argparse_param(action))
-    return {prefix: {"params": params}, **found}
+    return {prefix: {"params": params, **entry}, **found}
 
 
 class _Captured(BaseException):
@@ -225,34 +257,73 @@ def _child(target, argv: list[str], out_fd: int, action: str, result_path: str) 
         os._exit(status)
 
 
-def run_forked(target, argv: list[str], timeout: float, action: str = "run") -> dict:
-    """One run of ``target`` as ``argv`` in a forked child: exit status and the tail of its output."""
-    with tempfile.TemporaryFile() as output, tempfile.NamedTemporaryFile(suffix=".json") as result:
+class _Run:
+    """One forked child running the script: its pid, output file, result file and start time."""
+
+    def __init__(self, target, argv: list[str], action: str) -> None:
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()
+        self.result = tempfile.NamedTemporaryFile(suffix=".json")  # noqa: SIM115 - closed by finish()
+        self.action, self.started = action, time.monotonic()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            _child(target, argv, output.fileno(), action, result.name)
-        deadline, status = time.monotonic() + timeout, None
-        while time.monotonic() < deadline:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = os.waitstatus_to_exitcode(raw)
-                break
-            time.sleep(0.01)
-        if status is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        output.seek(0)
-        text = output.read().decode("utf-8", errors="replace").strip()
+        self.pid = os.fork()
+        if self.pid == 0:
+            _child(target, argv, self.output.fileno(), action, self.result.name)
+
+    def poll(self, timeout: float) -> dict | None:
+        """The answer when the child ended (or was stopped at ``timeout``), else None."""
+        done, raw = os.waitpid(self.pid, os.WNOHANG)
+        if done:
+            return self.finish(os.waitstatus_to_exitcode(raw))
+        if time.monotonic() - self.started < timeout:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        return self.finish(None)
+
+    def finish(self, status: int | None) -> dict:
+        self.output.seek(0)
+        text = self.output.read().decode("utf-8", errors="replace").strip()
         answer: dict = {"exit": status, "output": text[-OUTPUT_CHARS:]}
-        if action == "describe" and status == 0:
-            with contextlib.suppress(ValueError, OSError), open(result.name, encoding="utf-8") as handle:
+        if self.action == "describe" and status == 0:
+            with contextlib.suppress(ValueError, OSError), open(self.result.name, encoding="utf-8") as handle:
                 answer["tree"] = json.load(handle)
+        self.output.close()
+        self.result.close()
         return answer
+
+
+def run_batch(target, jobs: list[tuple[str, list[str]]], timeout: float, deadline: float) -> dict:
+    """Run each ``(key, argv)`` in a forked child, ``PARALLEL`` at a time; answers by key (jobs not
+    started before ``deadline`` are left out)."""
+    answers: dict = {}
+    pending, running = list(jobs), []
+    while pending or running:
+        while pending and len(running) < PARALLEL and time.monotonic() < deadline:
+            key, argv = pending.pop(0)
+            running.append((key, _Run(target, argv, "run")))
+        if not running:
+            break
+        for item in list(running):
+            answer = item[1].poll(timeout)
+            if answer is not None:
+                answers[item[0]] = answer
+                running.remove(item)
+        time.sleep(0.01)
+    return answers
+
+
+def run_forked(target, argv: list[str], timeout: float, action: str = "run") -> dict:
+    """One run of ``target`` as ``argv`` in a forked child: exit status and the tail of its output."""
+    run = _Run(target, argv, action)
+    while True:
+        answer = run.poll(timeout)
+        if answer is not None:
+            return answer
+        time.sleep(0.01)
 
 
 def _needs_nothing(params: list[dict]) -> bool:
@@ -269,6 +340,8 @@ def zero_argument_commands(tree: dict, acting: str) -> list[str]:
             continue
         if pattern is not None and any(pattern.search(w.replace("-", "_")) for w in words):
             continue
+        if described.get("same_as"):
+            continue  # run once, under its longest name
         groups = [c for c in tree if c.startswith(command + " ")]
         if groups or not _needs_nothing(described.get("params") or []):
             continue  # a group without a subcommand prints usage; one needing arguments fails by design
@@ -289,15 +362,20 @@ def probe_script(name: str, entry: str, acting: str, timeout: float, deadline: f
         described = run_forked(target, [name, "--help"], timeout, action="describe")
         tree, how = described.get("tree"), "argparse" if described.get("tree") else None
     answer: dict = {"entry": entry, "error": None, "kind": how, "tree": tree, "help": {}, "zero": {}}
-    commands = sorted(tree or {name: {}})[:MAX_HELP]
-    for path in commands:
-        if time.monotonic() > deadline:
-            break
-        answer["help"][path] = [run_forked(target, [*path.split(" "), "--help"], timeout) for _ in range(2)]
-    for path in zero_argument_commands(tree or {}, acting):
-        if time.monotonic() > deadline:
-            break
-        answer["zero"][path] = [run_forked(target, path.split(" "), timeout) for _ in range(2)]
+    distinct = sorted(path for path, d in (tree or {name: {}}).items() if not d.get("same_as"))[:MAX_HELP]
+    # --help once per command, again only where it failed (a failure counts when it repeats);
+    # argument-free runs twice, one round after the other.
+    first = run_batch(target, [(p, [*p.split(" "), "--help"]) for p in distinct], timeout, deadline)
+    again = run_batch(
+        target,
+        [(p, [*p.split(" "), "--help"]) for p, r in first.items() if r["exit"] != 0],
+        timeout,
+        deadline,
+    )
+    answer["help"] = {p: [r] + ([again[p]] if p in again else []) for p, r in sorted(first.items())}
+    zero = zero_argument_commands(tree or {}, acting)
+    rounds = [run_batch(target, [(p, p.split(" ")) for p in zero], timeout, deadline) for _ in range(2)]
+    answer["zero"] = {p: [r[p] for r in rounds if p in r] for p in zero if p in rounds[0]}
     return answer
 
 
