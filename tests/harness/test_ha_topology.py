@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -163,3 +165,39 @@ def test_basic_auth_ha_shares_users_and_secret_key_across_instances(tmp_path: Pa
     finally:
         server.stop()
     assert all(p.poll() is not None for p in _processes_of(server))
+
+
+def test_mlflow_up_ha_with_instances_is_listed_by_status_and_stopped_by_down(tmp_path: Path):
+    cli = str(Path(sys.executable).with_name("hokusai-contracts"))
+    env = {**os.environ, "HOKUSAI_CONTRACTS_CACHE": str(tmp_path / "cache")}
+    up = subprocess.Popen(
+        [cli, "mlflow", "up", "--topology", "ha", "--instances", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    said = []
+    try:
+        for line in up.stdout:
+            said.append(line)
+            if "running until" in line:
+                break
+        assert "1 MLflow" in said[0] and len([s for s in said if "  instance " in s]) == 1, said
+        url = said[0].split()[0]
+        status = subprocess.run(
+            [cli, "mlflow", "status"], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert f"{url}  ha (1 instance)" in status.stdout and "healthy" in status.stdout, status.stdout
+        down = subprocess.run([cli, "mlflow", "down"], capture_output=True, text=True, env=env, timeout=120)
+        assert "stopped by its `mlflow up` process" in down.stdout, down.stdout
+        assert up.wait(30) is not None
+        assert _timed_get(f"{url}/health")[1] != 200
+        status = subprocess.run(
+            [cli, "mlflow", "status"], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert "no servers started" in status.stdout
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+            up.wait(60)
