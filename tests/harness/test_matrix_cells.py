@@ -254,6 +254,9 @@ def test_judge_turns_known_differences_into_counts_and_fails_new_and_vanished_on
     assert gone.failed and "did not occur" in gone.message  # a known one that disappeared fails
     new = judge(findings[:1], declarations, {**old, "server": "3.17.2"})
     assert new.known == 0 and new.findings[0].failed  # outside the range the difference is a failure
+    error = Finding("http", "infrastructure", "http", "no server could start", outcome=Outcome.ERROR)
+    broken = judge([error], declarations, old)
+    assert [f.rule for f in broken.findings] == ["infrastructure"]  # no "did not occur": nothing ran
 
 
 def _known_subjects(declarations: Declarations, client: str, server: str) -> set[str]:

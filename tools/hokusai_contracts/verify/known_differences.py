@@ -16,7 +16,8 @@ Every contract format can say it, in its own syntax, with one meaning:
 A selector names an axis (``client``, ``server``, ``python``) and a PEP 440 specifier set. In a matrix
 cell, a failure of an item the cell is outside ``applies`` of is skipped; a failure a known difference
 of the cell covers is counted as known, not failed; a known difference of the cell that did not occur
-(the item passed) fails, so the declaration is narrowed or removed. Pure, except :func:`load`.
+(the item passed) fails, so the declaration is narrowed or removed, unless its family met an
+infrastructure error in the cell (its items did not all run). Pure, except :func:`load`.
 """
 
 from __future__ import annotations
@@ -304,7 +305,10 @@ def judge(findings: Sequence[Finding], declarations: Declarations, versions: dic
                 message=f"known difference ({known[index].when}: {known[index].reason}): {finding.message}",
             )
         )
-    families = {f.check for f in findings}
+    # A family with an infrastructure error (exit 2) did not run all its items: a known difference that
+    # did not occur there says nothing, and reporting it as gone would bury the real problem.
+    errored = {f.check for f in findings if f.outcome is Outcome.ERROR}
+    families = {f.check for f in findings} - errored
     for index, difference in enumerate(known):
         if index not in occurred and difference.family in families:
             result.append(gone_finding(difference, versions))
