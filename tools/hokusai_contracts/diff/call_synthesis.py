@@ -69,7 +69,7 @@ _UNSAFE_NAMES = frozenset(
 )  # fmt: skip
 _CODE_BLOCK = re.compile(r"^\s*(```|~~~)\s*(python|py|python3|pycon)\s*$", re.IGNORECASE)
 _RST_BLOCK = re.compile(r"^\s*\.\.\s+(code-block|code|sourcecode)::\s*(python|py|python3|pycon)\s*$")
-_EXAMPLE_HEADING = re.compile(r"^\s*(Examples?|Usage)\s*:{1,2}\s*$")
+_EXAMPLE_HEADING = re.compile(r"^\s*(Examples?|Usage|Example usage)\s*:{1,2}(\s*::)?\s*$", re.IGNORECASE)
 
 
 def call_probes(api: Api, sources: Mapping[str, str] | None = None) -> list[str | CallProbe]:
