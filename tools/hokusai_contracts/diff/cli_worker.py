@@ -179,7 +179,8 @@ class _Captured(BaseException):
 
 
 def _capture_tree(name: str, target) -> dict | None:
-    """Run ``target`` with ``--help`` until it parses: the argparse parser or click command it built."""
+    """Run ``target`` with ``--help`` until it parses: the tree of the argparse parser or click command
+    it built, and which (``{"tree", "kind"}``), or None."""
     seen: dict = {}
     original = argparse.ArgumentParser.parse_known_args
 
@@ -190,6 +191,7 @@ def _capture_tree(name: str, target) -> dict | None:
         if not any(isinstance(a, argparse._HelpAction) for a in parser._actions):
             return original(parser, *args, **kwargs)
         seen.setdefault("tree", seen["last"])
+        seen.setdefault("kind", "argparse")
         raise _Captured()
 
     argparse.ArgumentParser.parse_known_args = parse_known_args
@@ -201,13 +203,15 @@ def _capture_tree(name: str, target) -> dict | None:
 
                 def main(command, *args, **kwargs):
                     seen.setdefault("tree", describe_click(command, name))
+                    seen.setdefault("kind", "click")
                     raise _Captured()
 
                 cls.main = main
     sys.argv = [name, "--help"]
     with contextlib.suppress(BaseException):
         target()
-    return seen.get("tree") or seen.get("last")
+    tree = seen.get("tree") or seen.get("last")
+    return {"tree": tree, "kind": seen.get("kind", "argparse")} if tree else None
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -360,7 +364,8 @@ def probe_script(name: str, entry: str, acting: str, timeout: float, deadline: f
         tree, how = describe_click(command, name), "click"
     else:
         described = run_forked(target, [name, "--help"], timeout, action="describe")
-        tree, how = described.get("tree"), "argparse" if described.get("tree") else None
+        captured = described.get("tree") or {}
+        tree, how = captured.get("tree"), captured.get("kind")
     answer: dict = {"entry": entry, "error": None, "kind": how, "tree": tree, "help": {}, "zero": {}}
     distinct = sorted(path for path, d in (tree or {name: {}}).items() if not d.get("same_as"))[:MAX_HELP]
     # --help once per command, again only where it failed (a failure counts when it repeats);
