@@ -177,7 +177,9 @@ class ResultCache:
     """The run's remembered results: keys of its units, the per-unit hook, what was cached and run.
 
     ``store`` None: nothing is remembered (the cache could not be opened). ``read`` False (--no-cache):
-    every unit runs, and its fresh result is still stored.
+    every unit runs, and its fresh result is still stored. ``probe`` gives the run's ``base`` parts on
+    the first key (a run of stand-in families asks the interpreter nothing); when it fails, a warning
+    and nothing is remembered.
     """
 
     store: ResultStore | None
@@ -186,12 +188,27 @@ class ResultCache:
     contracts_dir: Path = Path("contracts")
     baseline: str | None = None
     read: bool = True
+    probe: Callable[[], dict[str, Any]] | None = None
+    warn: Warn = _stderr
     _entries: dict[str, Entry | None] = field(default_factory=dict, repr=False)
     _about: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _tallies: dict[str, _Tally] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _shared: dict[str, str] = field(default_factory=dict, repr=False)
     _order: list[str] = field(default_factory=list, repr=False)
+    _base_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _base(self) -> dict[str, Any] | None:
+        """The run's base parts (probed once); None when results cannot be remembered."""
+        with self._base_lock:
+            if self.probe is not None:
+                probe, self.probe = self.probe, None
+                try:
+                    self.base = probe()
+                except (InfrastructureError, HarnessUsageError) as exc:
+                    self.warn(f"warning: results are not remembered in this run: {exc}")
+                    self.store = None
+            return self.base if self.store is not None else None
 
     # -- keys -----------------------------------------------------------------------------------------
 
@@ -210,7 +227,7 @@ class ResultCache:
             return None
         if family == SNIPPETS:
             ruff = cache_keys.ruff_configs(Path(unit))
-            option = self.base.get("options", {}).get(OPTION_RUFF_CONFIG)
+            option = (self.base.get("options") or {}).get(OPTION_RUFF_CONFIG)
             if option:
                 ruff["option"] = cache_keys.file_digest(Path(option))
             shared = {"api": self._tree("api"), "schema": self._tree("schema")}
@@ -236,14 +253,15 @@ class ResultCache:
         ``unit`` names it (a page's path, a scenario's name); ``text`` is its content (default: the
         bytes of the file ``unit`` names).
         """
-        if self.store is None:
+        base = self._base()
+        if base is None:
             return None
         name = os.path.abspath(unit) if text is None else unit
         shared = self._family_shared(family, name)
         if shared is None:
             return None
         digest = cache_keys.file_digest(Path(name)) if text is None else cache_keys.digest_text(text)
-        key = cache_keys.key_of(cache_keys.unit_parts(self.base, family, name, digest, shared))
+        key = cache_keys.key_of(cache_keys.unit_parts(base, family, name, digest, shared))
         with self._lock:
             self._about[key] = (family, unit)
         return key
@@ -437,31 +455,38 @@ def open_cache(
     opened (no writable directory, the interpreter cannot be asked), a warning and nothing remembered."""
     try:
         root = directory if directory is not None else cache_root() / RESULTS_DIR
+    except InfrastructureError as exc:
+        warn(f"warning: results are not remembered in this run: {exc}")
+        return ResultCache(None)
+    options = _options(context.options)
+    cwd = os.getcwd()
+
+    def probe() -> dict[str, Any]:
         extra = context.options.get("snippets_extra_paths", ())
         checked = cache_keys.probe_interpreter(context.python, context.package, extra)
         harness: Interpreter | str = "same"
         if context.python is not None:
             harness = cache_keys.probe_interpreter(None, context.package)
-    except (InfrastructureError, HarnessUsageError) as exc:
-        warn(f"warning: results are not remembered in this run: {exc}")
-        return ResultCache(None)
-    base = {
-        "format": cache_keys.KEY_FORMAT,
-        "harness": cache_keys.harness_digest(),
-        "checked": checked.parts(),
-        "harness_interpreter": harness if isinstance(harness, str) else harness.parts(),
-        "package": context.package,
-        "cwd": os.getcwd(),
-        "contracts_dir": str(context.contracts_dir),
-        "options": _options(context.options),
-    }
+        return {
+            "format": cache_keys.KEY_FORMAT,
+            "harness": cache_keys.harness_digest(),
+            "checked": checked.parts(),
+            "harness_interpreter": harness if isinstance(harness, str) else harness.parts(),
+            "package": context.package,
+            "cwd": cwd,
+            "contracts_dir": str(context.contracts_dir),
+            "options": options,
+        }
+
     cache = ResultCache(
         ResultStore(root, max_bytes, warn),
-        base,
+        {},
         _server_parts(request),
         Path(context.contracts_dir),
         baseline,
         read,
+        probe,
+        warn,
     )
     context.options[OPTION_RESULT_CACHE] = cache
     return cache
