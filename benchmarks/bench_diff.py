@@ -17,17 +17,22 @@ Wall time, one run each:
   sub-millisecond run is mostly timer noise).
 Goal (issue 8): recall and precision far above griffe's, static diff time no worse than griffe's.
 
-Then the SDK-sized pairs (issue 15): the recorded releases 1.1.0 -> 1.2.0 and 1.2.0 -> the working tree:
-our static diff of the recorded contracts (no import), the introspection of both source trees (two
-interpreters importing MLflow) and the differential probes, next to griffe loading and checking the same
-two source trees.
+Then the speed pairs (issue 15; `--speed` runs only these): this repository's releases as git: sides
+(1.1.0 bc8869b -> 1.2.0 c9c3eab -> HEAD) and packaging 21.3 -> 22.0 from the package index (two venvs built
+with uv under the temp dir): `diff --static` (source only, no import), the full diff (one persistent worker
+per side: structure probe, introspection, probes, witnesses), the differential probes alone, next to
+`griffe check -a OLD -b NEW` (its CLI, git pairs) and griffe's API (load both trees + find_breaking_changes).
+Goals: static no slower than griffe; probes <= 3 s per pair.
 """
 
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import griffe
@@ -35,11 +40,12 @@ import griffe
 from hokusai_contracts.contract.store import load_contracts, write_contracts
 from hokusai_contracts.diff.catalogue import Impact
 from hokusai_contracts.diff.engine import diff_apis
-from hokusai_contracts.diff.records import RELEASES_DIR, find_record, git_archive
+from hokusai_contracts.diff.records import git_archive
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.sides import REPOSITORY, resolve_sides
+from hokusai_contracts.introspection.static import static_api
 from hokusai_contracts.release.corpus import PACKAGE, CorpusPair, Key, load_corpus, run_pair, score
-from hokusai_contracts.release.run import probe_sides
+from hokusai_contracts.release.run import diff_findings, probe_sides
 
 REPEATS = 5
 _GRIFFE_RULES = {
@@ -170,52 +176,181 @@ def main() -> None:
     )
 
 
-# SDK-sized pairs: the recorded releases and the working tree (contracts/releases/, this repository).
-SDK_PAIRS = (("1.1.0", "1.2.0"), ("1.2.0", "working tree"))
+# Speed pairs (issue 15): this repository's releases 1.1.0 (bc8869b) -> 1.2.0 (c9c3eab) -> HEAD as git: sides,
+# and one real package from the package index (packaging 21.3 -> 22.0, installed into two venvs with uv).
+GIT_PAIRS = (("bc8869b", "c9c3eab"), ("c9c3eab", "HEAD"))
+INDEX_PAIR = ("packaging", "21.3", "22.0")
+VENVS = Path(tempfile.gettempdir()) / "hokusai-bench-venvs"
 
 
-def _sdk_tree(version: str, stack: contextlib.ExitStack) -> tuple[Path, Path]:
-    """(source root holding hokusai/, API contract directory) of a recorded release or the tree."""
-    if version == "working tree":
-        return REPOSITORY, REPOSITORY / "contracts" / "api"
-    record = find_record(REPOSITORY / RELEASES_DIR, version)
-    root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-sdk-")))
-    git_archive(REPOSITORY, record.commit, ["hokusai"], root)
-    return root, record.directory / "api"
+@dataclass
+class Timing:
+    """One pair's wall times (seconds) and finding counts."""
+
+    pair: str
+    static: float
+    full: float
+    probes: float
+    griffe_cli: float | None
+    trees: float
+    griffe_api: float
+    ours_static_breaking: int
+    ours_full_breaking: int
+    griffe_breakages: int
 
 
-def sdk_main() -> None:
-    """Our static diff (recorded contracts, no import), introspection and probes vs griffe, per pair."""
-    print("SDK pairs (this repository's hokusai, about 440 objects):")
-    for old_version, new_version in SDK_PAIRS:
-        with contextlib.ExitStack() as stack:
-            (old_root, old_api), (new_root, new_api) = (
-                _sdk_tree(v, stack) for v in (old_version, new_version)
+def _breaking(report) -> int:
+    return sum(1 for j in report.judged if RULES[j.change.rule].severity is Impact.BREAKING)
+
+
+def time_ours(old: str, new: str, package: str) -> tuple[float, float, float, int, int]:
+    """(static, full, probes) seconds and breaking counts: ``diff --static`` (no import), then the full
+    diff (one worker per side: structure probe, introspection; probes; witnesses), probes timed apart."""
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        sides = resolve_sides(old, new, stack, package=package, static=True)
+        static_report = diff_findings(*sides, [])
+    static = time.perf_counter() - started
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        old_side, new_side = resolve_sides(old, new, stack, package=package)
+        resolved = time.perf_counter()
+        probe_sides(old_side, new_side)
+        probed = time.perf_counter()
+        full_report = diff_findings(old_side, new_side, [])
+        finished = time.perf_counter()
+    # The full run as the CLI does it: resolve + diff (which probes and witnesses); the probe pass
+    # timed above is left out of it.
+    full = (resolved - started) + (finished - probed)
+    return static, full, probed - resolved, _breaking(static_report), _breaking(full_report)
+
+
+def time_static_trees(old_root: Path, new_root: Path, package: str) -> float:
+    """Our static pass on the same two trees griffe's API loads, and the comparison (no git, no sides)."""
+    started = time.perf_counter()
+    diff_apis(static_api(old_root, package), static_api(new_root, package))
+    return time.perf_counter() - started
+
+
+def time_griffe_api(old_root: Path, new_root: Path, package: str) -> tuple[float, int]:
+    """griffe's Python API: load both trees from source and find the breaking changes."""
+    started = time.perf_counter()
+    loaded = [
+        griffe.load(package, search_paths=[str(r)], try_relative_path=False) for r in (old_root, new_root)
+    ]
+    breakages = list(griffe.find_breaking_changes(*loaded))
+    return time.perf_counter() - started, len(breakages)
+
+
+def time_griffe_cli(old_ref: str, new_ref: str, package: str) -> float:
+    """``griffe check -a OLD -b NEW PACKAGE`` in this repository (its CLI needs git refs)."""
+    griffe_cli = Path(sys.executable).with_name("griffe")
+    started = time.perf_counter()
+    subprocess.run(
+        [str(griffe_cli), "check", "-a", old_ref, "-b", new_ref, package],
+        cwd=REPOSITORY,
+        capture_output=True,
+        check=False,
+    )
+    return time.perf_counter() - started
+
+
+def index_venvs() -> tuple[Path, Path] | None:
+    """Two venvs with the index pair's versions installed (uv; kept under the temp dir between runs)."""
+    name, old, new = INDEX_PAIR
+    uv = Path(sys.executable).with_name("uv")
+    venvs = []
+    for version in (old, new):
+        venv = VENVS / f"{name}-{version}"
+        if not (venv / "bin" / "python").exists():
+            made = subprocess.run([str(uv), "venv", "-q", str(venv)], capture_output=True, check=False)
+            pip = [str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python")]
+            installed = subprocess.run([*pip, f"{name}=={version}"], capture_output=True, check=False)
+            if made.returncode or installed.returncode:
+                print(f"  (cannot build {name} {version} with uv: {installed.stderr.decode()[-200:]})")
+                return None
+        venvs.append(venv)
+    return venvs[0], venvs[1]
+
+
+def _site_packages(venv: Path) -> Path:
+    return next((venv / "lib").glob("python*/site-packages"))
+
+
+def speed_main() -> None:
+    """Static, full and probe times next to griffe's on the same pairs (one run each)."""
+    timings: list[Timing] = []
+    pairs: list[tuple[str, str, str, str, list[Path], str | None]] = []
+    with contextlib.ExitStack() as stack:
+        for old_ref, new_ref in GIT_PAIRS:
+            roots = []
+            for ref in (old_ref, new_ref):
+                root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-git-")))
+                git_archive(REPOSITORY, ref, ["hokusai"], root)
+                roots.append(root)
+            label = f"hokusai {old_ref}..{new_ref}"
+            pairs.append(
+                (label, "hokusai", f"git:{old_ref}", f"git:{new_ref}", roots, f"{old_ref} {new_ref}")
             )
-            started = time.perf_counter()
-            diff_apis(load_contracts(old_api), load_contracts(new_api))
-            static = time.perf_counter() - started
-            started = time.perf_counter()
-            old, new = resolve_sides(str(old_root), str(new_root), stack)
-            introspection = time.perf_counter() - started
-            started = time.perf_counter()
-            probe_sides(old, new)
-            probes = time.perf_counter() - started
-            started = time.perf_counter()
-            loaded = [
-                griffe.load("hokusai", search_paths=[str(r)], try_relative_path=False)
-                for r in (old_root, new_root)
-            ]
-            breakages = list(griffe.find_breaking_changes(*loaded))
-            griffe_time = time.perf_counter() - started
+        venvs = index_venvs()
+        if venvs is not None:
+            name, old, new = INDEX_PAIR
+            sites = [_site_packages(v) for v in venvs]
+            pairs.append((f"{name} {old}..{new}", name, str(venvs[0]), str(venvs[1]), sites, None))
+        for label, package, old_spec, new_spec, roots, refs in pairs:
+            # In-process loads: warmed up once, best of three (the machine is shared; one run is noisy).
+            time_griffe_api(roots[0], roots[1], package)
+            time_static_trees(roots[0], roots[1], package)
+            griffe_runs = [time_griffe_api(roots[0], roots[1], package) for _ in range(3)]
+            griffe_api, breakages = min(griffe_runs)
+            trees = min(time_static_trees(roots[0], roots[1], package) for _ in range(3))
+            griffe_cli = time_griffe_cli(*refs.split(), package) if refs else None
+            static, full, probes, ours_static, ours_full = time_ours(old_spec, new_spec, package)
+            timings.append(
+                Timing(
+                    label,
+                    static,
+                    full,
+                    probes,
+                    griffe_cli,
+                    trees,
+                    griffe_api,
+                    ours_static,
+                    ours_full,
+                    breakages,
+                )
+            )
+    print("speed (seconds; end-to-end columns one run each, in-process loads best of 3 after a warm-up):")
+    print(
+        "  --static: `diff --static` end to end (sides exported from git / located in the venv, read from "
+        "source, compared, judged)\n  full: the diff as the CLI runs it (one worker per side: structure "
+        "probe, introspection, probes, witnesses)\n  probes: the differential probes of both sides alone\n"
+        "  trees: our static pass + comparison on the two trees griffe's API loads\n  griffe CLI: "
+        "`griffe check -a OLD -b NEW` (git refs only: none for the index pair); griffe API: griffe.load x2 + "
+        "find_breaking_changes"
+    )
+    print(
+        f"  {'pair':28s} {'--static':>8s} {'full':>6s} {'probes':>6s} {'trees':>6s} {'griffe CLI':>10s} "
+        f"{'griffe API':>10s} {'static/CLI':>10s} {'trees/API':>9s}  breaking static/full/griffe"
+    )
+    for t in timings:
+        cli = f"{t.griffe_cli:10.2f}" if t.griffe_cli is not None else f"{'-':>10s}"
+        ratio = f"{t.static / t.griffe_cli:10.2f}" if t.griffe_cli is not None else f"{'-':>10s}"
         print(
-            f"  {old_version} -> {new_version}: ours static (contracts, no import) {static:6.3f} s, "
-            f"introspection of both sides {introspection:5.2f} s, differential probes {probes:5.2f} s | "
-            f"griffe load + check {griffe_time:6.3f} s ({len(breakages)} breakages) | "
-            f"static ratio ours/griffe {static / griffe_time:5.2f}"
+            f"  {t.pair:28s} {t.static:8.2f} {t.full:6.2f} {t.probes:6.2f} {t.trees:6.2f} {cli} "
+            f"{t.griffe_api:10.2f} {ratio} {t.trees / t.griffe_api:9.2f}  "
+            f"{t.ours_static_breaking}/{t.ours_full_breaking}/{t.griffe_breakages}"
         )
+    static_ok = all(
+        t.trees <= t.griffe_api and (t.griffe_cli is None or t.static <= t.griffe_cli) for t in timings
+    )
+    print(
+        "  goals: static no slower than griffe (trees/API and static/CLI <= 1.00), probes <= 3 s per pair; "
+        f"met: static {static_ok}, probes {all(t.probes <= 3.0 for t in timings)}"
+    )
 
 
 if __name__ == "__main__":
-    main()
-    sdk_main()
+    if "--speed" not in sys.argv:
+        main()
+    speed_main()
