@@ -130,8 +130,11 @@ def compare_sides(
     """
     old_api, new_api = comparable(old.api, new.api)
     old, new = dataclasses.replace(old, api=old_api), dataclasses.replace(new, api=new_api)
-    old_answer, new_answer = probe_sides(old, new)
-    old_package, new_package = read_packages(old, new)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The package-level pass (requirements, console scripts run with time limits) beside the probes.
+        packages = pool.submit(read_packages, old, new)
+        old_answer, new_answer = probe_sides(old, new)
+        old_package, new_package = packages.result()
     changes = diff_apis(
         old.api,
         new.api,
