@@ -226,3 +226,15 @@ def test_plain_install_pair_end_to_end():
     assert finding.status == "breaking" and finding.change.subject == "corpkg.config"
     assert "pip install 'corpkg[config]'" in finding.change.message
     assert verdict.required.name == "MAJOR"
+
+
+def test_a_name_another_base_distribution_provides_is_not_lost():
+    # mlflow moved to an extra while mlflow-skinny (which also provides `import mlflow`) stays in base.
+    old = meta({"mlflow", "mlflow-skinny"})
+    new = meta({"mlflow-skinny"}, {"server": {"mlflow"}})
+    imports = {"sdk.tracking": {"mlflow"}}
+    provides = {"mlflow": ["mlflow", "mlflow-skinny"]}
+    assert losses(imports, old, new, imports, imports, lambda n: distributions_of(n, provides)) == []
+    lost = meta(set(), {"server": {"mlflow", "mlflow-skinny"}})
+    (found,) = losses(imports, old, lost, imports, imports, lambda n: distributions_of(n, provides))
+    assert found.moved == (("mlflow", ("server",)), ("mlflow-skinny", ("server",)))

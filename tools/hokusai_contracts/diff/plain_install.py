@@ -49,13 +49,17 @@ def losses(
     for module in sorted(modules):
         if module not in old_imports or module not in new_imports:
             continue
-        old_needs = {d for n in old_imports[module] for d in distributions(n)} & old_declared
-        if not old_needs <= old.base:
+        # A name is provided when any distribution that may provide it is installed (``mlflow`` comes
+        # from mlflow or mlflow-skinny): judged per imported name, not per distribution.
+        old_names = [distributions(n) & old_declared for n in sorted(old_imports[module])]
+        if any(dists and not dists & old.base for dists in old_names):
             continue  # a plain install of OLD could not import it either
-        new_needs = {d for n in new_imports[module] for d in distributions(n)} & new_declared
-        moved = tuple(
-            (d, tuple(new.extras_with(d))) for d in sorted(new_needs) if d in old.base and d not in new.base
-        )
+        moved_set: set[str] = set()
+        for name in sorted(new_imports[module]):
+            dists = distributions(name) & new_declared
+            if dists and not dists & new.base:
+                moved_set |= {d for d in dists if d in old.base}
+        moved = tuple((d, tuple(new.extras_with(d))) for d in sorted(moved_set))
         if not moved:
             continue
         parent = next(
