@@ -344,6 +344,8 @@ class StaticReader:
             target = self.resolve_expr(binding.module, binding.value, depth + 1)
             if isinstance(target, (Definition, ModuleRef, External)):
                 return target
+            if isinstance(target, Value) and not self.is_scalar_value(target):
+                return target  # one object under two names (a scalar is keyed by each name instead)
         return binding
 
     def resolve_expr(self, module_name: str, node: ast.expr, depth: int = 0) -> Binding | None:
@@ -643,6 +645,11 @@ class StaticReader:
             value = ...
         if value is not ...:
             return "NoneType" if value is None else type(value).__name__
+        left = node.left if isinstance(node, ast.BinOp) else None
+        if isinstance(left, ast.JoinedStr) or (
+            isinstance(left, ast.Constant) and isinstance(left.value, str)
+        ):
+            return "str"  # "..." % args, f"..." + "..."
         displays = {ast.Dict: "dict", ast.DictComp: "dict", ast.List: "list", ast.ListComp: "list"}
         displays.update({ast.Set: "set", ast.SetComp: "set", ast.JoinedStr: "str", ast.Lambda: "function"})
         if type(node) in displays:
