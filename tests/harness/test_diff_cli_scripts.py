@@ -238,3 +238,29 @@ def test_help_flag_and_default_command_are_read_from_the_parser(tmp_path):
     answer = run_worker(WORKER, request, what="test", extra_paths=[tmp_path], timeout=60).answer()
     tree = answer["scripts"]["lt"]["tree"]
     assert tree["lt"] == {"params": [], "default_command": "lt legacy"}
+
+
+def test_a_script_failing_after_its_preliminary_parser_has_no_complete_tree(tmp_path):
+    # flake8 5 in flake8 6's environment: --config is parsed, then loading plugins fails before the
+    # real parser exists. The preliminary parser is not the surface: nothing is compared against it.
+    (tmp_path / "prelim.py").write_text(
+        textwrap.dedent(
+            """
+            import argparse
+
+            def main():
+                first = argparse.ArgumentParser(add_help=False)
+                first.add_argument("--config")
+                first.parse_known_args()
+                raise ImportError("plugin of another version")
+            """
+        )
+    )
+    request = {"package": "prelim", "scripts": {"pre": "prelim:main"}, "acting": "", "timeout": 5}
+    answer = run_worker(WORKER, request, what="test", extra_paths=[tmp_path], timeout=60).answer()
+    pre = answer["scripts"]["pre"]
+    assert pre["complete"] is False and [r["exit"] for r in pre["help"]["pre"]] == [1, 1]
+    full = script({"pre": {"params": [opt("--config"), opt("--select")]}})
+    partial = {**script({"pre": {"params": [opt("--config")]}}), "complete": False}
+    assert list(script_breaks({"pre": full}, {"pre": partial})) == []
+    assert set(dict(script_breaks({"pre": full}, {"pre": script(partial["tree"])}))) == {"pre --select"}

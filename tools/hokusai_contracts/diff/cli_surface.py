@@ -113,6 +113,8 @@ def _trees(old: Mapping, new: Mapping, covered: Iterable[str]) -> tuple[Tree, Tr
     if entry_path(str(old.get("entry") or "")) in set(covered):
         return None  # a click object of the API: BC024/BC025 compare it under its path
     before, after = old.get("tree"), new.get("tree")
+    if not (old.get("complete", True) and new.get("complete", True)):
+        return None  # a side failed before building its real parser: what it lacks is unknown
     return (before, after) if before and after else None
 
 

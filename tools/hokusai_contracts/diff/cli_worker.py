@@ -209,10 +209,23 @@ def _capture_tree(name: str, target) -> dict | None:
 
                 cls.main = main
     sys.argv = [name, "--help"]
-    with contextlib.suppress(BaseException):
-        target()
-    tree = seen.get("tree") or seen.get("last")
-    return {"tree": tree, "kind": seen.get("kind", "argparse")} if tree else None
+    status = 1
+    try:
+        status = _exit_status(target())
+    except _Captured:
+        status = 0
+    except SystemExit as exc:
+        status = _exit_status(exc.code)
+    except BaseException:
+        status = 1
+    if "tree" in seen:
+        return {"tree": seen["tree"], "kind": seen["kind"], "complete": True}
+    if "last" in seen:
+        # No parser answered --help: the last one parsed is the whole surface only when the script then
+        # printed its help and exited 0 (tox 3 declares its own --help flag); after a failure it may be
+        # a preliminary parser only (flake8 5 crashing on plugins of another version).
+        return {"tree": seen["last"], "kind": "argparse", "complete": status == 0}
+    return None
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -362,12 +375,14 @@ def probe_script(name: str, entry: str, acting: str, timeout: float, deadline: f
         return {"entry": entry, "error": f"{type(exc).__name__}: {exc}"[:OUTPUT_CHARS]}
     command = as_click_command(target)
     if command is not None:
-        tree, how = describe_click(command, name), "click"
+        tree, how, complete = describe_click(command, name), "click", True
     else:
         described = run_forked(target, [name, "--help"], timeout, action="describe")
         captured = described.get("tree") or {}
-        tree, how = captured.get("tree"), captured.get("kind")
+        tree, how, complete = captured.get("tree"), captured.get("kind"), captured.get("complete", True)
     answer: dict = {"entry": entry, "error": None, "kind": how, "tree": tree, "help": {}, "zero": {}}
+    # False: the tree may be a preliminary parser only (the script failed before its real one).
+    answer["complete"] = complete
     distinct = sorted(path for path, d in (tree or {name: {}}).items() if not d.get("same_as"))[:MAX_HELP]
     # --help once per command, again only where it failed (a failure counts when it repeats);
     # argument-free runs twice, one round after the other.
