@@ -79,6 +79,7 @@ from hokusai_contracts.servers.providers import DEFAULT_PROVIDER, ServerRequest
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.verify.result_cache import open_cache
 from hokusai_contracts.verify.runner import run_checks, select
+from hokusai_contracts.verify.server_run import OPTION_JOBS, default_jobs
 from hokusai_contracts.verify.timing import Timeline, phase, recording, table_lines, write_profile
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
@@ -96,6 +97,9 @@ EXIT_CODES_HELP = (
 CONTRACTS_HELP = "Contracts root directory; the API contracts are its api/*.yaml."
 NO_CACHE_HELP = "Run every check again instead of reusing remembered results (fresh results are stored)."
 CACHE_DIR_HELP = "Where results are remembered (default: <cache>/results, see HOKUSAI_CONTRACTS_CACHE)."
+VERIFY_JOBS_HELP = (
+    "Workers: families, pages and scenarios run at once (default: the machine's cores). " + JOBS_HELP
+)
 PROFILE_HELP = "Also write the run's per-phase timing (server starts, families, reports) as JSON."
 
 ServerFactory = Callable[[], AbstractContextManager[MlflowServer]]
@@ -303,7 +307,7 @@ def build_app(
         servers: Annotated[str | None, typer.Option("--servers", help=SERVERS_HELP)] = None,
         pythons: Annotated[str | None, typer.Option("--pythons", help=PYTHONS_HELP)] = None,
         shard: Annotated[str | None, typer.Option("--shard", help=SHARD_HELP)] = None,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP)] = 1,
+        jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help=VERIFY_JOBS_HELP)] = None,
         results: Annotated[Path | None, typer.Option("--results", help=RESULTS_HELP)] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help=NO_CACHE_HELP)] = False,
         cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_DIR_HELP)] = None,
@@ -328,6 +332,7 @@ def build_app(
                 )
 
             context = make_context()
+            context.options[OPTION_JOBS] = jobs or default_jobs()
             request = ServerRequest(mlflow, mlflow_version, mlflow_image, instances)
             plan = plan_from_options(matrix, clients, servers, pythons, shard, _existing_python(python))
             if plan is not None:
@@ -339,7 +344,7 @@ def build_app(
                         request,
                         matrix_out,
                         stderr_console(),
-                        jobs=jobs,
+                        jobs=jobs or 1,
                         python=_existing_python(python) if python and not (clients or pythons) else None,
                         results=results,
                         quiet=quiet,

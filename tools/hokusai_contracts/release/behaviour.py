@@ -33,8 +33,8 @@ from hokusai_contracts.release.behaviour_model import (
     BehaviourSide,
     CaseResult,
 )
-from hokusai_contracts.servers.pool import ServerPool
-from hokusai_contracts.servers.server import MLFLOW, MlflowServer
+from hokusai_contracts.servers.pool import shared_or_own
+from hokusai_contracts.servers.server import MlflowServer
 
 __all__ = ["BehaviourSide", "behaviour_findings", "compare"]
 
@@ -65,9 +65,9 @@ def behaviour_findings(
     if reason:
         findings += not_compared(scenarios, reason)
         scenarios = []
-    # One pool for both families: the docs' mlflow/basic-auth servers are the auth scenarios' too.
-    given = {MLFLOW: server} if server is not None else {}
-    with ServerPool(given, purpose="the behaviour comparison") as pool:
+    # One pool for both families: the docs' mlflow/basic-auth servers are the auth scenarios' too; under
+    # verify, the run's shared pool (OLD's and NEW's pages and scenarios keep apart by unique names).
+    with shared_or_own(server, purpose="the behaviour comparison") as pool:
         pool.prestart({kind for page in pages for kind in page.needs_server} | {s.server for s in scenarios})
         with ThreadPoolExecutor(max_workers=2) as executor:
             docs = executor.submit(

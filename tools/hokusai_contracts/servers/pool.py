@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -93,6 +93,7 @@ class ServerPool(AbstractContextManager):
         self._key_locks: dict[Key, threading.Lock] = {}
         self._given_workdir = workdir
         self._workdir: Path | None = workdir
+        self._background: list[threading.Thread] = []
 
     def __call__(self, kind: str) -> Server:
         """The server of ``kind`` (a server source for the families)."""
@@ -113,7 +114,7 @@ class ServerPool(AbstractContextManager):
                 return self._servers[key]
             started = time.monotonic()
             try:
-                with phase(f"server start: {kind}" + (f" {version}" if version else "")):
+                with phase(f"server start: {kind}{f' {version}' if version else ''} for {self._purpose}"):
                     server = self._start(kind, version)
             except InfrastructureError as exc:
                 self._errors[key] = ServerStartError(
@@ -185,6 +186,21 @@ class ServerPool(AbstractContextManager):
         with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
             list(pool.map(carried(lambda kind: self._try(kind, version)), sorted(wanted)))
 
+    def prestart_in_background(self, kinds: Iterable[str], version: str | None = None) -> threading.Thread:
+        """:meth:`prestart` in a thread (servers start while other work runs); :meth:`close` waits for it."""
+        wanted = sorted(set(kinds))
+        thread = threading.Thread(
+            target=carried(self.prestart), args=(wanted, version), name="server-prestart", daemon=True
+        )
+        with self._lock:
+            self._background.append(thread)
+        thread.start()
+        return thread
+
+    def failure(self, kind: str, version: str | None = None) -> InfrastructureError | None:
+        """Why the server of ``kind`` could not start (None: it did not fail, or was never asked for)."""
+        return self._errors.get((kind, version))
+
     def _try(self, kind: str, version: str | None) -> None:
         with contextlib.suppress(InfrastructureError):
             self.get(kind, version)
@@ -199,6 +215,10 @@ class ServerPool(AbstractContextManager):
     def close(self) -> None:
         """Stop the servers this pool started (gateways before the MLflow they front)."""
         with self._lock:
+            background, self._background = self._background, []
+        for thread in background:  # a server half-started in the background is stopped too
+            thread.join()
+        with self._lock:
             owned, self._owned = self._owned, []
         try:
             for server in reversed(owned):
@@ -210,3 +230,94 @@ class ServerPool(AbstractContextManager):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class PooledServer:
+    """The pool's server of one kind as a server, started on first use rather than when handed out.
+
+    ``verify`` gives the families this as ``context.server``: a run whose checks never reach a server
+    (all answered from the result cache, say) starts none. ``kind`` and ``alive()`` never start it; every
+    other member does. :attr:`pool` is the run's shared pool, for families that need other kinds.
+    """
+
+    def __init__(self, pool: ServerPool, kind: str = MLFLOW, version: str | None = None):
+        self.pool = pool
+        self._kind = kind
+        self._version = version
+
+    def server(self) -> Server:
+        """The real server (started now if need be)."""
+        return self.pool.get(self._kind, self._version)
+
+    @property
+    def started(self) -> bool:
+        """True once the server runs."""
+        return self.pool.started(self._kind, self._version)
+
+    @property
+    def url(self) -> str:
+        """The server's URL (starts it)."""
+        return self.server().url
+
+    @property
+    def kind(self) -> str:
+        """Its kind (does not start it)."""
+        return self._kind
+
+    @property
+    def version(self) -> str | None:
+        """The MLflow version it runs (starts it)."""
+        return self.server().version
+
+    @property
+    def users(self) -> object:
+        """Its basic-auth users, None without (starts it)."""
+        return getattr(self.server(), "users", None)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Its secrets (none before it started)."""
+        return self.server().secrets() if self.started else ()
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Its log's last lines (empty before it started)."""
+        return self.server().log_tail(lines) if self.started else ""
+
+    def alive(self) -> bool:
+        """False only when it started and died since: a server never started has not died."""
+        return self.server().alive() if self.started else True
+
+    def restart(self, timeout: float = 90.0) -> None:
+        """Restart the real server (same data, port, users)."""
+        server = self.server()
+        if not isinstance(server, MlflowServer):
+            raise InfrastructureError(f"the {self._kind} server at {server.url} cannot be restarted")
+        server.restart(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Nothing: the pool stops its servers."""
+
+    def __getattr__(self, name: str) -> object:
+        # The rest of a gateway's or a provider's server (issue_key, upstream_url, ...).
+        if name.startswith("_") or name == "pool":
+            raise AttributeError(name)
+        return getattr(self.server(), name)
+
+
+def pool_of(server: object) -> ServerPool | None:
+    """The shared pool ``server`` comes from (a :class:`PooledServer`), else None."""
+    return server.pool if isinstance(server, PooledServer) else None
+
+
+@contextlib.contextmanager
+def shared_or_own(
+    server: Server | None, *, start_mlflow: MlflowStarter | None = None, purpose: str = "the checks"
+) -> Iterator[ServerPool]:
+    """The run's shared pool when ``server`` comes from one (left running: the run stops it), else a
+    pool of its own with ``server`` as its plain MLflow, stopped at the end."""
+    shared = pool_of(server)
+    if shared is not None:
+        yield shared
+        return
+    given = {MLFLOW: server} if server is not None else {}
+    with ServerPool(given, start_mlflow=start_mlflow, purpose=purpose) as own:
+        yield own

@@ -1,4 +1,11 @@
-"""Run check families against a server from a :class:`~provisioning.providers.Provisioner`.
+"""Run check families against servers from a :class:`~provisioning.providers.Provisioner`.
+
+One server set per run: a run-scoped :class:`~servers.pool.ServerPool` from which every family (and the
+release diff's behaviour checks) takes its servers by kind. ``context.server`` is the pool's plain MLflow
+as a :class:`~servers.pool.PooledServer`, started on first use, so a run whose checks never reach a server
+(all answered from the result cache) starts none. The kinds the selected families will ask for start in
+a background thread as the run begins, while the checks that need no server run; fuzzing gets throwaway
+servers of a pool of its own (it writes junk), started the same way.
 
 A server that dies during a family is restarted once and that family run again; a second death (or a
 failed restart) makes the family an infrastructure error (exit 2), never contract failures.
@@ -8,30 +15,59 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.base.timing import phase
+from hokusai_contracts.base.concurrency import serialize_ast_parse
+from hokusai_contracts.base.errors import ContractError, InfrastructureError
+from hokusai_contracts.base.timing import carried
 from hokusai_contracts.checks import CheckFamily, VerifyContext
+from hokusai_contracts.checks.auth import family as auth_family
+from hokusai_contracts.checks.http.servers import FUZZ_KINDS, OPTION_FUZZ_POOL, fuzz_pool
+from hokusai_contracts.checks.snippets import family as snippets_family
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
-from hokusai_contracts.findings.from_errors import environment_cause, error_finding
+from hokusai_contracts.findings.from_errors import error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
+from hokusai_contracts.servers.pool import PooledServer, ServerPool
 from hokusai_contracts.servers.providers import (
+    URL,
     DockerProbe,
     Provisioner,
     ServerRequest,
     docker_probe,
     provisioner_for,
 )
-from hokusai_contracts.servers.server import Server
+from hokusai_contracts.servers.server import BASIC_AUTH, MLFLOW, Server
 from hokusai_contracts.verify.runner import Progress, run_family
 
 # VerifyContext.options key: how the snippets family starts servers of other kinds (basic-auth).
 OPTION_SERVER_START = "server_start"
+# VerifyContext.options key: how many families, pages and scenarios run at once (verify's -j).
+OPTION_JOBS = "jobs"
+# VerifyContext.options key: False starts no server before a family asks for it (default: True).
+OPTION_PRESTART = "prestart_servers"
+
+# Which server kinds a family will ask the run's pool for (beyond the plain MLflow every family that
+# needs a server gets); the release diff's behaviour checks run OLD's pages and scenarios, which ask for
+# what the current ones do (a guess: a kind they do not need is only started early, never wrong).
+KindPlanner = Callable[[VerifyContext], set[str]]
+PLANNERS: dict[str, tuple[KindPlanner, ...]] = {
+    "snippets": (snippets_family.server_kinds,),
+    "auth": (auth_family.server_kinds,),
+    "diff": (snippets_family.server_kinds, auth_family.server_kinds),
+}
+FUZZING_FAMILY = "http"
+
+
+def default_jobs() -> int:
+    """The default worker count of a run: the machine's cores."""
+    return os.cpu_count() or 1
 
 
 class _Quiet:
@@ -55,26 +91,76 @@ def server_event(event: str, server: Server, reason: str) -> ServerEvent:
     return ServerEvent(event, f"{server.kind} server {server.url}", reason, at)
 
 
+class _Restarts:
+    """One restart per run, shared by families running at once."""
+
+    def __init__(self, budget: int = 1):
+        self.budget = budget
+        self.lock = threading.Lock()
+
+
 def _run_family(
-    family: CheckFamily, context: VerifyContext, budget: list[int], events: list[ServerEvent]
+    family: CheckFamily, context: VerifyContext, restarts: _Restarts, events: list[ServerEvent]
 ) -> list[Finding]:
     """``family``'s findings; reruns it once after restarting a server that died under it (in ``events``)."""
     findings = run_family(family, context)
     server = context.server
     if not family.needs_server or server is None or server.alive():
         return findings
-    if not budget:
-        return [error_finding(family.name, _died(server))]
-    budget.pop()
-    why = f"it died during the {family.name!r} checks; the family ran again"
-    try:
-        server.restart()
-    except InfrastructureError as exc:
-        events.append(server_event("restart-failed", server, f"it died during the {family.name!r} checks"))
-        return [error_finding(family.name, InfrastructureError(f"restarting the dead server failed: {exc}"))]
-    events.append(server_event("restarted", server, why))
+    with restarts.lock:
+        if server.alive():  # another family restarted it meanwhile: run again on the restarted server
+            return run_family(family, context)
+        if not restarts.budget:
+            return [error_finding(family.name, _died(server))]
+        restarts.budget -= 1
+        why = f"it died during the {family.name!r} checks; the family ran again"
+        try:
+            server.restart()
+        except InfrastructureError as exc:
+            events.append(
+                server_event("restart-failed", server, f"it died during the {family.name!r} checks")
+            )
+            return [
+                error_finding(family.name, InfrastructureError(f"restarting the dead server failed: {exc}"))
+            ]
+        events.append(server_event("restarted", server, why))
     findings = run_family(family, context)
     return findings if server.alive() else [error_finding(family.name, _died(server))]
+
+
+def planned_kinds(families: Sequence[CheckFamily], context: VerifyContext) -> set[str]:
+    """The kinds of the run's shared pool that ``families`` will ask for (the plain MLflow included)."""
+    kinds: set[str] = set()
+    for family in families:
+        if not family.needs_server:
+            continue
+        kinds.add(MLFLOW)
+        for planner in PLANNERS.get(family.name, ()):
+            with contextlib.suppress(ContractError, OSError):  # the family reports it when it runs
+                kinds |= planner(context)
+    return kinds
+
+
+def _run_families(
+    families: Sequence[CheckFamily], context: VerifyContext, progress: Progress, jobs: int, result: RunResult
+) -> None:
+    """Run ``families``, up to ``jobs`` at once; their findings in family order, as a serial run has them."""
+    restarts = _Restarts()
+
+    def one(family: CheckFamily) -> list[Finding]:
+        progress.start(family.name)
+        findings = _run_family(family, context, restarts, result.server_events)
+        progress.finish(family.name, findings)
+        return findings
+
+    if jobs <= 1 or len(families) <= 1:
+        for family in families:
+            result.extend(one(family))
+        return
+    serialize_ast_parse()  # families parse code at once (CPython < 3.13: see base/concurrency.py)
+    with ThreadPoolExecutor(max_workers=min(jobs, len(families)), thread_name_prefix="family") as executor:
+        for findings in list(executor.map(carried(one), families)):
+            result.extend(findings)
 
 
 def run_with_provisioner(
@@ -83,42 +169,55 @@ def run_with_provisioner(
     provisioner: Provisioner,
     progress: Progress | None = None,
     workdir: Path | None = None,
+    jobs: int = 1,
 ) -> RunResult:
-    """Run ``families``; start a server with ``provisioner`` first when one of them needs it."""
+    """Run ``families`` (up to ``jobs`` at once) with servers from ``provisioner``, started when first
+    needed or, for the kinds the families will need, in the background as the run begins."""
     progress = progress or _Quiet()
     started = time.monotonic()
     needing = [f for f in families if f.needs_server]
+    jobs = int(context.options.get(OPTION_JOBS, jobs))
+
+    def start(kind: str, where: str | Path) -> Server:
+        return provisioner.start(Path(where), basic_auth=kind == BASIC_AUTH)
+
+    context.options.setdefault(OPTION_SERVER_START, start)
+    context.options.setdefault(snippets_family.OPTION_JOBS, max(1, jobs))
+    context.options.setdefault(auth_family.OPTION_LANES, max(1, jobs))
+    result = RunResult()
     with contextlib.ExitStack() as stack:
         root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hokusai-contracts-")))
-        context.options.setdefault(
-            OPTION_SERVER_START,
-            lambda kind, where: provisioner.start(Path(where), basic_auth=kind == "basic-auth"),
+        pool = stack.enter_context(
+            ServerPool(start_mlflow=start, workdir=root / "servers", purpose="the checks")
         )
-        server_error: InfrastructureError | None = None
         if needing:
-            try:
-                with phase("server start: verify's mlflow"):
-                    context.server = provisioner.start(root / "mlflow")
-                stack.callback(context.server.stop)
-            except InfrastructureError as exc:
-                server_error = exc
-            except OSError as exc:  # a full or read-only disk while preparing the server's directory
-                cause = environment_cause(exc) or f"{type(exc).__name__}: {exc}"
-                server_error = InfrastructureError(f"{cause}\nfix: free space or point TMPDIR elsewhere")
-        runnable = families if server_error is None else [f for f in families if not f.needs_server]
-        result = RunResult()
-        budget = [1]  # one restart per run
+            context.server = PooledServer(pool, MLFLOW)
+            if any(f.name == FUZZING_FAMILY for f in needing):
+                # A URL provider hands back the user's own server: fuzzing must never write there.
+                avoid = provisioner.choice.url if provisioner.choice.kind == URL else None
+                fuzzing = stack.enter_context(fuzz_pool(start, avoid, root / "fuzz"))
+                context.options[OPTION_FUZZ_POOL] = fuzzing
+                if context.options.get(OPTION_PRESTART, True):
+                    fuzzing.prestart_in_background(FUZZ_KINDS)
+            if context.options.get(OPTION_PRESTART, True):
+                pool.prestart_in_background(planned_kinds(needing, context))
         with progress if hasattr(progress, "__enter__") else contextlib.nullcontext():
-            for family in runnable:
-                progress.start(family.name)
-                findings = _run_family(family, context, budget, result.server_events)
-                progress.finish(family.name, findings)
-                result.extend(findings)
+            _run_families(families, context, progress, jobs, result)
+    # After the pool closed: a start still running in the background has ended, failed or not.
+    failed = pool.failure(MLFLOW)
     result.sdk_version = context.sdk_version
-    where = context.server.url if context.server is not None else "no server needed"
+    used = pool.started(MLFLOW)
+    where = context.server.url if used and context.server is not None else "no server needed"
+    if needing and not used and failed is None:
+        where = "no server started"
     result.server = f"{where} ({provisioner.describe()})"
-    if server_error is not None:
-        message = f"could not start an MLflow server ({provisioner.describe()}):\n{server_error}"
+    if failed is not None:
+        # As before the pool: the families that need the run's server are not judged without it.
+        message = (
+            f"could not start an MLflow server ({provisioner.describe()}):\n{failed.__cause__ or failed}"
+        )
+        names = {f.name for f in needing}
+        result.findings = [f for f in result.findings if f.check not in names]
         result.extend(error_finding(f.name, InfrastructureError(message)) for f in needing)
         result.infrastructure_error = message
     result.duration_s = time.monotonic() - started

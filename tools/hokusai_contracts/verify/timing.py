@@ -20,8 +20,7 @@ PROFILE_VERSION = 1
 
 def ordered(timeline: Timeline) -> list[tuple[int, Phase]]:
     """The phases by start time, each with its depth (0: a phase of the run itself)."""
-    phases = sorted(timeline.phases, key=lambda p: (p.start, -p.duration, p.name))
-    by_name = {p.name: p for p in phases}
+    by_name = {p.name: p for p in timeline.phases}
 
     def depth(p: Phase) -> int:
         seen, level = {p.name}, 0
@@ -30,7 +29,8 @@ def ordered(timeline: Timeline) -> list[tuple[int, Phase]]:
             p, level = by_name[p.parent], level + 1
         return level
 
-    return [(depth(p), p) for p in phases]
+    # A parent starts with its child at the latest: at a tie, the longer (then the shallower) comes first.
+    return sorted(((depth(p), p) for p in timeline.phases), key=lambda d: (d[1].start, -d[1].duration, d[0]))
 
 
 def table_lines(timeline: Timeline, total: float | None = None, max_depth: int = 2) -> list[str]:

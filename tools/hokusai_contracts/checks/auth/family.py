@@ -31,12 +31,13 @@ from hokusai_contracts.checks.auth.servers import ServerSource
 from hokusai_contracts.checks.auth.worker import FORK, Hook
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.servers.health import blame_infrastructure
-from hokusai_contracts.servers.pool import ServerPool
-from hokusai_contracts.servers.server import MLFLOW, Server
+from hokusai_contracts.servers.pool import shared_or_own
+from hokusai_contracts.servers.server import Server
 
 AUTH_DIR = "auth"
 # Lanes of scenarios run at once: each is a worker process; the calls mostly wait on servers.
 DEFAULT_LANES = min(2, os.cpu_count() or 1)
+OPTION_LANES = "auth_lanes"  # VerifyContext.options: lanes under verify (its -j)
 NOT_SUPPORTED = "not supported by this SDK"
 # Remembered results (verify/result_cache.py sets it): an object with key(family, unit, text) / get / put.
 OPTION_RESULT_CACHE = "result_cache"
@@ -144,12 +145,18 @@ def run_auth(context: VerifyContext) -> list[Finding]:
     by_name = {name: cache.get(key) for name, key in keys.items()}
     to_run = [s for s in loaded.scenarios if by_name.get(s.name) is None]
     if to_run:
-        given = {MLFLOW: context.server} if context.server is not None else {}
-        with ServerPool(given, purpose="the auth scenarios") as pool:
+        lanes = int(context.options.get(OPTION_LANES, DEFAULT_LANES))
+        # Under verify: the run's shared servers; scenarios keep apart by fresh keys and unique names.
+        with shared_or_own(context.server, purpose="the auth scenarios") as pool:
             pool.prestart(scenario.server for scenario in to_run)
-            fresh = run_scenarios(to_run, pool, python=context.python)
+            fresh = run_scenarios(to_run, pool, python=context.python, lanes=lanes)
         for scenario, finding in zip(to_run, fresh, strict=True):
             by_name[scenario.name] = [finding]
             if cache is not None:
                 cache.put(keys[scenario.name], [finding])
     return findings + [finding for s in loaded.scenarios for finding in by_name[s.name] or ()]
+
+
+def server_kinds(context: VerifyContext) -> set[str]:
+    """The server kinds the scenarios will ask for."""
+    return {scenario.server for scenario in load_dir(Path(context.contracts_dir) / AUTH_DIR).scenarios}

@@ -22,7 +22,12 @@ from hokusai_contracts.checks import VerifyContext
 from hokusai_contracts.checks.http.fuzz import DEFAULT_MAX_EXAMPLES, check_http
 from hokusai_contracts.checks.http.recorded import check_recorded
 from hokusai_contracts.checks.http.rules import CONFORMS, finding
-from hokusai_contracts.checks.http.servers import FuzzTargets, start_fuzz_targets
+from hokusai_contracts.checks.http.servers import (
+    OPTION_FUZZ_POOL,
+    FuzzTargets,
+    start_fuzz_targets,
+    targets_of,
+)
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.servers.health import blame_infrastructure
 
@@ -68,6 +73,16 @@ def _started(starting: Future[FuzzTargets]) -> FuzzTargets:
         raise InfrastructureError(f"could not start the servers to fuzz:\n{exc}") from exc
 
 
+def _fuzz_targets(context: VerifyContext, workdir: Path) -> FuzzTargets:
+    shared = context.options.get(OPTION_FUZZ_POOL)
+    if shared is not None:  # the run's throwaway servers, started early; the run stops them
+        with phase("http: wait for the fuzz servers"):
+            return targets_of(shared, owned=False)
+    start = context.options.get(OPTION_SERVER_START)
+    avoid = context.server.url if context.server is not None else None
+    return start_fuzz_targets(workdir, start, avoid)
+
+
 def run_http(context: VerifyContext) -> list[Finding]:
     """The ``http`` family: recorded SDK traffic and fuzzing, against live servers."""
     directory = context.contracts_dir / HTTP_DIR
@@ -79,9 +94,7 @@ def run_http(context: VerifyContext) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="hokusai-http-") as workdir:
         # The throwaway servers start (seconds) while the SDK flow runs on the run's own server.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            start = context.options.get(OPTION_SERVER_START)
-            avoid = context.server.url if context.server is not None else None
-            starting = pool.submit(carried(start_fuzz_targets), Path(workdir), start, avoid)
+            starting = pool.submit(carried(_fuzz_targets), context, Path(workdir))
             try:
                 if mlflow_contract.is_file() and context.server is not None:
                     with phase("http: recorded SDK calls"):

@@ -17,6 +17,10 @@ from hokusai_contracts.servers.server import GATEWAY_UNLIMITED, MlflowServer
 
 # (kind, workdir) -> a running server, as server_run provides (kind "plain" or "basic-auth")
 StartServer = MlflowStarter
+# VerifyContext.options key: the run's pool of throwaway servers to fuzz (started early by verify).
+OPTION_FUZZ_POOL = "fuzz_pool"
+# What fuzzing needs of that pool: the unthrottled gateway (and, through it, its MLflow).
+FUZZ_KINDS = (GATEWAY_UNLIMITED,)
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,12 @@ class FuzzTargets:
     mlflow: MlflowServer
     gateway: RunningGateway  # its standard keys (``keys.write``) authorize the fuzzed requests
     pool: ServerPool
+    owned: bool = True  # False: the run's pool, stopped by the run
 
     def stop(self) -> None:
-        """Stop the gateway, then MLflow."""
-        self.pool.close()
+        """Stop the gateway, then MLflow (unless the run owns them)."""
+        if self.owned:
+            self.pool.close()
 
 
 def throwaway_mlflow(workdir: Path, start: StartServer | None, avoid_url: str | None) -> MlflowServer:
@@ -51,20 +57,32 @@ def start_fuzz_targets(
     it returns the server at ``avoid_url``; a local ``mlflow server`` process otherwise. ServerStartError
     when one does not start.
     """
-    pool = ServerPool(
+    pool = fuzz_pool(start, avoid_url, workdir)
+    try:
+        return targets_of(pool)
+    except BaseException:
+        pool.close()
+        raise
+
+
+def fuzz_pool(
+    start: StartServer | None = None, avoid_url: str | None = None, workdir: Path | None = None
+) -> ServerPool:
+    """A pool of throwaway servers to fuzz (nothing started yet; see :func:`start_fuzz_targets`)."""
+    return ServerPool(
         start_mlflow=lambda kind, where: throwaway_mlflow(where, start, avoid_url),
         workdir=workdir,
         purpose="fuzzing",
     )
-    try:
-        # No rate limit: fuzzing sends bursts on one key, and 429s would hide the answers under test.
-        gateway = pool.gateway(GATEWAY_UNLIMITED)
-        if not isinstance(gateway, RunningGateway):
-            raise InfrastructureError(f"the gateway to fuzz at {gateway.url} has no standard keys")
-        return FuzzTargets(pool.mlflow(), gateway, pool)
-    except BaseException:
-        pool.close()
-        raise
+
+
+def targets_of(pool: ServerPool, owned: bool = True) -> FuzzTargets:
+    """The fuzz targets of ``pool`` (started now if need be); ``owned``: their ``stop()`` closes it."""
+    # No rate limit: fuzzing sends bursts on one key, and 429s would hide the answers under test.
+    gateway = pool.gateway(GATEWAY_UNLIMITED)
+    if not isinstance(gateway, RunningGateway):
+        raise InfrastructureError(f"the gateway to fuzz at {gateway.url} has no standard keys")
+    return FuzzTargets(pool.mlflow(), gateway, pool, owned)
 
 
 @contextlib.contextmanager

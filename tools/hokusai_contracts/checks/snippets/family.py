@@ -28,8 +28,7 @@ from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.findings.catalogue import snippets as doc_rules
 from hokusai_contracts.findings.from_errors import contract_error_finding
 from hokusai_contracts.servers.health import blame_infrastructure
-from hokusai_contracts.servers.pool import ServerPool
-from hokusai_contracts.servers.server import MLFLOW
+from hokusai_contracts.servers.pool import ServerPool, shared_or_own
 
 CHECK = "snippets"
 DOCS_DIR = "docs"
@@ -266,16 +265,27 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
     by_page = {page: cache.get(key) for page, key in keys.items()}
     every_page, pages = pages, [page for page in pages if by_page.get(page) is None]
     fresh: list[list[Finding]] = []
-    given = {MLFLOW: context.server} if context.server is not None else {}
     jobs = int(context.options.get(OPTION_JOBS, min(2, os.cpu_count() or 1)))
     # "server_start" (set by server_run): start other kinds (basic-auth) with the run's provider/version.
     start = context.options.get("server_start")
-    servers = ServerPool(given, start_mlflow=start, purpose="the snippets")
-    with servers, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for page_findings in pool.map(carried(lambda p: check_page(p, context, index, servers)), pages):
+    # Under verify: the run's shared servers, started on first use (pages keep apart by unique names).
+    servers = shared_or_own(context.server, start_mlflow=start, purpose="the snippets")
+    with servers as shared, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for page_findings in pool.map(carried(lambda p: check_page(p, context, index, shared)), pages):
             fresh.append(page_findings)
     for page, page_findings in zip(pages, fresh, strict=True):
         by_page[page] = page_findings
         if cache is not None:
             cache.put(keys[page], page_findings)
     return findings + [finding for page in every_page for finding in by_page[page] or ()]
+
+
+def server_kinds(context: VerifyContext) -> set[str]:
+    """The server kinds the pages will ask for (a page that does not parse asks for none)."""
+    kinds: set[str] = set()
+    for path in discover(context.contracts_dir / DOCS_DIR):
+        try:
+            kinds |= parse_page(path).needs_server
+        except (ContractError, OSError):
+            continue
+    return kinds
