@@ -57,16 +57,16 @@ set +e
 matrix_status=$?
 set -e
 echo "[matrix: $(( SECONDS - t )) s, exit $matrix_status]"
-# Exit 2 (a server or venv could not be made) fails CI. Exit 1 (a difference no contract declares, or a
-# declared one that stopped occurring: the cell's failures above name it) is reported, not yet fatal:
-# one measured difference is undiagnosed (experiment-tracking.md's compare_models output with the
-# MLflow 2.9.0 client, against both servers); the other four cells were measured green with only
-# declared differences. Set HOKUSAI_CI_MATRIX_STRICT=1 to fail on exit 1; it becomes the default once
-# that difference is fixed or declared.
+# Exit 2 (a server or venv could not be made) fails CI, and so does exit 1: a difference no contract
+# declares, or a declared one that stopped occurring (the cell's failures above name it). All six cells
+# were measured green with only declared differences. HOKUSAI_CI_MATRIX_LENIENT=1 is the opt-out: it
+# reports exit 1 and goes on (for a run that must reach the later phases while a difference is
+# being diagnosed); never an infrastructure problem.
 [[ $matrix_status -ne 2 ]] || fail "the matrix run hit an infrastructure problem (see above)"
 if [[ $matrix_status -ne 0 ]]; then
     echo "ci-provisioning: the compatibility matrix is RED (exit $matrix_status): undeclared differences above" >&2
-    [[ "${HOKUSAI_CI_MATRIX_STRICT:-0}" != 1 ]] || exit "$matrix_status"
+    [[ "${HOKUSAI_CI_MATRIX_LENIENT:-0}" == 1 ]] || exit "$matrix_status"
+    echo "ci-provisioning: HOKUSAI_CI_MATRIX_LENIENT=1: going on despite the red matrix" >&2
 fi
 
 phase "API reference site from the contracts, with the Docker run's examples and the matrix"
