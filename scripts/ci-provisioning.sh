@@ -104,21 +104,21 @@ phase "fault run: chaos --topology ha --duration ${HOKUSAI_CI_CHAOS_DURATION:-30
 t=$SECONDS
 set +e
 timeout 180 .venv/bin/hokusai-contracts chaos --topology ha --duration "${HOKUSAI_CI_CHAOS_DURATION:-30}" \
-    --json reports/chaos-ha.json --markdown reports/chaos-ha.md
+    --strict --json reports/chaos-ha.json --markdown reports/chaos-ha.md
 chaos_status=$?
 set -e
 echo "[fault run: $(( SECONDS - t )) s, exit $chaos_status]"
-# The figures are printed above and kept in reports/chaos-ha.{json,md}. Not yet fatal: 2 of 5 ha runs
-# measured in session 3 duplicated one registration (a create applied after its call gave up; fixed
-# since, not yet measured 5 times in a row on a calm machine). HOKUSAI_CI_CHAOS_STRICT=1 makes it fatal.
+# The figures are printed above and kept in reports/chaos-ha.{json,md}. Fatal (--strict: any target
+# missed): 5 ha runs in a row at load 12-14 had 0 lost, 0 duplicated, 100 % availability, PostgreSQL
+# recovery 0 s. HOKUSAI_CI_CHAOS_STRICT=0 only reports.
 if [[ $chaos_status -ne 0 ]]; then
     case $chaos_status in
         124) why="took more than 3 minutes" ;;
         2) why="hit an infrastructure problem (see above)" ;;
-        *) why="lost or duplicated registrations (reports/chaos-ha.md)" ;;
+        *) why="missed a target: lost/duplicated, availability or recovery (reports/chaos-ha.md)" ;;
     esac
     echo "ci-provisioning: the fault run $why (exit $chaos_status)" >&2
-    [[ "${HOKUSAI_CI_CHAOS_STRICT:-0}" != 1 ]] || exit 1
+    [[ "${HOKUSAI_CI_CHAOS_STRICT:-1}" == 0 ]] || exit 1
 fi
 
 echo
