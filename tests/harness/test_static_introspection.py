@@ -19,9 +19,11 @@ from typer.testing import CliRunner
 from hokusai_contracts.cli.app import app
 from hokusai_contracts.contract.model import Api, ObjectKind
 from hokusai_contracts.diff.sides import resolve_sides
+from hokusai_contracts.findings import Severity
 from hokusai_contracts.introspection import introspect
 from hokusai_contracts.introspection import static as static_module
 from hokusai_contracts.introspection.static import static_api
+from hokusai_contracts.release.run import diff_findings
 
 CORPUS = REPO / "fixtures" / "breaking_changes"
 
@@ -261,3 +263,67 @@ def test_static_sides_run_no_code(tmp_path):
     for side in (old, new):
         assert side.static and not side.importable and side.worker is None
         assert "read statically" in side.note
+
+
+# -- a module that does not import is read from its source --------------------------------------------
+
+
+def test_a_module_failing_to_import_is_read_statically_and_compared(write_package):
+    init = '"""corpkg."""\n__version__ = "{}"\n'
+    old = write_package(
+        {
+            "corpkg/__init__.py": init.format("1.0.0"),
+            "corpkg/extra.py": '''
+                def extra(x, flag=False):
+                    """Extra."""
+
+                def gone():
+                    """Gone in NEW."""
+
+                class Thing:
+                    """A class in OLD."""
+            ''',
+        }
+    )
+    new = write_package(
+        {
+            "corpkg/__init__.py": init.format("1.0.1"),
+            "corpkg/extra.py": '''
+                import missing_dep_xyz
+
+                def extra(x):
+                    """Extra."""
+
+                Thing = missing_dep_xyz.make_thing()
+            ''',
+        }
+    )
+    with contextlib.ExitStack() as stack:
+        old_side, new_side = resolve_sides(str(old), str(new), stack, package="corpkg")
+        assert new_side.api.read_statically == {"corpkg.extra": "missing_dep_xyz"}
+        assert not new_side.api.unimportable and not old_side.api.read_statically
+        report = diff_findings(old_side, new_side, [])
+    found = {(f.rule, f.subject): f for f in report.result.findings}
+    # Unambiguous in the source: a removed function and a removed parameter stay breaking.
+    assert found[("BC001", "corpkg.extra.gone")].severity is Severity.ERROR
+    assert found[("BC004", "corpkg.extra.extra")].severity is Severity.ERROR
+    # A class now bound by running code: only the static reading says so, a warning.
+    kind = found[("BC003", "corpkg.extra.Thing")]
+    assert kind.severity is Severity.WARNING and "read statically" in kind.message
+    note = found[("BC103", "corpkg.extra")]
+    assert "read statically" in note.message and "missing dependency 'missing_dep_xyz'" in note.message
+    assert report.exit_code == 1 and not report.verdict.ok
+
+
+def test_a_module_whose_source_does_not_parse_either_stays_excluded(write_package):
+    old = write_package(
+        {"corpkg/__init__.py": '__version__ = "1.0.0"\n', "corpkg/extra.py": "def f(): ...\n"}
+    )
+    new = write_package({"corpkg/__init__.py": '__version__ = "1.0.1"\n', "corpkg/extra.py": "def f(:\n"})
+    with contextlib.ExitStack() as stack:
+        old_side, new_side = resolve_sides(str(old), str(new), stack, package="corpkg")
+        report = diff_findings(old_side, new_side, [])
+    assert "corpkg.extra" in new_side.api.unimportable and not new_side.api.read_statically
+    (note,) = [f for f in report.result.findings if f.rule == "BC103"]
+    assert "excluded from both sides" in note.message and "read statically" not in note.message
+    assert not [f for f in report.result.findings if f.rule == "BC001"]

@@ -207,6 +207,9 @@ class Api:
     unimportable: dict[str, str | None] = field(default_factory=dict)
     # The package's __init__ file the introspection imported (None for contracts read from files).
     package_file: str | None = None
+    # Submodules that did not import but were read from their source instead (introspection/static.py),
+    # each with the module the import could not find: compared, though with static evidence only.
+    read_statically: dict[str, str | None] = field(default_factory=dict)
 
     def objects(self) -> dict[str, ApiObject]:
         """Every object by its path."""

@@ -3,7 +3,9 @@
 A submodule that fails to import (a missing optional dependency, an import of a module the installed
 MLflow no longer has) has unknown contents on that side. Comparing anyway would report its objects as
 removed (or added); instead it is removed from both APIs and listed as a BC103 warning naming the
-missing dependency.
+missing dependency. When its source could be read instead (``Api.read_statically``, filled by
+``diff/sides.py``), it is compared after all and BC103 says so; its breaking findings stay breaking only
+where the source is unambiguous evidence (:data:`UNAMBIGUOUS_STATIC`), warnings otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from hokusai_contracts.contract.model import Api
+from hokusai_contracts.diff.policy import Judged
 from hokusai_contracts.findings import Finding, Outcome, Severity
 from hokusai_contracts.findings.catalogue.diff import MODULE_NOT_COMPARED
 
@@ -25,6 +28,8 @@ class NotCompared:
     module: str
     # side label -> (missing module or None, the import error's text)
     failures: tuple[tuple[str, str | None, str], ...]
+    # Read from its source on the failing sides, and compared after all.
+    read_statically: bool = False
 
     @property
     def missing(self) -> list[str]:
@@ -43,7 +48,40 @@ def not_compared(old: Api, new: Api, old_label: str = "OLD", new_label: str = "N
             if name in api.unimportable
         )
         found.append(NotCompared(name, failures))
+    excluded = set(names)
+    for name in sorted((set(old.read_statically) | set(new.read_statically)) - excluded):
+        if _covered(name, excluded):
+            continue  # left out with the module above it
+        failures = tuple(
+            (label, api.read_statically[name], api.import_errors.get(name, ""))
+            for label, api in ((old_label, old), (new_label, new))
+            if name in api.read_statically
+        )
+        found.append(NotCompared(name, failures, read_statically=True))
     return found
+
+
+# Breaking changes the source alone shows beyond doubt: a public object, parameter, variadic or enum
+# member gone from the code. Anything else seen in a module read statically (a kind, a base, a binding)
+# may be an artefact of reading without running, so it is a warning.
+UNAMBIGUOUS_STATIC = frozenset({"BC001", "BC004", "BC011", "BC017"})
+
+
+def statically_read(subject: str, old: Api, new: Api) -> bool:
+    """True when ``subject`` lies in a module either side read from source because it did not import."""
+    return _covered(subject, set(old.read_statically) | set(new.read_statically))
+
+
+def static_judgement(judged: Judged, old: Api, new: Api) -> Judged:
+    """``judged``, as a ``static`` warning when it is breaking only by the static reading of a module
+    that did not import and its rule is not unambiguous from source (:data:`UNAMBIGUOUS_STATIC`)."""
+    if (
+        judged.status not in ("breaking", "allowed")
+        or judged.change.rule in UNAMBIGUOUS_STATIC
+        or not statically_read(judged.change.subject, old, new)
+    ):
+        return judged
+    return dataclasses.replace(judged, status="static")
 
 
 def _covered(module: str, excluded: set[str]) -> bool:
@@ -73,14 +111,19 @@ def not_compared_finding(item: NotCompared) -> Finding:
     )
     details = [MODULE_NOT_COMPARED.explanation, ""]
     details += [f"{label}: {error or '(no message)'}" for label, _, error in item.failures]
+    handled = (
+        "it was read statically from its source there instead of being excluded from both sides, and "
+        "compared; its findings are warnings unless the source is unambiguous (a removed object, "
+        "parameter or enum member)"
+        if item.read_statically
+        else "it is excluded from both sides, so its objects are neither reported as removed nor as added"
+    )
     return Finding(
         check=CHECK,
         rule=MODULE_NOT_COMPARED.id,
         subject=item.module,
-        message=(
-            f"{MODULE_NOT_COMPARED.title}: {item.module} does not import on {sides} ({reason}); it is "
-            "excluded from both sides, so its objects are neither reported as removed nor as added"
-        ),
+        message=f"{MODULE_NOT_COMPARED.title}: {item.module} does not import on {sides} ({reason}); "
+        + handled,
         outcome=Outcome.FAILED,
         severity=Severity.WARNING,
         fix=MODULE_NOT_COMPARED.fix,

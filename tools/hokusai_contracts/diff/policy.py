@@ -29,7 +29,8 @@ class Judged:
 
     ``status``: ``breaking`` (fails), ``allowed`` (major bump), ``accepted`` (accepted-breaks entry),
     ``deprecated`` (removal announced by a deprecation), ``disproved`` (the witness saw old use
-    work), ``warning`` (potentially breaking), ``compatible``.
+    work), ``warning`` (potentially breaking), ``static`` (breaking only as read from the source of a
+    module that did not import: a warning, see ``diff/coverage.py``), ``compatible``.
     """
 
     change: Change
@@ -45,7 +46,7 @@ class Judged:
         rule = RULES[self.change.rule]
         if self.status in ("breaking", "allowed"):
             return Bump.MAJOR
-        if self.status in ("accepted", "deprecated", "disproved"):
+        if self.status in ("accepted", "deprecated", "disproved", "static"):
             return Bump.MINOR
         return rule.bump
 
@@ -99,6 +100,7 @@ _NOTES = {
     "allowed": "allowed: the new version is a major release",
     "deprecated": "accepted: the old contract marked it deprecated",
     "disproved": "downgraded: the runtime witness disproves it",
+    "static": "warning: seen only in the source of a module that does not import (read statically)",
 }
 
 

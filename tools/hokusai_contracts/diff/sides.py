@@ -229,6 +229,8 @@ def _interpreter_side(label: str, python: str, package: str, how: _How) -> Side:
         how.stack, python, (), package, _package_base_quietly(resolve_python(python), package)
     )
     api = introspect(package, python)
+    if api.package_file and api.unimportable:
+        api = fill_statically(api, Path(api.package_file).parent.parent)
     return Side(label, api, python=python, importable=True, package=package, worker=worker)
 
 
@@ -251,6 +253,7 @@ def _code_side(
             "a package of that name installed in the interpreter shadows it (is a namespace or .pth "
             "hook in the way?)"
         )
+    api = fill_statically(api, root)
     if _has_api(contracts_root):
         api = merge_hand_written(api, load_contracts(contracts_root / "api"))
     return Side(
@@ -262,6 +265,54 @@ def _code_side(
         importable=True,
         package=package,
         worker=worker,
+    )
+
+
+def _under(name: str, modules: set[str]) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in modules)
+
+
+def fill_statically(api: Api, base: Path) -> Api:
+    """``api`` with its submodules that did not import read from their source under ``base`` instead.
+
+    They leave ``unimportable`` for ``read_statically`` (diff compares them, BC103 says they were read
+    statically, and their findings are warnings unless unambiguous: ``diff/coverage.py``). A module whose
+    source does not parse either stays unimportable.
+    """
+    failed = set(api.unimportable)
+    if not failed:
+        return api
+    static = static_api(base, api.package)
+    present = {m.name for m in api.modules}
+    filled = [m for m in static.modules if _under(m.name, failed) and m.name not in present]
+    read = {
+        name: missing for name, missing in api.unimportable.items() if _under(name, {m.name for m in filled})
+    }
+    if not read:
+        return api
+    # An object of a module that imported, also exported from a filled one: the same object, one more path.
+    known = {
+        path: obj
+        for module in api.modules
+        for obj in module.objects
+        for path in (obj.path, *obj.export_paths)
+    }
+    modules = list(api.modules)
+    for module in filled:
+        own = []
+        for obj in module.objects:
+            twin = next((known[p] for p in (obj.path, *obj.export_paths) if p in known), None)
+            if twin is None:
+                own.append(obj)
+            else:
+                extra = {p for p in obj.export_paths if _under(p.rpartition(".")[0], set(read))}
+                twin.export_paths = sorted({*twin.export_paths, *extra})
+        modules.append(replace(module, objects=own))
+    return replace(
+        api,
+        modules=sorted(modules, key=lambda m: m.name),
+        unimportable={k: v for k, v in api.unimportable.items() if k not in read},
+        read_statically=read,
     )
 
 

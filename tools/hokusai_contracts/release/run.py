@@ -21,7 +21,7 @@ from hokusai_contracts.diff.accepted import (
 )
 from hokusai_contracts.diff.call_synthesis import call_probes, package_sources
 from hokusai_contracts.diff.catalogue import Bump, Change, Impact
-from hokusai_contracts.diff.coverage import comparable, not_compared, not_compared_finding
+from hokusai_contracts.diff.coverage import comparable, not_compared, not_compared_finding, static_judgement
 from hokusai_contracts.diff.engine import diff_apis
 from hokusai_contracts.diff.package_probe import read_packages
 from hokusai_contracts.diff.policy import (
@@ -163,6 +163,7 @@ def compare_sides(
         judge(c, witnesses.get(i), accepted or [], new.version, major, evidence=evidence.get(c.subject))
         for i, c in enumerate(changes)
     ]
+    judged = [static_judgement(j, old.api, new.api) for j in judged]
     verdict = Verdict(old.version, new.version, bump, required_bump([j.bump for j in judged if j.bump]))
     return judged, verdict
 
