@@ -1,4 +1,5 @@
-"""BC103: a module that does not import on a side is left out of both sides, with the reason.
+"""BC103: a module that does not import on a side is read statically (or, if its source does not parse,
+left out of both sides), with the reason.
 
 Definition only: the exclusion and its findings live in ``diff/coverage.py``.
 """

@@ -340,9 +340,12 @@ MODULE_NOT_COMPARED = Rule(
     FAMILY,
     "module not compared",
     "A module of the package does not import on one side (a missing dependency, an import of a module "
-    "the installed MLflow no longer has): its objects are unknown there, so the module is left out of "
-    "BOTH sides and listed with the missing dependency named, instead of its objects being reported as "
-    "removed or added. A warning: the gate does not fail on it, but the diff is incomplete.",
+    "the installed MLflow no longer has). When its source can be read, it is read statically there and "
+    "compared anyway (breaking findings on it stay breaking only where the source is unambiguous: a "
+    "removed object, parameter or enum member; others are warnings); when not, its objects are unknown, "
+    "so the module is left out of BOTH sides instead of its objects being reported as removed or added. "
+    "Either way it is listed with the missing dependency named. A warning: the gate does not fail on "
+    "it, but the diff rests on less evidence.",
     Impact.POTENTIALLY_BREAKING,
     fix="install the missing dependency into that side's interpreter (--python ENV), then diff again",
     name="module-not-compared",
