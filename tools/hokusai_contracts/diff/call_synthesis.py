@@ -76,9 +76,12 @@ def call_probes(api: Api, sources: Mapping[str, str] | None = None) -> list[str 
     """Every probe of OLD: zero-argument calls (by path), then calls with synthesised arguments,
     methods on fresh instances, and docstring examples (``sources``: module name -> source text)."""
     probes: list[str | CallProbe] = list(zero_argument_calls(api))
-    synthesised = [*signature_calls(api), *method_calls(api)][:MAX_CALLS]
+    calls = signature_calls(api)[:MAX_CALLS]
     examples = docstring_examples(api, sources or {})[:MAX_EXAMPLES]
-    return [*probes, *synthesised, *examples]
+    # Methods last: a client's methods are the likeliest to be slow (a store created on first use),
+    # and the worker stops at the first call cut off by its time limit.
+    methods = method_calls(api)[: max(0, MAX_CALLS - len(calls))]
+    return [*probes, *calls, *examples, *methods]
 
 
 def argument_values(parameter: Parameter) -> tuple[str, ...]:

@@ -204,7 +204,7 @@ CALL_TIMEOUT_S = 5
 # Calls with arguments and docstring examples (each run): quick by nature; a slow one is left out.
 ARGUMENT_TIMEOUT_S = 1.0
 EXAMPLE_TIMEOUT_S = 2.0
-CALLS_BUDGET_S = 20.0
+CALLS_BUDGET_S = 10.0
 _LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
 
 
@@ -324,8 +324,43 @@ class _Timeout(BaseException):
     pass
 
 
-def _alarm(signum, frame):
-    raise _Timeout()
+# Longest a time limit waits for an import in progress to finish (then it strikes anyway).
+IMPORT_GRACE_S = 2.0
+_IMPORT_POLL_S = 0.1
+
+
+def _importing() -> bool:
+    # A module lock exists while some module is being loaded (CPython's importlib; False elsewhere).
+    bootstrap = sys.modules.get("importlib._bootstrap")
+    return bool(getattr(bootstrap, "_module_locks", None))
+
+
+class _Alarm:
+    """The time-limit handler: it never interrupts an import (that would leave half-initialised modules
+    behind, and every later call would fail with ImportError on this side only). It waits for the
+    import to finish (up to ``IMPORT_GRACE_S``), then gives the call its time limit once more: what a
+    package loads lazily on first use is not held against the call."""
+
+    seconds = 0.0
+    deferred = 0.0
+    extended = False
+
+    @classmethod
+    def arm(cls, seconds: float) -> None:
+        cls.seconds, cls.deferred, cls.extended = seconds, 0.0, False
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    @classmethod
+    def handle(cls, signum, frame):
+        if _importing() and cls.deferred < IMPORT_GRACE_S:
+            cls.deferred += _IMPORT_POLL_S
+            signal.setitimer(signal.ITIMER_REAL, _IMPORT_POLL_S)
+            return
+        if cls.deferred and not cls.extended and not _importing():
+            cls.extended = True
+            signal.setitimer(signal.ITIMER_REAL, cls.seconds)
+            return
+        raise _Timeout()
 
 
 def raised(exc: BaseException) -> dict:
@@ -391,9 +426,9 @@ def watch(action, network: _Network, seconds: float) -> dict:
     environ, uri = dict(os.environ), _tracking_uri()
     network.attempts = []
     outcome: dict = {}
-    previous = signal.signal(signal.SIGALRM, _alarm) if hasattr(signal, "SIGALRM") else None
+    previous = signal.signal(signal.SIGALRM, _Alarm.handle) if hasattr(signal, "SIGALRM") else None
     if previous is not None:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        _Alarm.arm(seconds)
     try:
         with no_terminal_nor_processes():
             outcome = action()
@@ -517,15 +552,19 @@ def run_example(probe: dict) -> dict:
 def probe_once(item: str | dict, network: _Network) -> dict:
     """One run of one probe: a path called with no arguments, a call with arguments, an example."""
     if isinstance(item, str):
-        return call_once(item, network)
-    if item.get("example"):
-        return watch(lambda: run_example(item), network, EXAMPLE_TIMEOUT_S)
-    return watch(lambda: run_call(item), network, ARGUMENT_TIMEOUT_S)
+        outcome = call_once(item, network)
+    elif item.get("example"):
+        outcome = watch(lambda: run_example(item), network, EXAMPLE_TIMEOUT_S)
+    else:
+        outcome = watch(lambda: run_call(item), network, ARGUMENT_TIMEOUT_S)
+    return outcome
 
 
 def probe_calls(items: list) -> dict[str, list[dict]]:
     """Each probe twice (a difference between the runs marks it nondeterministic), by path or id; the
-    probes left when ``CALLS_BUDGET_S`` is spent go unanswered (not compared)."""
+    probes left when ``CALLS_BUDGET_S`` is spent, or after a time limit struck (the call was cut off
+    mid-way: a half-migrated database, a half-written file; what ran next could fail on one side
+    only), go unanswered (not compared)."""
     network = _Network()
     network.install()
     # MLflow's global tracking URI is watched when the package imported MLflow (importing it here for
@@ -536,11 +575,15 @@ def probe_calls(items: list) -> dict[str, list[dict]]:
         if time.monotonic() > deadline:
             break
         key = item if isinstance(item, str) else item["id"]
-        runs = [probe_once(item, network), probe_once(item, network)]
+        runs = [probe_once(item, network)]
+        if runs[0].get("outcome") != "timeout":
+            runs.append(probe_once(item, network))
         if not isinstance(item, str):
             for run in runs:
                 run["subject"] = item["subject"]
         answers[key] = runs
+        if any(run.get("outcome") == "timeout" for run in runs):
+            break  # the call was cut off mid-way: what runs next may see what it left half done
     return answers
 
 
