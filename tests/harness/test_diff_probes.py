@@ -61,6 +61,11 @@ def local():
 
 def mutate():
     os.environ["PROBEPKG_MODE"] = "fast"
+
+
+def seed():
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        raise RuntimeError("set order would differ between the sides' interpreters")
 '''
 
 
@@ -77,7 +82,7 @@ def test_calls_run_sandboxed_and_record_what_they_did(tmp_path, monkeypatch):
     monkeypatch.setenv("HOKUSAI_API_KEY", "hk_live_secret_do_not_leak")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://prod.example:5000")
     root = _package(tmp_path / "side")
-    calls = tuple(f"probepkg.{name}" for name in ("secret", "home", "remote", "local", "mutate"))
+    calls = tuple(f"probepkg.{name}" for name in ("secret", "home", "remote", "local", "mutate", "seed"))
     request = ProbeRequest(
         structure=Structure("probepkg", ("probepkg.declared", "probepkg.incidental")), calls=calls
     )
@@ -88,6 +93,7 @@ def test_calls_run_sandboxed_and_record_what_they_did(tmp_path, monkeypatch):
     assert outcomes["remote"]["outcome"] == "raised" and outcomes["remote"]["network"] == ["203.0.113.7:80"]
     assert outcomes["local"]["outcome"] == "returned" and outcomes["local"]["network"] == []
     assert outcomes["mutate"]["env_changed"] == ["PROBEPKG_MODE"]
+    assert outcomes["seed"]["outcome"] == "returned"  # one hash seed for both sides
     assert answer.bound == {
         "probepkg.declared": {"bound": True, "declared": True},
         "probepkg.incidental": {"bound": False, "declared": False},

@@ -94,9 +94,11 @@ SANDBOX_PREFIXES = ("HOKUSAI_", "MLFLOW_")
 
 
 def sandbox_environment(home: Path) -> dict[str, str]:
-    """Our environment without HOKUSAI_*/MLFLOW_* variables, with ``home`` as HOME."""
+    """Our environment without HOKUSAI_*/MLFLOW_* variables, with ``home`` as HOME and a fixed hash
+    seed (both sides iterate sets and hash strings alike: an outcome that depends on set order is the
+    same in OLD's interpreter and NEW's, not a difference between them)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(SANDBOX_PREFIXES)}
-    environment.update(HOME=str(home), USERPROFILE=str(home))
+    environment.update(HOME=str(home), USERPROFILE=str(home), PYTHONHASHSEED="0")
     return environment
 
 
