@@ -113,6 +113,12 @@ def test_outcome_comparison():
         "it returns a sequence instead of a mapping"
     ]
     assert differences(lookup, key_error) == []  # a subclass still satisfies `except LookupError`
+    number, generator = {**returned, "shape": "number"}, {**returned, "shape": "iterator"}
+    assert differences(number, {**returned, "shape": "bool"}) == []  # a bool is an int
+    assert differences(generator, {**returned, "shape": "sequence"}) == []  # a list iterates alike
+    assert differences({**returned, "shape": "sequence"}, generator) == [
+        "it returns an iterator instead of a sequence"
+    ]
     assert differences(key_error, lookup) == [
         "it raises builtins.LookupError, not a subclass of builtins.KeyError"
     ]

@@ -305,8 +305,10 @@ def shape(value: object) -> str:
         return "mapping"
     if isinstance(value, collections.abc.Sequence):
         return "sequence"
-    if isinstance(value, (collections.abc.Set, collections.abc.Iterator, collections.abc.Generator)):
-        return "iterable"
+    if isinstance(value, collections.abc.Set):
+        return "set"
+    if isinstance(value, (collections.abc.Iterator, collections.abc.Generator)):
+        return "iterator"
     return "object"
 
 
