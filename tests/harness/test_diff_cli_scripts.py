@@ -8,7 +8,13 @@ import textwrap
 from pathlib import Path
 
 from hokusai_contracts.base.workers import run_worker
-from hokusai_contracts.diff.cli_surface import entry_path, exit_changes, script_breaks, script_default_changes
+from hokusai_contracts.diff.cli_surface import (
+    entry_path,
+    exit_changes,
+    script_breaks,
+    script_default_changes,
+    script_subject,
+)
 from hokusai_contracts.diff.package_probe import WORKER, read_packages
 from hokusai_contracts.diff.sides import resolve_sides
 from hokusai_contracts.diff.synthesis import ACTING_PATTERN
@@ -264,3 +270,29 @@ def test_a_script_failing_after_its_preliminary_parser_has_no_complete_tree(tmp_
     partial = {**script({"pre": {"params": [opt("--config")]}}), "complete": False}
     assert list(script_breaks({"pre": full}, {"pre": partial})) == []
     assert set(dict(script_breaks({"pre": full}, {"pre": script(partial["tree"])}))) == {"pre --select"}
+
+
+def test_a_package_run_as_python_m_is_a_command_line(tmp_path):
+    (tmp_path / "mpkg").mkdir()
+    (tmp_path / "mpkg" / "__init__.py").write_text("")
+    (tmp_path / "mpkg" / "__main__.py").write_text(
+        textwrap.dedent(
+            """
+            import argparse
+
+            parser = argparse.ArgumentParser(prog="python -m mpkg")
+            parser.add_argument("--fast", action="store_true")
+            sub = parser.add_subparsers(dest="command")
+            sub.add_parser("info")
+            args = parser.parse_args()
+            raise SystemExit(0 if args.command == "info" else 4)
+            """
+        )
+    )
+    request = {"package": "mpkg", "main_modules": ["mpkg"], "acting": "", "timeout": 5}
+    answer = run_worker(WORKER, request, what="test", extra_paths=[tmp_path], timeout=60).answer()
+    run = answer["scripts"]["python -m mpkg"]
+    assert run["entry"] == "-m mpkg" and set(run["tree"]) == {"python -m mpkg", "python -m mpkg info"}
+    assert [r["exit"] for r in run["zero"]["python -m mpkg info"]] == [0, 0]
+    assert [r["exit"] for r in run["help"]["python -m mpkg info"]] == [0]
+    assert script_subject("python -m mpkg --fast") == "python -m mpkg --fast"

@@ -98,8 +98,9 @@ SCRIPTS = "console_scripts"
 
 
 def script_subject(where: str) -> str:
-    """How findings about a console script's command line are reported: ``console_scripts:tool sub``."""
-    return f"{SCRIPTS}:{where}"
+    """How findings about a console script's command line are reported: ``console_scripts:tool sub``
+    (a module run as ``python -m pkg`` is named so)."""
+    return where if where.startswith("python -m ") else f"{SCRIPTS}:{where}"
 
 
 def entry_path(entry: str) -> str:

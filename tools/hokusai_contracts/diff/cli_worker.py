@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import os
 import re
+import runpy
 import signal
 import socket
 import sys
@@ -60,7 +61,16 @@ def refuse_network() -> None:
 
 
 def resolve_entry(entry: str):
-    """The object an entry point (``module:attr.sub [extra]``) names."""
+    """The object an entry point (``module:attr.sub [extra]``) names; for ``-m pkg.mod`` (a module run
+    as ``python -m``), a function running it as ``__main__`` (its package imported first)."""
+    if entry.startswith("-m "):
+        module = entry[3:].strip()
+        importlib.import_module(module)
+
+        def run_module():
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+        return run_module
     target = entry.split("[", 1)[0].strip()
     module_name, _, attrs = target.partition(":")
     value = importlib.import_module(module_name.strip())
@@ -348,12 +358,17 @@ def _needs_nothing(params: list[dict]) -> bool:
     return not any(p.get("required") for p in params)
 
 
-def zero_argument_commands(tree: dict, acting: str) -> list[str]:
+def command_argv(name: str, path: str) -> list[str]:
+    """``sys.argv`` for the command at ``path`` of script ``name`` (``python -m x`` holds spaces)."""
+    return [name, *path[len(name) :].split()]
+
+
+def zero_argument_commands(tree: dict, acting: str, name: str = "") -> list[str]:
     """Subcommands that run without arguments and whose names do not say they act."""
     pattern = re.compile(acting, re.IGNORECASE) if acting else None
     found = []
     for command, described in sorted(tree.items()):
-        words = command.split(" ")[1:]
+        words = command_argv(name, command)[1:] if name else command.split(" ")[1:]
         if not words or any(w.startswith("-") for w in words):
             continue
         if pattern is not None and any(pattern.search(w.replace("-", "_")) for w in words):
@@ -386,20 +401,24 @@ def probe_script(name: str, entry: str, acting: str, timeout: float, deadline: f
     distinct = sorted(path for path, d in (tree or {name: {}}).items() if not d.get("same_as"))[:MAX_HELP]
     # --help once per command, again only where it failed (a failure counts when it repeats);
     # argument-free runs twice, one round after the other.
-    first = run_batch(target, [(p, [*p.split(" "), "--help"]) for p in distinct], timeout, deadline)
+    first = run_batch(target, [(p, [*command_argv(name, p), "--help"]) for p in distinct], timeout, deadline)
     again = run_batch(
         target,
-        [(p, [*p.split(" "), "--help"]) for p, r in first.items() if r["exit"] != 0],
+        [(p, [*command_argv(name, p), "--help"]) for p, r in first.items() if r["exit"] != 0],
         timeout,
         deadline,
     )
     answer["help"] = {p: [r] + ([again[p]] if p in again else []) for p, r in sorted(first.items())}
     # A run stopped at the time limit (a command waiting for a server) is never compared: it is not
     # run again, and its limit is shorter than --help's.
-    zero = zero_argument_commands(tree or {}, acting)
-    once = run_batch(target, [(p, p.split(" ")) for p in zero], min(timeout, ZERO_TIMEOUT_S), deadline)
+    zero = zero_argument_commands(tree or {}, acting, name)
+    once = run_batch(
+        target, [(p, command_argv(name, p)) for p in zero], min(timeout, ZERO_TIMEOUT_S), deadline
+    )
     finished = [p for p in zero if p in once and once[p]["exit"] is not None]
-    twice = run_batch(target, [(p, p.split(" ")) for p in finished], min(timeout, ZERO_TIMEOUT_S), deadline)
+    twice = run_batch(
+        target, [(p, command_argv(name, p)) for p in finished], min(timeout, ZERO_TIMEOUT_S), deadline
+    )
     answer["zero"] = {p: [once[p]] + ([twice[p]] if p in twice else []) for p in zero if p in once}
     return answer
 
@@ -441,6 +460,7 @@ def handle(request: dict) -> dict:
             parser.read_string(metadata["entry_points"])
         if parser.has_section("console_scripts"):
             scripts = {k.strip(): v.strip() for k, v in parser.items("console_scripts")}
+    scripts.update({f"python -m {m}": f"-m {m}" for m in request.get("main_modules") or []})
     answer: dict = {"metadata": metadata, "distributions": _distributions(list(request.get("names") or []))}
     refuse_network()
     timeout = float(request.get("timeout") or RUN_TIMEOUT_S)

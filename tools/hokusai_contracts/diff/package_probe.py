@@ -17,6 +17,7 @@ from pathlib import Path
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.workers import resolve_python, run_worker
 from hokusai_contracts.contract.model import Api
+from hokusai_contracts.diff.pairs import is_public_path
 from hokusai_contracts.diff.probe import sandbox_environment
 from hokusai_contracts.diff.requirements import (
     PackageMetadata,
@@ -73,6 +74,10 @@ def read_package(side: Side, *, budget: float = BUDGET_S) -> PackageFacts:
         "metadata": interpreter_side,
         "names": sorted(set().union(*imports.values())) if imports else [],
         "scripts": dict(metadata.scripts) if metadata else {},
+        # Packages run as ``python -m`` (a public ``__main__.py``): command lines too.
+        "main_modules": sorted(
+            m.removesuffix(".__main__") for m in imports if m.endswith(".__main__") and is_public_path(m)
+        ),
         "acting": ACTING_PATTERN,
         "timeout": RUN_TIMEOUT_S,
         "budget": budget,
