@@ -7,9 +7,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.base.timing import Timeline, carried, current, phase, recording
+from hokusai_contracts.checks.http.fuzz import DEFAULT_BUDGET, BudgetMeter, FuzzBudget, parse_budget
 from hokusai_contracts.cli.app import build_app
 from hokusai_contracts.verify.timing import ordered, profile_json, table_lines
 
@@ -94,3 +97,39 @@ def test_quiet_verify_prints_no_table(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "timing:" not in result.output
+
+
+# -- the fuzz budget the gate states ---------------------------------------------------------------------
+
+
+def test_the_fuzz_budget_parses_requests_and_seconds():
+    assert parse_budget("200") == FuzzBudget(200, DEFAULT_BUDGET.seconds)
+    assert parse_budget("2000:300") == FuzzBudget(2000, 300.0)
+    assert FuzzBudget(200, 20).describe() == "200 requests / 20 s"
+    for bad in ("", "x", "0", "10:0", "10:-1", "1:2:3"):
+        with pytest.raises(HarnessUsageError, match="--http-budget"):
+            parse_budget(bad)
+
+
+def test_the_budget_is_spread_evenly_and_runs_out_by_requests_or_time():
+    clock = Clock()
+    meter = BudgetMeter(FuzzBudget(100, 20), units=30, clock=clock)
+    assert meter.examples(cap=10) == 3 and meter.examples(cap=2) == 2
+    assert BudgetMeter(FuzzBudget(10, 20), units=30, clock=clock).examples(cap=10) == 1
+    assert meter.exhausted() is None
+    meter.used = 100
+    assert "100 requests was spent" in meter.exhausted()
+    meter.used = 0
+    clock.now += 20
+    assert "20 s ran out" in meter.exhausted()
+
+
+def test_verify_states_the_fuzz_budget(tmp_path):
+    contracts = tmp_path / "contracts"
+    (contracts / "api").mkdir(parents=True)
+    result = CliRunner().invoke(
+        build_app(), ["verify", "--contracts", str(contracts), "--only", "http", "--http-budget", "50:5"]
+    )
+    # No HTTP contracts here: skipped, no server started; the budget is stated all the same.
+    assert result.exit_code == 0, result.output
+    assert "http: fuzz budget 50 requests / 5 s" in result.output

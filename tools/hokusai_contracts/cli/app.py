@@ -27,6 +27,8 @@ from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.base.processes import install_signal_handlers
 from hokusai_contracts.checks import CheckFamily, VerifyContext
+from hokusai_contracts.checks.http.family import OPTION_BUDGET as OPTION_HTTP_BUDGET
+from hokusai_contracts.checks.http.fuzz import DEFAULT_BUDGET, parse_budget
 from hokusai_contracts.checks.registry import CHECKS
 from hokusai_contracts.cli.can_i_deploy import CAN_I_DEPLOY_EPILOG, can_i_deploy_command
 from hokusai_contracts.cli.chaos import CHAOS_EPILOG, chaos_command
@@ -99,6 +101,11 @@ NO_CACHE_HELP = "Run every check again instead of reusing remembered results (fr
 CACHE_DIR_HELP = "Where results are remembered (default: <cache>/results, see HOKUSAI_CONTRACTS_CACHE)."
 VERIFY_JOBS_HELP = (
     "Workers: families, pages and scenarios run at once (default: the machine's cores). " + JOBS_HELP
+)
+HTTP_BUDGET_HELP = (
+    "Fuzzing budget of the http family: N generated requests in all (spread evenly over every operation "
+    "and mode) or N:S, also at most S seconds "
+    f"(default {DEFAULT_BUDGET.requests}:{DEFAULT_BUDGET.seconds:g})."
 )
 PROFILE_HELP = "Also write the run's per-phase timing (server starts, families, reports) as JSON."
 
@@ -313,6 +320,7 @@ def build_app(
         cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_DIR_HELP)] = None,
         baseline: Annotated[str | None, typer.Option("--baseline", help=BASELINE_HELP)] = None,
         profile: Annotated[Path | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
+        http_budget: Annotated[str | None, typer.Option("--http-budget", help=HTTP_BUDGET_HELP)] = None,
     ) -> None:
         """Run the contract checks against the installed SDK: the CI gate."""
         registry = families()
@@ -333,6 +341,14 @@ def build_app(
 
             context = make_context()
             context.options[OPTION_JOBS] = jobs or default_jobs()
+            budget = parse_budget(http_budget) if http_budget is not None else DEFAULT_BUDGET
+            context.options[OPTION_HTTP_BUDGET] = budget
+            if not quiet and any(f.name == "http" for f in chosen):
+                stderr_console().print(
+                    f"http: fuzz budget {budget.describe()} (a deeper run: --http-budget N[:S])",
+                    soft_wrap=True,
+                    markup=False,
+                )
             request = ServerRequest(mlflow, mlflow_version, mlflow_image, instances)
             plan = plan_from_options(matrix, clients, servers, pythons, shard, _existing_python(python))
             if plan is not None:

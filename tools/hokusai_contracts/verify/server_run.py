@@ -29,6 +29,7 @@ from hokusai_contracts.base.errors import ContractError, InfrastructureError
 from hokusai_contracts.base.timing import carried
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.auth import family as auth_family
+from hokusai_contracts.checks.http import family as http_family
 from hokusai_contracts.checks.http.servers import FUZZ_KINDS, OPTION_FUZZ_POOL, fuzz_pool
 from hokusai_contracts.checks.snippets import family as snippets_family
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
@@ -53,13 +54,14 @@ OPTION_JOBS = "jobs"
 # VerifyContext.options key: False starts no server before a family asks for it (default: True).
 OPTION_PRESTART = "prestart_servers"
 
-# Which server kinds a family will ask the run's pool for (beyond the plain MLflow every family that
-# needs a server gets); the release diff's behaviour checks run OLD's pages and scenarios, which ask for
-# what the current ones do (a guess: a kind they do not need is only started early, never wrong).
+# Which server kinds a family will ask the run's pool for (a family without a planner: the plain MLflow);
+# the release diff's behaviour checks run OLD's pages and scenarios, which ask for what the current ones
+# do (a guess: a kind they do not need is only started early, never wrong).
 KindPlanner = Callable[[VerifyContext], set[str]]
 PLANNERS: dict[str, tuple[KindPlanner, ...]] = {
     "snippets": (snippets_family.server_kinds,),
     "auth": (auth_family.server_kinds,),
+    "http": (http_family.server_kinds,),
     "diff": (snippets_family.server_kinds, auth_family.server_kinds),
 }
 FUZZING_FAMILY = "http"
@@ -134,7 +136,8 @@ def planned_kinds(families: Sequence[CheckFamily], context: VerifyContext) -> se
     for family in families:
         if not family.needs_server:
             continue
-        kinds.add(MLFLOW)
+        if family.name not in PLANNERS:
+            kinds.add(MLFLOW)
         for planner in PLANNERS.get(family.name, ()):
             with contextlib.suppress(ContractError, OSError):  # the family reports it when it runs
                 kinds |= planner(context)
@@ -192,7 +195,7 @@ def run_with_provisioner(
         )
         if needing:
             context.server = PooledServer(pool, MLFLOW)
-            if any(f.name == FUZZING_FAMILY for f in needing):
+            if any(f.name == FUZZING_FAMILY for f in needing) and http_family.fuzzes(context):
                 # A URL provider hands back the user's own server: fuzzing must never write there.
                 avoid = provisioner.choice.url if provisioner.choice.kind == URL else None
                 fuzzing = stack.enter_context(fuzz_pool(start, avoid, root / "fuzz"))

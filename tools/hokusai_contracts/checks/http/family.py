@@ -19,7 +19,13 @@ from pathlib import Path
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks import VerifyContext
-from hokusai_contracts.checks.http.fuzz import DEFAULT_MAX_EXAMPLES, check_http
+from hokusai_contracts.checks.http.fuzz import (
+    DEFAULT_MAX_EXAMPLES,
+    BudgetMeter,
+    FuzzBudget,
+    check_http,
+    fuzz_units,
+)
 from hokusai_contracts.checks.http.recorded import check_recorded
 from hokusai_contracts.checks.http.rules import CONFORMS, finding
 from hokusai_contracts.checks.http.servers import (
@@ -30,12 +36,14 @@ from hokusai_contracts.checks.http.servers import (
 )
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.servers.health import blame_infrastructure
+from hokusai_contracts.servers.server import MLFLOW
 
 HTTP_DIR = "http"
 MLFLOW_CONTRACT = "mlflow-consumer.openapi.yaml"
 GATEWAY_CONTRACT = "gateway.openapi.yaml"
 # Options read from VerifyContext.options.
 OPTION_MAX_EXAMPLES = "http_max_examples"  # generated requests per operation and mode
+OPTION_BUDGET = "http_budget"  # a FuzzBudget for all fuzzing together (verify --http-budget)
 # How the run starts servers (server_run.OPTION_SERVER_START): the throwaway MLflow is then of the run's
 # provider and MLflow version, so `verify --matrix` fuzzes each version.
 OPTION_SERVER_START = "server_start"
@@ -46,19 +54,25 @@ def _skipped(path: Path, why: str) -> Finding:
 
 
 def _fuzz_all(
-    mlflow_contract: Path, gateway_contract: Path, targets: FuzzTargets, examples: int
+    mlflow_contract: Path,
+    gateway_contract: Path,
+    targets: FuzzTargets,
+    examples: int,
+    budget: FuzzBudget | None = None,
 ) -> list[Finding]:
     findings = []
+    contracts = [path for path in (mlflow_contract, gateway_contract) if path.is_file()]
+    meter = BudgetMeter(budget, sum(fuzz_units(path) for path in contracts)) if budget is not None else None
     if mlflow_contract.is_file():
         with phase("http: fuzz mlflow contract"):
-            fuzzed = check_http(mlflow_contract, targets.mlflow.url, max_examples=examples)
+            fuzzed = check_http(mlflow_contract, targets.mlflow.url, max_examples=examples, meter=meter)
         findings += blame_infrastructure(fuzzed, [targets.mlflow])
     if gateway_contract.is_file():
         gateway = targets.gateway
         with phase("http: fuzz gateway contract"):
             fuzzed = check_http(
-            gateway_contract, gateway.url, auth=gateway.keys.write, max_examples=examples,
-                secrets=gateway.secrets(),
+                gateway_contract, gateway.url, auth=gateway.keys.write, max_examples=examples,
+                secrets=gateway.secrets(), meter=meter,
             )  # fmt: skip
         findings += blame_infrastructure(fuzzed, [gateway, targets.mlflow])
     return findings
@@ -89,7 +103,11 @@ def run_http(context: VerifyContext) -> list[Finding]:
     mlflow_contract, gateway_contract = directory / MLFLOW_CONTRACT, directory / GATEWAY_CONTRACT
     if not mlflow_contract.is_file() and not gateway_contract.is_file():
         return [_skipped(directory, f"no {MLFLOW_CONTRACT} or {GATEWAY_CONTRACT} in {directory}")]
-    examples = int(context.options.get(OPTION_MAX_EXAMPLES, DEFAULT_MAX_EXAMPLES))
+    budget = context.options.get(OPTION_BUDGET)  # None: every operation gets `examples` (no overall cap)
+    # With a budget its even share decides, unless a cap per operation and mode is set as well.
+    examples = int(
+        context.options.get(OPTION_MAX_EXAMPLES, DEFAULT_MAX_EXAMPLES if budget is None else budget.requests)
+    )
     findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix="hokusai-http-") as workdir:
         # The throwaway servers start (seconds) while the SDK flow runs on the run's own server.
@@ -106,7 +124,18 @@ def run_http(context: VerifyContext) -> list[Finding]:
                 raise
             targets = _started(starting)
         try:
-            findings += _fuzz_all(mlflow_contract, gateway_contract, targets, examples)
+            findings += _fuzz_all(mlflow_contract, gateway_contract, targets, examples, budget)
         finally:
             targets.stop()
     return findings
+
+
+def server_kinds(context: VerifyContext) -> set[str]:
+    """The run's server kinds the family will ask for: the plain MLflow, for the recorded SDK calls."""
+    return {MLFLOW} if (context.contracts_dir / HTTP_DIR / MLFLOW_CONTRACT).is_file() else set()
+
+
+def fuzzes(context: VerifyContext) -> bool:
+    """True when there is a contract to fuzz (so its throwaway servers are worth starting early)."""
+    directory = context.contracts_dir / HTTP_DIR
+    return (directory / MLFLOW_CONTRACT).is_file() or (directory / GATEWAY_CONTRACT).is_file()
