@@ -21,7 +21,7 @@ from hokusai_contracts.checks.snippets.family import OPTION_RESULT_CACHE as SNIP
 from hokusai_contracts.findings import Finding, Location, Outcome, RunResult
 from hokusai_contracts.servers.providers import ServerRequest
 from hokusai_contracts.verify import cache_keys
-from hokusai_contracts.verify.report_equality import differences
+from hokusai_contracts.verify.report_equality import differences, main
 from hokusai_contracts.verify.result_cache import (
     OPTION_RESULT_CACHE,
     Entry,
@@ -310,3 +310,15 @@ def test_the_summary_lists_families_in_run_order_however_they_finish(tmp_path, m
     assert cache.get(first) is not None
     cache.put(cache.key("signatures", "signatures", ""), [])
     assert cache.summary() == "result cache: signatures run; snippets: 1 page cached, 2 run"
+
+
+def test_report_equality_exits_1_naming_the_differing_finding(tmp_path, capsys):
+    finding = {"check": "snippets", "rule": "DOC001", "subject": "a.md::x::L3", "outcome": "failed"}
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({"run": {"exit_code": 1}, "findings": [finding]}), encoding="utf-8")
+    second.write_text(json.dumps({"run": {"exit_code": 1}, "findings": [finding]}), encoding="utf-8")
+    assert main([str(first), str(second)]) == 0
+    second.write_text(json.dumps({"run": {"exit_code": 0}, "findings": []}), encoding="utf-8")
+    assert main([str(first), str(second)]) == 1
+    assert "a.md::x::L3" in capsys.readouterr().err
+    assert main([str(first), str(tmp_path / "missing.json")]) == 3
