@@ -296,3 +296,17 @@ def test_a_package_run_as_python_m_is_a_command_line(tmp_path):
     assert [r["exit"] for r in run["zero"]["python -m mpkg info"]] == [0, 0]
     assert [r["exit"] for r in run["help"]["python -m mpkg info"]] == [0]
     assert script_subject("python -m mpkg --fast") == "python -m mpkg --fast"
+
+
+def test_python_m_twin_of_a_console_script_is_reported_once():
+    def tree(name, *opts):
+        return {name: {"params": [opt(o) for o in opts]}}
+
+    old = {
+        "f8": script(tree("f8", "--diff", "--x")),
+        "python -m f8": script(tree("python -m f8", "--diff", "--x")),
+    }
+    new = {"f8": script(tree("f8", "--x")), "python -m f8": script(tree("python -m f8", "--x"))}
+    assert set(dict(script_breaks(old, new))) == {"f8 --diff"}
+    del old["f8"], new["f8"]  # no twin: the module's own command line is compared
+    assert set(dict(script_breaks(old, new))) == {"python -m f8 --diff"}

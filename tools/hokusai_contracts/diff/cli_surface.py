@@ -109,6 +109,22 @@ def entry_path(entry: str) -> str:
     return ".".join(part for part in (module.strip(), attrs.strip()) if part)
 
 
+def _relative(name: str, tree: Mapping) -> dict:
+    return {path[len(name) :]: described.get("params") for path, described in tree.items()}
+
+
+def duplicates(scripts: Scripts) -> set[str]:
+    """``python -m pkg`` entries whose command tree is a console script's (flake8's ``__main__`` runs
+    the ``flake8`` script): their changes are reported once, under the script."""
+    named = {n: _relative(n, d["tree"]) for n, d in scripts.items() if d.get("tree")}
+    return {
+        name
+        for name, tree in named.items()
+        if name.startswith("python -m ")
+        and any(tree == other for n, other in named.items() if not n.startswith("python -m "))
+    }
+
+
 def _trees(old: Mapping, new: Mapping, covered: Iterable[str]) -> tuple[Tree, Tree] | None:
     """Both trees of a script, unless one is unknown or its command object is compared by path already."""
     if entry_path(str(old.get("entry") or "")) in set(covered):
@@ -122,12 +138,12 @@ def _trees(old: Mapping, new: Mapping, covered: Iterable[str]) -> tuple[Tree, Tr
 def script_breaks(old: Scripts, new: Scripts, covered: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
     """(where, what) for console scripts gone, and old command lines of a kept script the new one
     rejects. ``covered``: paths of command objects already compared as API objects."""
-    covered = set(covered)
+    covered, twins = set(covered), duplicates(old)
     for name, described in sorted(old.items()):
         if name not in new:
             yield name, f"console script `{name}` (entry point {described.get('entry')}) was removed"
             continue
-        trees = _trees(described, new[name], covered)
+        trees = _trees(described, new[name], covered) if name not in twins else None
         if trees is not None:
             yield from breaks(*trees)
 
@@ -136,9 +152,9 @@ def script_default_changes(
     old: Scripts, new: Scripts, covered: Iterable[str] = ()
 ) -> Iterator[tuple[str, str]]:
     """(where, what) for every option of a kept console script whose default changed."""
-    covered = set(covered)
+    covered, twins = set(covered), duplicates(old)
     for name, described in sorted(old.items()):
-        trees = _trees(described, new[name], covered) if name in new else None
+        trees = _trees(described, new[name], covered) if name in new and name not in twins else None
         if trees is not None:
             yield from default_changes(*trees)
 
@@ -163,9 +179,10 @@ def _evidence(after: list) -> str:
 def exit_changes(old: Scripts, new: Scripts) -> Iterator[tuple[str, str, str]]:
     """(where, what, details) for every run of a kept console script that exited 0 before and now
     fails on both runs: a script that no longer starts, ``--help``, a subcommand without arguments."""
+    twins = duplicates(old)
     for name, described in sorted(old.items()):
         after = new.get(name)
-        if after is None:
+        if after is None or name in twins:
             continue
         if not described.get("error") and after.get("error"):
             yield (
