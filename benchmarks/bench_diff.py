@@ -45,7 +45,7 @@ from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.sides import REPOSITORY, resolve_sides
 from hokusai_contracts.introspection.static import static_api
 from hokusai_contracts.release.corpus import PACKAGE, CorpusPair, Key, load_corpus, run_pair, score
-from hokusai_contracts.release.run import diff_findings, probe_sides
+from hokusai_contracts.release.run import compare_sides, diff_findings, probe_sides
 
 REPEATS = 5
 _GRIFFE_RULES = {
@@ -107,6 +107,21 @@ def run_griffe(pair: CorpusPair) -> tuple[frozenset[Key], float, float]:
     )
 
 
+def run_static(pair: CorpusPair) -> tuple[frozenset[Key], frozenset[Key]]:
+    """Our ``diff --static`` of a pair: (found, breaking) keys, nothing imported."""
+    with contextlib.ExitStack() as stack:
+        old, new = resolve_sides(
+            str(pair.directory / "old"), str(pair.directory / "new"), stack, package=PACKAGE, static=True
+        )
+        judged, _ = compare_sides(old, new)
+    keys = {j: (j.change.rule, j.change.subject) for j in judged}
+    breaking = ("breaking", "allowed", "accepted")
+    return (
+        frozenset(k for j, k in keys.items() if j.status != "disproved"),
+        frozenset(k for j, k in keys.items() if j.status in breaking),
+    )
+
+
 def contract_dirs(pair: CorpusPair, root: Path) -> tuple[Path, Path, float]:
     """Both sides of ``pair`` written as contract directories; and our model-only comparison time."""
     with contextlib.ExitStack() as stack:
@@ -124,8 +139,9 @@ def contract_dirs(pair: CorpusPair, root: Path) -> tuple[Path, Path, float]:
 def main() -> None:
     """Diff every corpus pair with both tools once; print findings scores and wall-time ratios."""
     pairs = load_corpus()
-    ours, theirs = [], []
+    ours, theirs, static = [], [], []
     ours_time = theirs_time = theirs_compare = ours_compare = ours_files = theirs_files = 0.0
+    static_time = 0.0
     with tempfile.TemporaryDirectory(prefix="bench-diff-") as tmp:
         # Warm-up (imports, caches) of both tools on the first pair, untimed.
         run_griffe(pairs[0])
@@ -139,6 +155,10 @@ def main() -> None:
             result = run_pair(pair)
             ours_time += time.perf_counter() - started
             ours.append((scored_pair, _scored(result.found), _scored(result.breaking)))
+            started = time.perf_counter()
+            found_static, breaking_static = run_static(pair)
+            static_time += time.perf_counter() - started
+            static.append((scored_pair, _scored(found_static), _scored(breaking_static)))
             found, wall, compare = run_griffe(pair)
             theirs_time += wall
             theirs_compare += compare
@@ -150,12 +170,16 @@ def main() -> None:
             ours_files += time.perf_counter() - started
             theirs_files += wall
 
-    ours_score, theirs_score = score(ours), score(theirs)
+    ours_score, theirs_score, static_score = score(ours), score(theirs), score(static)
     print(
         f"corpus: {len(pairs)} pairs, {ours_score.true_positives + ours_score.false_negatives} expected "
         "breaking/potentially breaking changes (compatible additions not scored)"
     )
-    for name, s in (("hokusai-contracts diff", ours_score), ("griffe (find_breaking_changes)", theirs_score)):
+    for name, s in (
+        ("hokusai-contracts diff", ours_score),
+        ("hokusai-contracts diff --static", static_score),
+        ("griffe (find_breaking_changes)", theirs_score),
+    ):
         print(
             f"  {name:32s} recall {s.recall:6.1%}  precision {s.precision:6.1%}  "
             f"tp {s.true_positives:2d}  fp {s.false_positives:2d}  fn {s.false_negatives:2d}  "
@@ -165,6 +189,10 @@ def main() -> None:
     print(
         f"  end to end (ours: 2 interpreters + witness per pair)  ours {ours_time:6.2f} s  "
         f"griffe {theirs_time:6.2f} s  ratio ours/griffe {ours_time / theirs_time:5.2f}"
+    )
+    print(
+        f"  diff --static (ours: sources, no import) vs griffe    ours {static_time:6.2f} s  "
+        f"griffe {theirs_time:6.2f} s  ratio ours/griffe {static_time / theirs_time:5.2f}"
     )
     print(
         f"  static diff from files (contract dirs vs sources)     ours {ours_files:6.3f} s  "

@@ -23,7 +23,7 @@ from hokusai_contracts.findings import Severity
 from hokusai_contracts.introspection import introspect
 from hokusai_contracts.introspection import static as static_module
 from hokusai_contracts.introspection.static import static_api
-from hokusai_contracts.release.run import diff_findings
+from hokusai_contracts.release.run import compare_sides, diff_findings
 
 CORPUS = REPO / "fixtures" / "breaking_changes"
 
@@ -327,3 +327,19 @@ def test_a_module_whose_source_does_not_parse_either_stays_excluded(write_packag
     (note,) = [f for f in report.result.findings if f.rule == "BC103"]
     assert "excluded from both sides" in note.message and "read statically" not in note.message
     assert not [f for f in report.result.findings if f.rule == "BC001"]
+
+
+def test_static_sides_compare_constants_and_witness_lazy_exports_from_source():
+    def judged(pair: str) -> dict[tuple[str, str], str]:
+        directory = CORPUS / pair
+        with contextlib.ExitStack() as stack:
+            old, new = resolve_sides(
+                str(directory / "old"), str(directory / "new"), stack, package="corpkg", static=True
+            )
+            found, _ = compare_sides(old, new)
+        return {(j.change.rule, j.change.subject): j.status for j in found}
+
+    # A constant's value is read from the source (BC014 without a probe).
+    assert ("BC014", "corpkg.DEFAULT_RETRIES") in judged("bc014-attribute-value-changed")
+    # An export served lazily by a module __getattr__ that imports it: the old path still resolves.
+    assert judged("trap-lazy-export-getattr-only")[("BC002", "corpkg.heavy.Engine")] == "disproved"

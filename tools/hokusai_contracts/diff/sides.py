@@ -32,11 +32,12 @@ from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.git_refs import commit_of
 from hokusai_contracts.base.workers import WorkerRun, WorkerSession, routed
-from hokusai_contracts.contract.model import Api
+from hokusai_contracts.contract.model import Api, ObjectKind
 from hokusai_contracts.contract.store import load_contracts, merge_hand_written
+from hokusai_contracts.diff.catalogue import Change
 from hokusai_contracts.diff.probe import TIMEOUT_S as PROBE_TIMEOUT_S
 from hokusai_contracts.diff.probe import WORKER as PROBE_WORKER
-from hokusai_contracts.diff.probe import ProbeRequest, Structure, sandbox_environment
+from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, Structure, sandbox_environment
 from hokusai_contracts.diff.records import (
     LATEST,
     RELEASES_DIR,
@@ -47,10 +48,12 @@ from hokusai_contracts.diff.records import (
     read_record,
 )
 from hokusai_contracts.diff.versions import side_version
+from hokusai_contracts.diff.witness import Witness, judge_changes
 from hokusai_contracts.introspection import introspect
+from hokusai_contracts.introspection.build import build_api
 from hokusai_contracts.introspection.runner import WORKER as INTROSPECTION_WORKER
 from hokusai_contracts.introspection.runner import resolve_python
-from hokusai_contracts.introspection.static import StaticReader, static_api
+from hokusai_contracts.introspection.static import StaticReader, literal_values, resolves, static_api
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 RELEASE_PREFIX = "release:"
@@ -79,6 +82,10 @@ class Side:
     note: str | None = None
     # Read from source without importing anything (--static).
     static: bool = False
+    # Constant values read from the source of a static side (path -> repr), compared like probed ones.
+    static_values: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # The reader of a static side's source (answers import witnesses without importing).
+    reader: StaticReader | None = field(default=None, repr=False, compare=False)
     # The side's persistent worker (None: static, contracts only, or not opened).
     worker: SideSession | None = field(default=None, repr=False, compare=False)
 
@@ -222,9 +229,18 @@ STATIC_NOTE = "{label} was read statically (--static): none of its code runs"
 def _interpreter_side(label: str, python: str, package: str, how: _How) -> Side:
     if how.static:
         base = installed_package_base(resolve_python(python), package)
-        api = static_api(base, package)
+        api, values, reader = _read_statically(base, package)
         note = STATIC_NOTE.format(label=label)
-        return Side(label, api, python=python, package=package, note=note, static=True)
+        return Side(
+            label,
+            api,
+            python=python,
+            package=package,
+            note=note,
+            static=True,
+            static_values=values,
+            reader=reader,
+        )
     worker = _open_session(
         how.stack, python, (), package, _package_base_quietly(resolve_python(python), package)
     )
@@ -238,11 +254,20 @@ def _code_side(
     label: str, root: Path, package: str, python: str | None, contracts_root: Path | None, how: _How
 ) -> Side:
     if how.static:
-        api = static_api(root, package)
+        api, values, reader = _read_statically(root, package)
         if _has_api(contracts_root):
             api = merge_hand_written(api, load_contracts(contracts_root / "api"))
         note = STATIC_NOTE.format(label=label)
-        return Side(label, api, contracts_dir=contracts_root, package=package, note=note, static=True)
+        return Side(
+            label,
+            api,
+            contracts_dir=contracts_root,
+            package=package,
+            note=note,
+            static=True,
+            static_values=values,
+            reader=reader,
+        )
     worker = _open_session(how.stack, python, (str(root),), package, root)
     api = introspect(package, python, extra_paths=[root])
     imported = Path(api.package_file).resolve() if api.package_file else None
@@ -266,6 +291,28 @@ def _code_side(
         package=package,
         worker=worker,
     )
+
+
+def _read_statically(base: Path, package: str) -> tuple[Api, dict[str, str], StaticReader]:
+    """The API read from source, the constant values of its attributes, and the reader."""
+    reader = StaticReader(base, package)
+    api = build_api(reader.payload())
+    attributes = [o.path for o in api.objects().values() if o.kind is ObjectKind.ATTRIBUTE]
+    return api, literal_values(reader, attributes), reader
+
+
+def static_witnesses(side: Side, changes: list[Change]) -> dict[int, Witness]:
+    """Import witnesses answered from a static side's source: an old path its source still serves
+    (a module ``__getattr__`` lazy export, say) disproves the removal; call witnesses need a run."""
+    if side.reader is None:
+        return {}
+    paths = sorted({p for c in changes if c.witness == "import" for p in c.import_paths})
+    imports = {path: None if resolves(side.reader, path) else "not found in the source" for path in paths}
+    found = judge_changes(
+        [c if c.witness == "import" else replace(c, witness="") for c in changes],
+        ProbeAnswer(imports=imports),
+    )
+    return {i: w for i, w in found.items() if w.verdict == "disproved"}
 
 
 def _under(name: str, modules: set[str]) -> bool:

@@ -36,7 +36,7 @@ from hokusai_contracts.contract.model import Api
 from hokusai_contracts.introspection.build import build_api
 from hokusai_contracts.introspection.worker import FORMAT, first_line, parse_raises, safe_repr
 
-__all__ = ["StaticReader", "static_api", "static_payload"]
+__all__ = ["StaticReader", "literal_values", "resolves", "static_api", "static_payload"]
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
 _PROTOCOLS = ("__aenter__", "__aiter__", "__await__", "__call__", "__enter__", "__getattr__", "__getitem__")
@@ -1208,6 +1208,68 @@ def _self_assignments(node: ast.AST) -> dict[str, ast.expr | None]:
                 annotation = child.annotation if isinstance(child, ast.AnnAssign) else None
                 found.setdefault(target.attr, annotation)
     return found
+
+
+def resolves(reader: StaticReader, path: str) -> bool:
+    """Whether ``import``/attribute access of dotted ``path`` finds something, as far as the source
+    shows: a binding, a submodule, or a name the module's ``__getattr__`` visibly serves (an import of
+    it in the hook, a TYPE_CHECKING import, a table entry, or the name compared in the hook)."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = reader.source(".".join(parts[:cut]))
+        if module is None or module.error:
+            continue
+        target: Binding | None = ModuleRef(module.name)
+        for part in parts[cut:]:
+            if isinstance(target, ModuleRef):
+                owner = reader.source(target.module)
+                found = reader.lookup(target.module, part)
+                if found is None and owner is not None:
+                    found = reader.lazy_target(owner, part) or (
+                        ModuleRef(f"{target.module}.{part}") if _hook_names(owner, part) else None
+                    )
+                target = found
+            elif _is_class(target):
+                target = reader.class_bindings(target).get(part)
+            else:
+                return isinstance(target, External)  # an attribute of something outside: unknown, trusted
+        return target is not None
+    return False
+
+
+def _hook_names(module: SourceModule, name: str) -> bool:
+    """True when the module's ``__getattr__`` compares its argument with ``name`` or imports ``name``."""
+    hook = module.bindings.get("__getattr__")
+    if not isinstance(hook, Definition):
+        return False
+    for node in ast.walk(hook.node):
+        if isinstance(node, ast.Constant) and node.value == name:
+            return True
+        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+            return True
+    return False
+
+
+def literal_values(reader: StaticReader, paths: list[str]) -> dict[str, str]:
+    """``repr`` of the attributes among ``paths`` whose source assigns a plain constant (as the probe
+    worker's ``value_repr`` spells it): what ``diff --static`` compares for BC014."""
+    values: dict[str, str] = {}
+    for path in paths:
+        module_name, _, name = path.rpartition(".")
+        target = reader.lookup(module_name, name) if reader.source(module_name) else None
+        if target is None and "." in module_name:  # a class attribute: Class.NAME
+            owner = reader.lookup(*module_name.rsplit(".", 1))
+            target = reader.class_bindings(owner).get(name) if _is_class(owner) else None
+            target = reader.follow(target) if target is not None else None
+        if not isinstance(target, Value) or target.value is None:
+            continue
+        try:
+            value = ast.literal_eval(target.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, _SCALARS):
+            values[path] = repr(value)
+    return values
 
 
 def static_payload(base: str | os.PathLike[str], package: str = "hokusai") -> dict:

@@ -35,7 +35,7 @@ from hokusai_contracts.diff.policy import (
 from hokusai_contracts.diff.probe import ProbeAnswer, ProbeRequest, Structure, run_probe
 from hokusai_contracts.diff.rules import RULES
 from hokusai_contracts.diff.semver import Verdict, required_bump, version_bump
-from hokusai_contracts.diff.sides import Side, resolve_sides
+from hokusai_contracts.diff.sides import Side, resolve_sides, static_witnesses
 from hokusai_contracts.diff.synthesis import cli_candidates, submodules
 from hokusai_contracts.diff.witness import Witness, witness_changes
 from hokusai_contracts.findings import Finding, RunResult
@@ -109,7 +109,7 @@ def probe_sides(old: Side, new: Side, *, differential: bool = True) -> tuple[Pro
     def ask(item: tuple[Side, ProbeRequest]) -> ProbeAnswer:
         side, request = item
         if not side.importable:
-            return ProbeAnswer()
+            return ProbeAnswer(values=dict(side.static_values))  # a static side: constants from source
         return run_probe(request, side.python, side.extra_paths)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -155,6 +155,10 @@ def compare_sides(
         found = witness_changes(
             [changes[i] for i in breaking], new.python, new.extra_paths, new_answer.imports
         )
+        witnesses = {breaking[i]: w for i, w in found.items()}
+    elif witness and new.static:
+        breaking = [i for i, c in enumerate(changes) if RULES[c.rule].severity is Impact.BREAKING]
+        found = static_witnesses(new, [changes[i] for i in breaking])
         witnesses = {breaking[i]: w for i, w in found.items()}
     bump = version_bump(old.version, new.version)
     major = bump is Bump.MAJOR
