@@ -150,6 +150,7 @@ class _Binder:
         self.module = module
 
     def absolute(self, level: int, name: str | None) -> str:
+        """The absolute module name of ``from <level dots><name> import ...`` in this module."""
         base = self.module.package
         for _ in range(max(level - 1, 0)):
             base = base.rpartition(".")[0]
@@ -158,6 +159,7 @@ class _Binder:
         return f"{base}.{name}" if name else base
 
     def bind(self, statements: list[ast.stmt], into: dict[str, Binding]) -> None:
+        """Record what ``statements`` bind into ``into`` (``__all__``, annotations on the module)."""
         module = self.module
         for node in statements:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
