@@ -227,6 +227,10 @@ def start_mlflow_process(
     ):
         env.pop(name, None)
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    # MLflow 2.x serves with gunicorn, whose sync worker is killed when silent for 30 s: on 2 busy cores
+    # a basic-auth worker's boot (imports, auth DB migration) took longer, was killed and rebooted in a
+    # loop until the 90 s start timeout (measured: 2.9.0, load 15). 3.x (uvicorn) ignores the variable.
+    env.setdefault("GUNICORN_CMD_ARGS", "--timeout 180")
     command = [
         python,
         "-m",
