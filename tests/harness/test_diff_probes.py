@@ -13,6 +13,7 @@ from hokusai_contracts.diff.call_synthesis import (
     argument_values,
     call_probes,
     examples_in,
+    guessed,
     package_sources,
     safe_example,
 )
@@ -227,6 +228,7 @@ def test_argument_values_follow_simple_annotations_and_string_names():
     )  # both kept
     assert argument_values(Parameter("model_uri")) == argument_values(Parameter("path"))  # a string by name
     assert argument_values(Parameter("model")) == ()  # unannotated, not named like a string
+    assert guessed([Parameter("model_uri")]) and not guessed([Parameter("name", annotation="str")])
     assert argument_values(Parameter("frame", annotation="pandas.DataFrame")) == ()
     assert argument_values(Parameter("x", annotation="Optional[pandas.DataFrame]")) == ()
 
@@ -318,6 +320,9 @@ def test_synthesised_calls_are_held_to_less():
     ]
     assert synthesised_differences(type_error, value_error) == []  # OLD rejected the input as misuse
     assert synthesised_differences(none, text) == []  # a value where there was None
+    # An argument typed by its parameter's name only (a guess) that NEW now refuses as misuse.
+    assert synthesised_differences({**text, "guessed": True}, type_error) == []
+    assert synthesised_differences(text, type_error) == ["it now raises builtins.TypeError"]
     assert synthesised_differences(text, {"outcome": "unbound"}) == []  # the signature rules' business
     on_other = {**text, "receiver": "p.Box('x')"}
     assert synthesised_differences({**text, "receiver": "p.Box()"}, {**value_error, **on_other}) == []

@@ -56,7 +56,7 @@ _ALIASES = {"builtins.str": "str", "NoneType": "None", "builtins.int": "int", "b
 # Unannotated parameter names that say "a string".
 _STRING_NAMES = re.compile(
     r"(^|_)(version|name|text|path|spec|specifier|uri|url|key|value|string|str|label|tag|title|prefix|"
-    r"suffix|pattern|query|message|msg|word|line|expr|expression|requirement|marker|alias|stage)s?$"
+    r"suffix|pattern|query|message|msg|word|line|expr|expression|requirement|marker|alias|stage)$"
 )
 # Names an example may not use: files, processes, the interpreter, the network stack.
 _UNSAFE_NAMES = frozenset(
@@ -148,6 +148,13 @@ def argument_sets(parameters: list[Parameter] | None, limit: int = MAX_PER_OBJEC
     return list(dict.fromkeys(sets))[:limit]
 
 
+def guessed(parameters: list[Parameter] | None) -> bool:
+    """True when a required parameter's values come from its name, not from an annotation."""
+    return any(
+        p.required and (p.annotation or "").strip() in ("", "Any", "typing.Any") for p in parameters or []
+    )
+
+
 def call_text(target: str, args: tuple[str, ...]) -> str:
     """How a call reads: ``packaging.version.parse('invalid')``."""
     return f"{target}({', '.join(args)})"
@@ -163,7 +170,8 @@ def signature_calls(api: Api) -> list[CallProbe]:
     for obj in _top_level(api):
         if obj.kind in (ObjectKind.FUNCTION, ObjectKind.CLASS) and _callable(obj):
             for args in argument_sets(obj.parameters):
-                probes.append(CallProbe(call_text(obj.path, args), obj.path, obj.path, args))
+                text = call_text(obj.path, args)
+                probes.append(CallProbe(text, obj.path, obj.path, args, guessed=guessed(obj.parameters)))
     return probes
 
 
@@ -202,7 +210,8 @@ def _class_probes(cls: ApiObject, variants: tuple[tuple[str, ...], ...]) -> Iter
             )
         elif member.kind in (ObjectKind.CLASSMETHOD, ObjectKind.STATICMETHOD):
             for args in argument_sets(member.parameters, 4):
-                yield CallProbe(call_text(member.path, args), member.path, member.path, args)
+                text = call_text(member.path, args)
+                yield CallProbe(text, member.path, member.path, args, guessed=guessed(member.parameters))
         elif member.kind is ObjectKind.METHOD and member.parameters is not None:
             sets = (
                 [()]
@@ -211,7 +220,15 @@ def _class_probes(cls: ApiObject, variants: tuple[tuple[str, ...], ...]) -> Iter
             )
             for args in sets:
                 text = call_text(f"{cls.path}(...).{member.name}", args)
-                yield CallProbe(text, member.path, member.path, args, cls.path, variants)
+                yield CallProbe(
+                    text,
+                    member.path,
+                    member.path,
+                    args,
+                    cls.path,
+                    variants,
+                    guessed=guessed(member.parameters),
+                )
 
 
 def _top_level(api: Api) -> list[ApiObject]:

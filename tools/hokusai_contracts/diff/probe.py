@@ -35,6 +35,7 @@ class CallProbe:
     ``receiver`` (a class path) it is a method or property of a fresh instance built with the first of
     ``receiver_args`` that constructs. An ``example`` is statements run in order in a copy of
     ``namespace``'s globals. ``id`` is the call as text; findings are reported under ``subject``.
+    ``guessed``: an argument's type was guessed from its parameter's name (no annotation).
     """
 
     id: str
@@ -46,6 +47,7 @@ class CallProbe:
     read: bool = False
     example: tuple[str, ...] = ()
     namespace: str = ""
+    guessed: bool = False
 
 
 @dataclass(frozen=True)

@@ -582,7 +582,7 @@ def probe_calls(items: list) -> dict[str, list[dict]]:
             runs.append(probe_once(item, network))
         if not isinstance(item, str):
             for run in runs:
-                run["subject"] = item["subject"]
+                run.update(subject=item["subject"], guessed=bool(item.get("guessed")))
         answers[key] = runs
         if any(run.get("outcome") == "timeout" for run in runs):
             break  # the call was cut off mid-way: what runs next may see what it left half done

@@ -120,7 +120,8 @@ def plain_differences(old: dict, new: dict) -> list[str]:
 
 def synthesised_differences(old: dict, new: dict) -> list[str]:
     """:func:`differences` for a call OLD's signature or docstring suggested (not one the SDK
-    promised): an input OLD rejected as misuse, or a value where OLD returned None, is no finding;
+    promised): an input OLD rejected as misuse, an argument guessed from a parameter's name that NEW
+    now refuses as misuse, or a value where OLD returned None, is no finding;
     nor is a method on an instance built differently, a call that no longer binds (the signature rules
     report that) or a name an example no longer finds (the removal rules do)."""
     if new["outcome"] not in ("returned", "raised", "example") or old.get("receiver") != new.get("receiver"):
@@ -129,6 +130,8 @@ def synthesised_differences(old: dict, new: dict) -> list[str]:
         return example_differences(old, new)
     if old["outcome"] == "raised" and old.get("type") in _MISUSE:
         return []
+    if old.get("guessed") and new["outcome"] == "raised" and new.get("type") in _MISUSE:
+        return []  # the argument's type was a guess from its name: NEW may rightly refuse it now
     if old["outcome"] == "returned" and old.get("shape") == "None" and new["outcome"] == "returned":
         return [d for d in differences(old, new) if not d.startswith("it returns ")]
     return differences(old, new)
