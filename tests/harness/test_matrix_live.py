@@ -12,6 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import hokusai
 from hokusai_contracts.cli.app import app
 from hokusai_contracts.servers.venvs import own_mlflow_version
 from hokusai_contracts.verify.results_store import read_all
@@ -48,7 +49,7 @@ def _verdict(out: Path) -> tuple[int, str]:
         [
             "can-i-deploy",
             "--sdk",
-            "1.2.0",
+            hokusai.__version__,  # this tree's SDK, which the cell ran
             "--server",
             own_mlflow_version(),
             "--results",
