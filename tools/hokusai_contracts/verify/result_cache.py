@@ -438,7 +438,13 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
 def _server_parts(request: ServerRequest) -> dict[str, Any] | None:
     if is_url(request.mlflow or ""):
         return None  # someone else's server: its state is not ours to key
-    return {"provider": request.mlflow, "version": request.version, "image": request.image}
+    # The instance count is part of the topology: a 3-instance ha result says nothing of a 2-instance one.
+    return {
+        "provider": request.mlflow,
+        "version": request.version,
+        "image": request.image,
+        "instances": request.instances,
+    }
 
 
 def open_cache(
