@@ -20,6 +20,7 @@ from hokusai_contracts.diff.catalogue import Bump, Impact, Rule
 from hokusai_contracts.diff.engine import diff_apis
 from hokusai_contracts.diff.params import compare_parameters, old_call
 from hokusai_contracts.diff.rules import BC101, BC102, BEHAVIOUR_RULES, RULES, STATIC_RULES
+from hokusai_contracts.diff.rules.bc013_parameter_annotation_narrowed import narrowed
 
 PK = ParameterKind
 
@@ -254,3 +255,20 @@ def test_rule_shapes_only_skip_pairs_the_rule_cannot_match():
         (c.rule, c.subject) for pair in pairs for r in STATIC_RULES for c in r.detect(pair, context)
     }
     assert everything == found(old, new) and len(everything) == 5
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "lost"),
+    [
+        ("str | int", "str", ["int"]),
+        ("Optional[str]", "str", ["None"]),
+        # typing's evaluated spelling and the source spelling of one type are no change (httpx 0.27)
+        ("Union[ForwardRef('URL'), str]", "URL | str", []),
+        ("Union[str, NoneType]", "str | None", []),
+        # a member OLD never named may be an alias or a supertype covering OLD's types: not claimed
+        ("Union[str, bytes, Mapping[str, str]]", "QueryParamTypes", []),
+        ("int | None", "float | None", []),
+    ],
+)
+def test_narrowing_is_claimed_only_when_new_is_a_subset_of_old(old: str, new: str, lost: list[str]) -> None:
+    assert narrowed(old, new) == lost

@@ -24,7 +24,16 @@ class _Normalizer(ast.NodeTransformer):
         )
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == "NoneType":  # an evaluated Optional spells None as its type
+            return ast.copy_location(ast.Constant(value=None), node)
         return ast.copy_location(ast.Name(id=_BUILTIN_ALIASES.get(node.id, node.id), ctx=ast.Load()), node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        # typing's evaluated forward reference, ForwardRef('URL'), spells the type URL.
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if name == "ForwardRef" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            return self.visit_Constant(node.args[0])
+        return self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         if isinstance(node.value, str):  # a forward reference: "ModelRegistry"

@@ -35,13 +35,18 @@ def union_members(annotation: str) -> set[str]:
 
 
 def narrowed(old: str | None, new: str | None) -> list[str]:
-    """The types ``old`` accepted that ``new`` does not (empty when the same or wider)."""
+    """The types ``old`` accepted that ``new`` does not (empty when the same, wider, or not decidable).
+
+    Narrowing is claimed only when every member of NEW's union was already a member of OLD's: a member
+    OLD did not name may be a type alias (``QueryParamTypes``) or a supertype that still covers what OLD
+    accepted, and an annotation is not evaluated here, so such a change is not claimed.
+    """
     if not old or not new:
         return []
-    after = union_members(new)
-    if after & _ANYTHING:
+    before, after = union_members(old), union_members(new)
+    if after & _ANYTHING or not after <= before:
         return []
-    return sorted(union_members(old) - after)
+    return sorted(before - after)
 
 
 def annotation_narrowed(delta: ParameterDelta, name: str, context: DiffContext) -> Iterator[Found]:
