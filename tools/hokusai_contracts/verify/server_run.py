@@ -160,7 +160,6 @@ def _run_families(
         for family in families:
             result.extend(one(family))
         return
-    serialize_ast_parse()  # families parse code at once (CPython < 3.13: see base/concurrency.py)
     with ThreadPoolExecutor(max_workers=min(jobs, len(families)), thread_name_prefix="family") as executor:
         for findings in list(executor.map(carried(one), families)):
             result.extend(findings)
@@ -180,6 +179,7 @@ def run_with_provisioner(
     started = time.monotonic()
     needing = [f for f in families if f.needs_server]
     jobs = int(context.options.get(OPTION_JOBS, jobs))
+    serialize_ast_parse()  # families and pages parse code at once (CPython < 3.13: base/concurrency.py)
 
     def start(kind: str, where: str | Path) -> Server:
         return provisioner.start(Path(where), basic_auth=kind == BASIC_AUTH)
