@@ -98,7 +98,7 @@ def test_the_kinds_to_start_early_come_from_the_selected_families():
     auth = planned_kinds([CHECKS["auth"]], context)
     assert {BASIC_AUTH, GATEWAY} <= auth  # the gateways start the plain MLflow they front
     assert planned_kinds([CHECKS["http"]], context) == {MLFLOW}
-    assert planned_kinds([CHECKS["http"]], VerifyContext(contracts_dir=REPO / "nowhere")) == set()
+    assert planned_kinds([CHECKS["http"]], VerifyContext(contracts_dir=REPO / "nowhere")) == {MLFLOW}
 
 
 def test_ast_parse_is_serialized_and_still_parses():

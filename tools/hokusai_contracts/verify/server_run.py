@@ -54,7 +54,7 @@ OPTION_JOBS = "jobs"
 # VerifyContext.options key: False starts no server before a family asks for it (default: True).
 OPTION_PRESTART = "prestart_servers"
 
-# Which server kinds a family will ask the run's pool for (a family without a planner: the plain MLflow);
+# Which server kinds a family will ask the run's pool for beyond the plain MLflow;
 # the release diff's behaviour checks run OLD's pages and scenarios, which ask for what the current ones
 # do (a guess: a kind they do not need is only started early, never wrong).
 KindPlanner = Callable[[VerifyContext], set[str]]
@@ -136,8 +136,9 @@ def planned_kinds(families: Sequence[CheckFamily], context: VerifyContext) -> se
     for family in families:
         if not family.needs_server:
             continue
-        if family.name not in PLANNERS:
-            kinds.add(MLFLOW)
+        # As ever, a family that needs a server gets the plain MLflow started (a dead --mlflow URL is
+        # exit 2 even when no check reaches it); the planners add the other kinds.
+        kinds.add(MLFLOW)
         for planner in PLANNERS.get(family.name, ()):
             with contextlib.suppress(ContractError, OSError):  # the family reports it when it runs
                 kinds |= planner(context)
