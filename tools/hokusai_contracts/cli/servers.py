@@ -28,7 +28,7 @@ from hokusai_contracts.servers.providers import (
 MLFLOW_HELP = (
     "Where the MLflow server comes from: auto (Docker when a daemon answers and the image is built, "
     "else a local process), docker, process, ha (PostgreSQL + MLflow processes behind HAProxy, 2 unless "
-    "--instances), or the "
+    "--instances), docker-ha (the same with PostgreSQL and MLflow in containers), or the "
     f"URL of a running server. Default: {DEFAULT_PROVIDER}."
 )
 VERSION_HELP = "MLflow server version (default: the harness's own); other versions get a cached venv."

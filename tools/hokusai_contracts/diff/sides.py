@@ -444,10 +444,12 @@ def export_git_tree(tree: GitTree, target: Path) -> Path:
 
 
 def _git_export(ref: str, package: str, repository: Path, target: Path) -> Path:
-    """``contracts/`` and ``<package>/`` of this repository at ``ref``, written under ``target``."""
+    """``contracts/``, ``<package>/`` and the packaging metadata of this repository at ``ref``, written
+    under ``target`` (the metadata: a plain install's requirements and console scripts are API too)."""
     if not ref:
         raise HarnessUsageError("git: needs a reference, e.g. git:v1.0.0 or git:HEAD~1")
-    paths = [p for p in ("contracts", package) if _git_has(repository, ref, p)]
+    wanted = ("contracts", package, "pyproject.toml", "setup.cfg")
+    paths = [p for p in wanted if _git_has(repository, ref, p)]
     if package not in paths:
         raise HarnessUsageError(f"git:{ref}: no {package}/ directory at that reference of {repository}")
     git_archive(repository, ref, paths, target)

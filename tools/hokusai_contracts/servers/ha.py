@@ -41,7 +41,7 @@ AUTH_DATABASE = "mlflow_auth"
 HOST = "127.0.0.1"
 
 # Run by the servers' own interpreter: the users' schema of exactly that MLflow version, once.
-_MIGRATE_AUTH = """
+MIGRATE_AUTH = """
 import sys, warnings
 warnings.simplefilter("ignore")
 from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
@@ -231,7 +231,7 @@ def _start_on(
     _run_checked([python, "-m", "mlflow", "db", "upgrade", tracking_uri], "mlflow db upgrade", env, mask)
     if users is not None:
         auth_uri = postgres.uri(AUTH_DATABASE)
-        _run_checked([python, "-c", _MIGRATE_AUTH, auth_uri], "migrating the users' database", env, mask)
+        _run_checked([python, "-c", MIGRATE_AUTH, auth_uri], "migrating the users' database", env, mask)
         env["MLFLOW_AUTH_CONFIG_PATH"] = str(write_auth_config(workdir, users, database_uri=auth_uri))
         env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = secret_key
     artifacts = workdir / "artifacts"

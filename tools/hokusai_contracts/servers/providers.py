@@ -14,12 +14,16 @@ from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers.containers import default_image
 from hokusai_contracts.servers.errors import ServerStartError
 from hokusai_contracts.servers.ha import DEFAULT_INSTANCES, MAX_INSTANCES, start_ha
+from hokusai_contracts.servers.ha_containers import start_ha_containers
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.servers.venvs import check_version, own_mlflow_version
 
 AUTO, DOCKER, PROCESS, URL = "auto", "docker", "process", "url"
 HA = "ha"  # topology: PostgreSQL + MLflow instances + HAProxy (servers/ha.py)
-PROVIDER_NAMES = (AUTO, DOCKER, PROCESS, HA)
+DOCKER_HA = (
+    "docker-ha"  # the same topology with PostgreSQL and MLflow in containers (servers/ha_containers.py)
+)
+PROVIDER_NAMES = (AUTO, DOCKER, PROCESS, HA, DOCKER_HA)
 DEFAULT_PROVIDER = PROCESS
 
 # image -> None when Docker can run it, else why not (one line)
@@ -52,8 +56,8 @@ class ServerRequest:
         version = check_version(self.version) if self.version else None
         if not 1 <= self.instances <= MAX_INSTANCES:
             raise HarnessUsageError(f"--instances {self.instances}: expected 1 to {MAX_INSTANCES}")
-        if self.instances != DEFAULT_INSTANCES and mlflow != HA:
-            raise HarnessUsageError(f"--instances {self.instances}: only with --mlflow ha")
+        if self.instances != DEFAULT_INSTANCES and mlflow not in (HA, DOCKER_HA):
+            raise HarnessUsageError(f"--instances {self.instances}: only with --mlflow ha or docker-ha")
         return replace(self, mlflow=mlflow, version=version)
 
     def resolved_version(self) -> str | None:
@@ -86,6 +90,11 @@ def choose_provider(request: ServerRequest, probe: DockerProbe) -> ProviderChoic
     if request.mlflow == HA:
         return ProviderChoice(
             HA, f"asked for (--mlflow ha): PostgreSQL, {request.instances} MLflow processes, HAProxy"
+        )
+    if request.mlflow == DOCKER_HA:
+        return ProviderChoice(
+            DOCKER_HA,
+            f"asked for (--mlflow docker-ha): PostgreSQL and {request.instances} MLflow containers, HAProxy",
         )
     image = request.image_name()
     problem = probe(image) if image else "no MLflow version to pick an image for"
@@ -146,6 +155,17 @@ class Provisioner:
                 version=self.request.version,
                 instances=self.request.instances,
             )
+        if self.choice.kind == DOCKER_HA:
+            version = self.request.resolved_version()
+            if version is None:
+                raise ServerStartError("--mlflow docker-ha needs --mlflow-version (no MLflow installed here)")
+            return start_ha_containers(
+                workdir,
+                version=version,
+                image=self.request.image,
+                basic_auth=basic_auth,
+                instances=self.request.instances,
+            )
         from hokusai_contracts.servers.process import start_mlflow_process
 
         return start_mlflow_process(workdir, basic_auth=basic_auth, version=self.request.version)
@@ -169,7 +189,7 @@ class Provisioner:
         """One line for the run report: provider, version, why."""
         version = self.request.resolved_version() or "unknown"
         what = self.choice.url if self.choice.kind == URL else f"MLflow {version}"
-        if self.choice.kind == DOCKER:
+        if self.choice.kind in (DOCKER, DOCKER_HA):
             what += f" (image {self.request.image_name()})"
         return f"{self.choice.kind} provider, {what}: {self.choice.reason}"
 
