@@ -8,7 +8,9 @@ with basic auth, one users' database and Flask secret key. The containers share 
 restarted container keeps the balancer's backend address. The images are never pulled: build them with
 ``fixtures/docker/build-images.sh --postgres``. The result is the process topology's
 :class:`~hokusai_contracts.servers.ha.HaServer` (provider ``docker-ha``): its PostgreSQL part is removed
-last and takes the network and the artifact volume with it.
+last and takes the network and the artifact volume with it. Ctrl-C and SIGTERM kill only processes
+(base/processes.py), so the starter checks :func:`~hokusai_contracts.base.processes.stopping` at every
+step and a watcher thread removes a running topology then: its clients fail at once, the run unwinds.
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_config
 from hokusai_contracts.servers.containers import (
     CONTAINER_PORT,
     ContainerServer,
     default_image,
     image_present,
-    wait_for_container,
 )
 from hokusai_contracts.servers.errors import EnvironmentBuildError, ServerStartError
 from hokusai_contracts.servers.ha import (
@@ -41,7 +44,7 @@ from hokusai_contracts.servers.ha import (
     HaServerSecrets,
 )
 from hokusai_contracts.servers.haproxy import Backend, start_haproxy
-from hokusai_contracts.servers.process import free_port
+from hokusai_contracts.servers.process import free_port, poll_health, require_mlflow_api
 
 POSTGRES_IMAGE = "hokusai/postgres:15"
 POSTGRES_ALIAS = "postgres"  # its name on the topology's network
@@ -62,7 +65,7 @@ class PostgresContainer:
     volume: Any  # docker Volume: the instances' shared artifacts
     workdir: Path
     password: str = field(repr=False)
-    _removed: bool = field(default=False, repr=False)
+    removed: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -101,9 +104,9 @@ class PostgresContainer:
 
     def remove(self) -> None:
         """Remove the container, then the artifact volume and the network (the last part to go)."""
-        if self._removed:
+        if self.removed:
             return
-        self._removed = True
+        self.removed = True
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path.write_text(container_logs(self.container))
         with contextlib.suppress(Exception):
@@ -133,10 +136,17 @@ def container_logs(container: Any) -> str:
     return (out + err).decode(errors="replace")
 
 
+def check_not_interrupted() -> None:
+    """Raise :class:`~hokusai_contracts.base.processes.Interrupted` once the run is being stopped."""
+    if processes.stopping():
+        raise processes.Interrupted("interrupted while the Docker ha topology was starting")
+
+
 def wait_for_postgres(server: PostgresContainer, timeout: float) -> None:
     """Poll ``pg_isready`` inside the container; ServerStartError with its log tail if not ready."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        check_not_interrupted()
         status = container_status(server.container)
         if status not in ("running", "created", "restarting"):
             raise ServerStartError(
@@ -203,13 +213,57 @@ def run_once(image: str, network: Any, env: dict[str, str], command: list[str], 
         container = container.with_env(name, value)
     try:
         container.start()
-        result = container.get_wrapped_container().wait(timeout=300)
-        if result.get("StatusCode") != 0:
-            tail = container_logs(container)[-2000:]
-            raise ServerStartError(f"{what} failed (exit {result.get('StatusCode')}):\n{mask(tail)}")
+        wrapped = container.get_wrapped_container()
+        deadline = time.monotonic() + 300
+        while container_status(container) in ("created", "running"):
+            check_not_interrupted()
+            if time.monotonic() > deadline:
+                raise ServerStartError(
+                    f"{what} did not finish within 300 s:\n{mask(container_logs(container)[-2000:])}"
+                )
+            time.sleep(0.3)
+        code = wrapped.attrs.get("State", {}).get("ExitCode")
+        if code != 0:
+            raise ServerStartError(f"{what} failed (exit {code}):\n{mask(container_logs(container)[-2000:])}")
     finally:
         with contextlib.suppress(Exception):
             container.stop()
+
+
+def wait_for_instance(server: ContainerServer, timeout: float) -> None:
+    """Poll ``/health`` of one instance; ServerStartError with its log tail if it dies or times out."""
+
+    def check_alive() -> None:
+        check_not_interrupted()
+        status = server.status()
+        if status not in ("running", "created", "restarting"):
+            raise ServerStartError(
+                f"the MLflow container {server.workdir.name} is {status} before it was healthy.\n"
+                f"Container log tail:\n{server.log_tail()}"
+            )
+
+    if not poll_health(server.url, timeout, check_alive=check_alive, interval=0.25):
+        raise ServerStartError(
+            f"the MLflow container {server.workdir.name} at {server.url} was not healthy within "
+            f"{timeout:.0f}s.\nContainer log tail:\n{server.log_tail()}"
+        )
+    require_mlflow_api(server, server.log_path)
+
+
+def remove_when_interrupted(server: HaServer, postgres: PostgresContainer) -> threading.Thread:
+    """A daemon thread that removes ``server`` once the run is being stopped (Ctrl-C, SIGTERM)."""
+
+    def watch() -> None:
+        while not postgres.removed:
+            if processes.stopping():
+                with contextlib.suppress(Exception):
+                    server.stop()
+                return
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=watch, name="docker-ha-interrupt", daemon=True)
+    thread.start()
+    return thread
 
 
 def instance_command(backend_uri: str, allowed_hosts: str, basic_auth: bool) -> list[str]:
@@ -248,6 +302,7 @@ def start_ha_containers(
         raise ServerStartError(
             f"the ha topology takes 1 to {MAX_INSTANCES} MLflow instances, not {instances}"
         )
+    check_not_interrupted()
     # Ryuk (the reaper container) would need an image pull; every part is removed by HaServer.stop.
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
     try:
@@ -333,12 +388,13 @@ def _start_on(
             provider="docker-ha-instance",
         )
         started.append(server)
+        check_not_interrupted()
         try:
             container.start()
         except Exception as exc:
             raise ServerStartError(f"could not start a container from {image}: {exc}") from None
     with ThreadPoolExecutor(max_workers=len(started)) as pool:
-        list(pool.map(lambda instance: wait_for_container(instance, timeout), started))
+        list(pool.map(lambda instance: wait_for_instance(instance, timeout), started))
     backends = [Backend(f"mlflow-{n}", HOST, port) for n, port in enumerate(ports)]
     balancer = start_haproxy(workdir / "haproxy", backends, port=balancer_port, timeout=timeout)
     server = HaServer(
@@ -352,10 +408,12 @@ def _start_on(
         secret_key=secret_key,
         provider="docker-ha",
     )
-    if users is not None:
-        try:
+    try:
+        if users is not None:
             users.create_non_admin_users(server.url)
-        except BaseException:
-            balancer.stop()
-            raise
+        check_not_interrupted()  # started in a worker thread while the run unwinds: nobody would stop it
+    except BaseException:
+        balancer.stop()
+        raise
+    remove_when_interrupted(server, postgres)
     return server
