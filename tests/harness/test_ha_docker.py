@@ -19,6 +19,7 @@ from hokusai import ModelRegistry
 from hokusai.testing import reset
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers.containers import default_image
+from hokusai_contracts.servers.errors import ServerStartError
 from hokusai_contracts.servers.ha import HaServer
 from hokusai_contracts.servers.ha_containers import POSTGRES_IMAGE, start_ha_containers
 from hokusai_contracts.servers.providers import DOCKER_HA, ServerRequest, docker_probe, provisioner_for
@@ -92,3 +93,19 @@ def test_docker_ha_registers_through_the_balancer_and_survives_a_killed_containe
     assert remaining == [] and client.networks.list(names=[network]) == []
     assert volume not in [v.name for v in client.volumes.list()]
     assert (tmp_path / "mlflow-0" / "server.log").exists()  # the logs are kept after the containers go
+
+
+@pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+def test_a_failed_migration_shows_the_container_log_and_leaves_nothing_behind(tmp_path: Path):
+    import docker
+
+    client = docker.from_env(timeout=30)
+    networks_before = {n.id for n in client.networks.list()}
+    volumes_before = {v.name for v in client.volumes.list()}
+    # Not an MLflow image: the one-off migration container fails, its log tail is the error.
+    with pytest.raises(
+        ServerStartError, match=r"mlflow db upgrade failed \(exit \d+\):\n.*POSTGRES_PASSWORD"
+    ):
+        start_ha_containers(tmp_path, version=VERSION, image=POSTGRES_IMAGE)
+    assert {n.id for n in client.networks.list()} == networks_before
+    assert {v.name for v in client.volumes.list()} == volumes_before

@@ -345,7 +345,9 @@ def _start_on(
     tracking_uri = postgres.uri(TRACKING_DATABASE)
     secret_key = secrets.token_hex(16) if basic_auth else ""
     users = BasicAuthUsers.generate() if basic_auth else None
-    mask = HaServerSecrets((*postgres.secrets(), *(users.secrets() if users else ()), secret_key))
+    # Only non-empty values: replacing "" would star every character (no secret key without basic auth).
+    values = (*postgres.secrets(), *(users.secrets() if users else ()), secret_key)
+    mask = HaServerSecrets(tuple(value for value in values if value))
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **postgres.environment()}
     # Once, before any server starts: several servers migrating an empty database at once collide.
     run_once(image, network, env, ["mlflow", "db", "upgrade", tracking_uri], "mlflow db upgrade", mask)
