@@ -129,7 +129,8 @@ class HaServerSecrets:
     def __call__(self, text: str) -> str:
         """``text`` with every secret replaced by ``***``."""
         for secret in self.values:
-            text = text.replace(secret, "***")
+            if secret:  # an empty value (no basic auth, no secret key) would mask between every character
+                text = text.replace(secret, "***")
         return text
 
 
