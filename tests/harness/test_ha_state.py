@@ -13,6 +13,7 @@ import pytest
 
 from hokusai_contracts.base.errors import HarnessUsageError
 from hokusai_contracts.servers import state
+from hokusai_contracts.servers.ha import HaServerSecrets
 from hokusai_contracts.servers.providers import ServerRequest, choose_provider
 
 
@@ -90,3 +91,7 @@ def test_the_ha_request_carries_its_instance_count_and_bounds_it():
 def test_instances_other_than_the_default_need_the_ha_provider():
     with pytest.raises(HarnessUsageError, match="--instances 3: only with --mlflow ha"):
         ServerRequest("process", instances=3).validated()
+
+
+def test_the_startup_mask_hides_secrets_and_ignores_empty_ones() -> None:
+    assert HaServerSecrets(("", "s3cret-pw"))("auth failed for s3cret-pw") == "auth failed for ***"
