@@ -7,7 +7,8 @@
 #      provider; venvs resolved as of each release by uv, cached under ~/.cache. Green = only the known
 #      differences the contracts declare occurred.
 #   3. Topology ha (PostgreSQL + 2 MLflow + HAProxy): install postgresql + haproxy (+ psycopg2-binary in
-#      .venv), verify all four families against it, then a short fault run (<= 3 minutes) and its figures.
+#      .venv), verify all four families against it, the same topology in Docker (--mlflow docker-ha: a
+#      locally built PostgreSQL image, a killed container), then a short fault run (<= 3 minutes).
 # A Docker setup failure fails this script with the reason; it is never skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,6 +100,12 @@ phase "ha: the topology's own tests (kill an instance, shared basic-auth)"
 t=$SECONDS
 HOKUSAI_REQUIRE_HA=1 .venv/bin/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/harness/test_ha_topology.py
 echo "[ha tests: $(( SECONDS - t )) s]"
+
+phase "ha in Docker (--mlflow docker-ha): PostgreSQL image, kill a container behind the balancer"
+t=$SECONDS
+bash fixtures/docker/build-images.sh --postgres "$MLFLOW_VERSION" || fail "building the PostgreSQL image failed (output above)"
+HOKUSAI_REQUIRE_DOCKER_HA=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/harness/test_ha_docker.py
+echo "[docker-ha: $(( SECONDS - t )) s]"
 
 phase "fault run: chaos --topology ha --duration ${HOKUSAI_CI_CHAOS_DURATION:-30} (bounded: 3 minutes)"
 t=$SECONDS

@@ -38,6 +38,11 @@ def _missing() -> str | None:
     return None
 
 
+# CI sets HOKUSAI_REQUIRE_DOCKER_HA=1 after building the images: there a missing part fails, never skips.
+_REQUIRED = os.environ.get("HOKUSAI_REQUIRE_DOCKER_HA") == "1"
+_SKIP_LIVE = pytest.mark.skipif(not _REQUIRED and _missing() is not None, reason=str(_missing()))
+
+
 def test_docker_ha_is_a_provider_of_its_own_and_takes_instances():
     provisioner = provisioner_for(ServerRequest(DOCKER_HA, instances=3), probe=lambda image: "never asked")
     assert provisioner.choice.kind == DOCKER_HA and "3 MLflow containers" in provisioner.choice.reason
@@ -46,7 +51,7 @@ def test_docker_ha_is_a_provider_of_its_own_and_takes_instances():
         provisioner_for(ServerRequest("docker", instances=3))
 
 
-@pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+@_SKIP_LIVE
 def test_docker_ha_registers_through_the_balancer_and_survives_a_killed_container(
     tmp_path: Path, monkeypatch
 ):
@@ -95,7 +100,7 @@ def test_docker_ha_registers_through_the_balancer_and_survives_a_killed_containe
     assert (tmp_path / "mlflow-0" / "server.log").exists()  # the logs are kept after the containers go
 
 
-@pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+@_SKIP_LIVE
 def test_a_failed_migration_shows_the_container_log_and_leaves_nothing_behind(tmp_path: Path):
     import docker
 
