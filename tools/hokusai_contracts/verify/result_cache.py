@@ -330,7 +330,8 @@ class ResultCache:
             keys = self.unit_keys(family)
         except (ContractError, OSError):
             return False  # the family reports it when it runs
-        return all(self.remembered(key) for key in keys)
+        # No unit at all is not "all remembered": the family still runs as it would without a cache.
+        return bool(keys) and all(self.remembered(key) for key in keys)
 
     def wrap(self, families: Sequence[CheckFamily]) -> list[CheckFamily]:
         """``families`` with their results remembered; a family whose every unit is remembered needs no
