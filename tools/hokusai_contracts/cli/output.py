@@ -89,5 +89,3 @@ def print_diff(console: Console, diff: str) -> None:
     styles = {"+": "green", "-": "red", "@": "cyan"}
     for line in mask_secrets(diff, known_secrets()).splitlines():
         console.print(Text(line, style=styles.get(line[:1], "")), soft_wrap=True)
-
-
