@@ -360,8 +360,8 @@ def test_auth_gateway_killed_mid_run_is_exit_2(tmp_path):
 def test_http_fuzzed_mlflow_killed_mid_run_is_exit_2(tmp_path):
     contracts = contracts_dir(tmp_path, "http")
     process, run_id, reports = start_verify(contracts, "http")
-    # The throwaway server that fuzzing writes to lives under the family's own temporary directory.
-    killer = Killer(process, run_id, lambda c: is_plain_mlflow(c) and "hokusai-http-" in c, delay=1.0)
+    # The throwaway server that fuzzing writes to lives in the run's fuzz pool directory (<run>/fuzz/).
+    killer = Killer(process, run_id, lambda c: is_plain_mlflow(c) and "/fuzz/" in c, delay=1.0)
     killer.start()
     run = finish(process, reports)
     killer.join(5)

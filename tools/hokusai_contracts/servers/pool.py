@@ -20,6 +20,7 @@ from pathlib import Path
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.timing import carried, phase
+from hokusai_contracts.findings.from_errors import environment_cause
 from hokusai_contracts.gateway.lockout import FailureLimit
 from hokusai_contracts.gateway.ratelimit import RateLimit
 from hokusai_contracts.servers.errors import ServerStartError
@@ -119,6 +120,13 @@ class ServerPool(AbstractContextManager):
             except InfrastructureError as exc:
                 self._errors[key] = ServerStartError(
                     f"could not start the {kind} server for {self._purpose}:\n{exc}"
+                )
+                raise self._errors[key] from exc
+            except OSError as exc:  # a full or read-only disk while preparing the server's directory
+                cause = environment_cause(exc) or f"{type(exc).__name__}: {exc}"
+                self._errors[key] = ServerStartError(
+                    f"could not start the {kind} server for {self._purpose}:\n{cause}\n"
+                    "fix: free space or point TMPDIR elsewhere"
                 )
                 raise self._errors[key] from exc
             with self._lock:

@@ -33,7 +33,7 @@ from hokusai_contracts.checks.http import family as http_family
 from hokusai_contracts.checks.http.servers import FUZZ_KINDS, OPTION_FUZZ_POOL, fuzz_pool
 from hokusai_contracts.checks.snippets import family as snippets_family
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
-from hokusai_contracts.findings.from_errors import error_finding
+from hokusai_contracts.findings.from_errors import environment_cause, error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
 from hokusai_contracts.servers.pool import PooledServer, ServerPool
 from hokusai_contracts.servers.providers import (
@@ -217,9 +217,9 @@ def run_with_provisioner(
     result.server = f"{where} ({provisioner.describe()})"
     if failed is not None:
         # As before the pool: the families that need the run's server are not judged without it.
-        message = (
-            f"could not start an MLflow server ({provisioner.describe()}):\n{failed.__cause__ or failed}"
-        )
+        # A full or read-only disk is named as such ("disk full: <path>"), whatever layer it surfaced in.
+        detail = environment_cause(failed) or failed.__cause__ or failed
+        message = f"could not start an MLflow server ({provisioner.describe()}):\n{detail}"
         names = {f.name for f in needing}
         result.findings = [f for f in result.findings if f.check not in names]
         result.extend(error_finding(f.name, InfrastructureError(message)) for f in needing)
