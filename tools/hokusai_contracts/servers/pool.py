@@ -210,7 +210,10 @@ class ServerPool(AbstractContextManager):
         return self._errors.get((kind, version))
 
     def _try(self, kind: str, version: str | None) -> None:
-        with contextlib.suppress(InfrastructureError):
+        # A background start never prints a thread traceback: an expected failure is kept for get();
+        # anything else (an interrupted start on Ctrl-C/SIGTERM) is left to the foreground get(), which
+        # starts the kind again or reports the error where the run handles errors.
+        with contextlib.suppress(Exception):
             self.get(kind, version)
 
     def secrets(self) -> tuple[str, ...]:
