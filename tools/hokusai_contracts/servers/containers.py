@@ -52,8 +52,10 @@ def needs_allowed_hosts(version: str | None, host: str | None) -> bool:
         return True
 
 
-def server_command(version: str | None, host: str | None, basic_auth: bool) -> list[str]:
-    """The ``mlflow server`` command line run in the container."""
+def container_command(
+    backend_uri: str, artifacts: str, basic_auth: bool, allowed_hosts: str | None = None
+) -> list[str]:
+    """The ``mlflow server`` command line of an MLflow container (one worker, artifacts served)."""
     command = [
         "mlflow",
         "server",
@@ -64,17 +66,23 @@ def server_command(version: str | None, host: str | None, basic_auth: bool) -> l
         "--workers",
         "1",
         "--backend-store-uri",
-        f"sqlite:///{DATA_DIR}/mlflow.db",
+        backend_uri,
         "--artifacts-destination",
-        f"{DATA_DIR}/artifacts",
+        artifacts,
         "--serve-artifacts",
     ]
-    # MLflow >= 3.5 rejects Host headers other than localhost and private IPs (DNS-rebinding guard).
-    if needs_allowed_hosts(version, host):
-        command += ["--allowed-hosts", f"{host},{host}:*,localhost:*,127.0.0.1:*"]
+    if allowed_hosts is not None:
+        command += ["--allowed-hosts", allowed_hosts]
     if basic_auth:
         command += ["--app-name", "basic-auth"]
     return command
+
+
+def server_command(version: str | None, host: str | None, basic_auth: bool) -> list[str]:
+    """The ``mlflow server`` command line run in the container."""
+    # MLflow >= 3.5 rejects Host headers other than localhost and private IPs (DNS-rebinding guard).
+    allowed = f"{host},{host}:*,localhost:*,127.0.0.1:*" if needs_allowed_hosts(version, host) else None
+    return container_command(f"sqlite:///{DATA_DIR}/mlflow.db", f"{DATA_DIR}/artifacts", basic_auth, allowed)
 
 
 def auth_config_text(users: BasicAuthUsers, cache_ttl_seconds: int = 60) -> str:

@@ -30,6 +30,7 @@ from hokusai_contracts.servers.basic_auth import BasicAuthUsers, write_auth_conf
 from hokusai_contracts.servers.containers import (
     CONTAINER_PORT,
     ContainerServer,
+    container_command,
     default_image,
     image_present,
 )
@@ -267,25 +268,8 @@ def remove_when_interrupted(server: HaServer, postgres: PostgresContainer) -> th
 
 
 def instance_command(backend_uri: str, allowed_hosts: str, basic_auth: bool) -> list[str]:
-    """The ``mlflow server`` command of one instance container."""
-    command = [
-        "mlflow",
-        "server",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        str(CONTAINER_PORT),
-        "--workers",
-        "1",
-        "--backend-store-uri",
-        backend_uri,
-        "--artifacts-destination",
-        ARTIFACTS,
-        "--serve-artifacts",
-        "--allowed-hosts",
-        allowed_hosts,
-    ]
-    return [*command, "--app-name", "basic-auth"] if basic_auth else command
+    """The ``mlflow server`` command of one instance container (the shared artifact volume)."""
+    return container_command(backend_uri, ARTIFACTS, basic_auth, allowed_hosts)
 
 
 def start_ha_containers(
