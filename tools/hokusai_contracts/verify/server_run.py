@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from hokusai_contracts.base.concurrency import serialize_ast_parse
 from hokusai_contracts.base.errors import ContractError, InfrastructureError
 from hokusai_contracts.base.timing import carried
 from hokusai_contracts.checks import CheckFamily, VerifyContext
@@ -180,7 +179,6 @@ def run_with_provisioner(
     started = time.monotonic()
     needing = [f for f in families if f.needs_server]
     jobs = int(context.options.get(OPTION_JOBS, jobs))
-    serialize_ast_parse()  # families and pages parse code at once (CPython < 3.13: base/concurrency.py)
 
     def start(kind: str, where: str | Path) -> Server:
         return provisioner.start(Path(where), basic_auth=kind == BASIC_AUTH)
