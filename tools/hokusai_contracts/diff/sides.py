@@ -226,21 +226,20 @@ class _How:
 STATIC_NOTE = "{label} was read statically (--static): none of its code runs"
 
 
+def _static_side(
+    label: str, package: str, api: Api, values: dict[str, str], reader: StaticReader, **where: Any
+) -> Side:
+    """A side read from source only (``where``: its interpreter or contracts directory)."""
+    note = STATIC_NOTE.format(label=label)
+    return Side(
+        label, api, package=package, note=note, static=True, static_values=values, reader=reader, **where
+    )
+
+
 def _interpreter_side(label: str, python: str, package: str, how: _How) -> Side:
     if how.static:
         base = installed_package_base(resolve_python(python), package)
-        api, values, reader = _read_statically(base, package)
-        note = STATIC_NOTE.format(label=label)
-        return Side(
-            label,
-            api,
-            python=python,
-            package=package,
-            note=note,
-            static=True,
-            static_values=values,
-            reader=reader,
-        )
+        return _static_side(label, package, *_read_statically(base, package), python=python)
     worker = _open_session(
         how.stack, python, (), package, _package_base_quietly(resolve_python(python), package)
     )
@@ -257,17 +256,7 @@ def _code_side(
         api, values, reader = _read_statically(root, package)
         if _has_api(contracts_root):
             api = merge_hand_written(api, load_contracts(contracts_root / "api"))
-        note = STATIC_NOTE.format(label=label)
-        return Side(
-            label,
-            api,
-            contracts_dir=contracts_root,
-            package=package,
-            note=note,
-            static=True,
-            static_values=values,
-            reader=reader,
-        )
+        return _static_side(label, package, api, values, reader, contracts_dir=contracts_root)
     worker = _open_session(how.stack, python, (str(root),), package, root)
     api = introspect(package, python, extra_paths=[root])
     imported = Path(api.package_file).resolve() if api.package_file else None
