@@ -227,3 +227,20 @@ def test_diff_with_behaviour_gates_on_the_regressed_example(pair: str, exit_code
     assert result.exit_code == exit_code, result.output
     assert ("BC101" in result.output) is bool(exit_code)
     assert ("corpkg.Client" in result.output) is bool(exit_code)
+
+
+def test_a_case_only_new_ran_is_compared_with_new_alone():
+    # OLD's SDK runs only the pages that failed with NEW: the other cases have no OLD result.
+    old = {"p#1": case("p#1", PASSED)}
+    new = {
+        "p#1": case("p#1", FAILED, "raised ValueError: bad"),
+        "q#1": case("q#1", PASSED),
+        "q#2": case("q#2", SKIPPED, "needs AWS"),
+    }
+
+    findings = compare(old, new, "BC101", "1.0", "2.0")
+
+    assert [f.subject for f in findings] == ["pkg.1", "q#1", "q#2"]
+    assert findings[0].failed
+    assert findings[1].outcome is Outcome.PASSED and "not run with 1.0" in findings[1].message
+    assert findings[2].outcome is Outcome.SKIPPED and "needs AWS" in findings[2].message

@@ -13,10 +13,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -72,6 +74,18 @@ def _timed_get(url: str) -> tuple[float, int | str]:
     return time.monotonic() - started, outcome
 
 
+def _wait_refused(url: str, timeout: float) -> None:
+    parts = urllib.parse.urlsplit(url)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+        except ConnectionRefusedError:
+            return
+        assert time.monotonic() < deadline, f"{url} still accepts connections after its process group died"
+        time.sleep(0.05)
+
+
 def _wait_state(server: HaServer, name: str, prefix: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not server.balancer.server_states().get(name, "").startswith(prefix):
@@ -125,6 +139,10 @@ def test_ha_serves_through_the_balancer_survives_a_killed_instance_and_stops_who
 
         os.killpg(server.instances[0].process.pid, signal.SIGKILL)
         server.instances[0].process.wait(10)
+        # The CLI process is reaped, but its uvicorn child may still hold the listening socket for a few
+        # milliseconds: a connection the kernel completes then is reset mid-request (a 502, the SDK's
+        # retry case), not the dead-instance case this asserts. Wait until the port refuses.
+        _wait_refused(server.instances[0].url, 10)
         answers = [_get(server.url, "/api/2.0/mlflow/experiments/search?max_results=5")[0] for _ in range(10)]
         assert answers == [200] * 10  # the dead one is skipped (retry-on conn-failure, then health checks)
         assert server.alive()

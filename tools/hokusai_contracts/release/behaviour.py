@@ -4,6 +4,10 @@ An example (BC101) or auth scenario (BC102) that passes with OLD's SDK and fails
 change even when no signature changed: a constructor that newly needs a credential, a default that newly
 points at a remote server, a method that newly rejects input, a submodule no longer bound on import.
 Cases failing with OLD too are no regression and are listed as skipped, with the reason.
+
+NEW runs first; OLD's SDK runs only the pages and scenarios that failed with NEW: a case that passes
+with NEW cannot have regressed, whatever OLD did, so a release without regressions runs OLD's SDK not
+at all (and, under ``verify``, OLD's unchanged pages are the docs family's own runs).
 """
 
 from __future__ import annotations
@@ -15,15 +19,18 @@ from typing import Any, TypeVar
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.base.timing import carried, phase
+from hokusai_contracts.checks.auth.model import Scenario
+from hokusai_contracts.checks.snippets.model import Page
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 from hokusai_contracts.release.behaviour_auth import (
     AuthRuns,
     load_scenarios,
     not_compared,
     run_auth_sides,
+    scenario_key,
     why_not_runnable,
 )
-from hokusai_contracts.release.behaviour_docs import load_pages, run_docs
+from hokusai_contracts.release.behaviour_docs import failing_pages, load_pages, run_docs
 from hokusai_contracts.release.behaviour_model import (
     CHECK,
     EXAMPLE_REGRESSED,
@@ -33,7 +40,7 @@ from hokusai_contracts.release.behaviour_model import (
     BehaviourSide,
     CaseResult,
 )
-from hokusai_contracts.servers.pool import shared_or_own
+from hokusai_contracts.servers.pool import ServerPool, shared_or_own
 from hokusai_contracts.servers.server import MlflowServer
 
 __all__ = ["BehaviourSide", "behaviour_findings", "compare"]
@@ -71,11 +78,11 @@ def behaviour_findings(
         pool.prestart({kind for page in pages for kind in page.needs_server} | {s.server for s in scenarios})
         with ThreadPoolExecutor(max_workers=2) as executor:
             docs = executor.submit(
-                carried(_timed(run_docs, "release: behaviour docs")), pages, (old, new), pool.mlflow
+                carried(_timed(_docs_new_first, "release: behaviour docs")), pages, old, new, pool
             )
             auth = (
                 executor.submit(
-                    carried(_timed(run_auth_sides, "release: behaviour auth")), scenarios, (old, new), pool
+                    carried(_timed(_auth_new_first, "release: behaviour auth")), scenarios, old, new, pool
                 )
                 if scenarios
                 else None
@@ -99,6 +106,33 @@ def _timed(function: Callable[..., T], name: str) -> Callable[..., T]:
     return run
 
 
+def _docs_new_first(
+    pages: list[Page], old: BehaviourSide, new: BehaviourSide, pool: ServerPool
+) -> tuple[dict[str, CaseResult], dict[str, CaseResult]]:
+    """OLD's results (only for pages that failed with NEW) and NEW's, for every block of ``pages``."""
+    (new_docs,) = run_docs(pages, (new,), pool)
+    rerun = failing_pages(pages, new_docs)
+    (old_docs,) = run_docs(rerun, (old,), pool) if rerun else ({},)
+    return old_docs, new_docs
+
+
+def _auth_new_first(
+    scenarios: list[Scenario], old: BehaviourSide, new: BehaviourSide, pool: ServerPool
+) -> AuthRuns:
+    """NEW's verdict on every scenario, OLD's on those that failed with NEW."""
+    runs = run_auth_sides(scenarios, (new,), pool)
+    if not runs.results:
+        return runs
+    (new_results,) = runs.results
+    failed = {key for key, case in new_results.items() if case.failed}
+    rerun = [s for s in scenarios if scenario_key(s) in failed]
+    old_runs = run_auth_sides(rerun, (old,), pool) if rerun else AuthRuns(results=[{}])
+    return AuthRuns(
+        results=[old_runs.results[0] if old_runs.results else {}, new_results],
+        not_run=runs.not_run + old_runs.not_run,
+    )
+
+
 def compare(
     old: Mapping[str, CaseResult],
     new: Mapping[str, CaseResult],
@@ -107,7 +141,9 @@ def compare(
     new_label: str,
     secrets: Iterable[str] = (),
 ) -> list[Finding]:
-    """One finding per case of OLD: a ``rule`` failure for each that passes on OLD and fails on NEW.
+    """One finding per case: a ``rule`` failure for each that passes on OLD and fails on NEW.
+
+    A case NEW ran and OLD did not (OLD runs only what failed with NEW) is compared with NEW alone.
 
     A later regression in the same page follows the page's first one (its namespace is already broken),
     so it is a warning that names the first.
@@ -115,9 +151,11 @@ def compare(
     secrets = (*secrets, *known_secrets())
     first_regression: dict[str, CaseResult] = {}
     findings = []
-    for key, before in old.items():
-        after = new.get(key)
-        if before.passed and after is not None and after.failed:
+    for key in [*old, *(key for key in new if key not in old)]:
+        before, after = old.get(key), new.get(key)
+        if before is None:
+            findings.append(_not_run_with_old(rule, after, old_label, new_label, secrets))
+        elif before.passed and after is not None and after.failed:
             group = key.rpartition("#")[0] or key
             earlier = first_regression.setdefault(group, before)
             findings.append(_regression(rule, before, after, old_label, new_label, secrets, earlier))
@@ -195,6 +233,31 @@ def _unchanged(
         outcome=outcome,
         severity=Severity.INFO,
         location=before.location,
+    )
+
+
+def _not_run_with_old(
+    rule: str, after: CaseResult | None, old_label: str, new_label: str, secrets: tuple[str, ...]
+) -> Finding:
+    """A case only NEW ran: it passed (or was skipped), so it cannot be a regression."""
+    assert after is not None  # the keys come from old or new
+    what = _WHAT.get(rule, "case")
+    if after.passed:
+        outcome = Outcome.PASSED
+        message = f"{what} passes with {new_label} (not run with {old_label}: it cannot have regressed)"
+    elif after.status == FAILED:
+        outcome = Outcome.SKIPPED
+        message = f"not compared: the {what} fails with {new_label} and was not run with {old_label}"
+    else:
+        outcome, message = Outcome.SKIPPED, f"not run with {new_label}: {after.message or 'skipped'}"
+    return Finding(
+        CHECK,
+        rule,
+        after.subject,
+        mask_secrets(message, secrets),
+        outcome=outcome,
+        severity=Severity.INFO,
+        location=after.location,
     )
 
 

@@ -1,25 +1,28 @@
 """Run OLD's executable documentation pages with one side's SDK: one :class:`CaseResult` per block.
 
 The snippets machinery does the work: each page runs whole in a fresh worker process of the side's
-interpreter with the side's SDK first on ``PYTHONPATH``, servers come from
-the caller (a server source by kind, shared by both sides and by the auth scenarios).
+interpreter with the side's SDK first on ``PYTHONPATH``, servers come from the caller's pool (shared by
+both sides, by the auth scenarios and, under ``verify``, by the docs family: a page it ran with the same
+text and interpreter is not run again).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.timing import carried
 from hokusai_contracts.checks.snippets.execute import BlockOutcome
 from hokusai_contracts.checks.snippets.family import DOCS_DIR, discover, subject
 from hokusai_contracts.checks.snippets.model import Page
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import PageRun, ServerFor, run_page_process
+from hokusai_contracts.checks.snippets.run import shared_page_run
 from hokusai_contracts.findings import Location
 from hokusai_contracts.release.behaviour_model import FAILED, PASSED, SKIPPED, BehaviourSide, CaseResult
 from hokusai_contracts.release.behaviour_objects import failing_object
+from hokusai_contracts.servers.pool import ServerPool
 
 _STATUS = {"passed": PASSED, "failed": FAILED, "skipped": SKIPPED}
 
@@ -69,21 +72,30 @@ def case_result(page: Page, outcome: BlockOutcome, package: str) -> CaseResult:
     )
 
 
-def run_page(page: Page, side: BehaviourSide, servers: ServerFor) -> list[CaseResult]:
+def run_page(page: Page, side: BehaviourSide, servers: ServerPool) -> list[CaseResult]:
     """Every block of ``page`` run with ``side``'s SDK, in order."""
-    run = PageRun(page)
-    outcomes = run_page_process(run, run.specs(servers), python=side.python, extra_paths=side.extra_paths)
+    outcomes = shared_page_run(page, servers, python=side.python, extra_paths=side.extra_paths)
     return [case_result(page, outcome, side.package) for outcome in outcomes]
 
 
 def run_docs(
-    pages: Sequence[Page], sides: Sequence[BehaviourSide], servers: ServerFor, jobs: int = 2
+    pages: Sequence[Page], sides: Sequence[BehaviourSide], servers: ServerPool, jobs: int = 2
 ) -> list[dict[str, CaseResult]]:
     """For each side, its result for every block of ``pages`` by key (pages run ``jobs`` at a time)."""
     tasks = [(number, page) for number in range(len(sides)) for page in pages]
     results: list[dict[str, CaseResult]] = [{} for _ in sides]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = pool.map(lambda task: (task[0], run_page(task[1], sides[task[0]], servers)), tasks)
+        runs = pool.map(carried(lambda task: (task[0], run_page(task[1], sides[task[0]], servers))), tasks)
         for number, cases in runs:
             results[number].update((case.key, case) for case in cases)
     return results
+
+
+def failing_pages(pages: Sequence[Page], results: Mapping[str, CaseResult]) -> list[Page]:
+    """The pages with a block that failed in ``results`` (the only ones worth running with OLD's SDK)."""
+
+    def failed(page: Page, index: int) -> bool:
+        case = results.get(block_key(page, index))
+        return case is not None and case.failed
+
+    return [page for page in pages if any(failed(page, block.index) for block in page.blocks)]

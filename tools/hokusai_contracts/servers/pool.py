@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.base.memo import RunMemo
 from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.findings.from_errors import environment_cause
 from hokusai_contracts.gateway.lockout import FailureLimit
@@ -95,6 +96,9 @@ class ServerPool(AbstractContextManager):
         self._given_workdir = workdir
         self._workdir: Path | None = workdir
         self._background: list[threading.Thread] = []
+        # Results that hold for these servers, shared by everyone using the pool: the same page run by
+        # the docs family and by the release diff's behaviour comparison runs once.
+        self.results = RunMemo()
 
     def __call__(self, kind: str) -> Server:
         """The server of ``kind`` (a server source for the families)."""

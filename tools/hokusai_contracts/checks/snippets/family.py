@@ -23,7 +23,7 @@ from hokusai_contracts.checks.snippets.execute import PASSED, SKIPPED, BlockOutc
 from hokusai_contracts.checks.snippets.lint import LintIssue, lint_page
 from hokusai_contracts.checks.snippets.model import Block, Page
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, PageRun, run_page_process
+from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, shared_page_run
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.findings.catalogue import snippets as doc_rules
 from hokusai_contracts.findings.from_errors import contract_error_finding
@@ -231,11 +231,10 @@ def _check_page(
         return [malformed_finding(path, exc)]
     config = context.options.get(OPTION_RUFF_CONFIG)
     findings = [count_finding(page), *static_findings(page, index, Path(config) if config else None)]
-    run = PageRun(page)
-    specs = run.specs(servers.mlflow)
-    outcomes = run_page_process(
-        run,
-        specs,
+    # Shared with the release diff's behaviour comparison, which runs OLD's copy of an unchanged page.
+    outcomes = shared_page_run(
+        page,
+        servers,
         python=context.python,
         extra_paths=context.options.get(OPTION_EXTRA_PATHS, ()),
         timeout=float(context.options.get(OPTION_TIMEOUT, DEFAULT_PAGE_TIMEOUT_S)),

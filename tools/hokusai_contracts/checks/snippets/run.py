@@ -7,7 +7,10 @@ installed SDK can be checked and pages never share process state.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +30,7 @@ from hokusai_contracts.checks.snippets.execute import (
 )
 from hokusai_contracts.checks.snippets.model import Block, Page
 from hokusai_contracts.checks.snippets.names import name_mapping, reverse, run_suffix, substitute_code
+from hokusai_contracts.servers.pool import ServerPool
 from hokusai_contracts.servers.server import MlflowServer
 
 SERVER_FIXTURES = {"mlflow": "mlflow_server", "basic-auth": "basic_auth_server"}
@@ -123,6 +127,49 @@ def run_page_process(
     elif done.returncode != 0:
         stopped = f"the page's process exited with status {done.returncode}:\n{tail(done.stderr)}"
     return outcomes + _not_run(specs[len(outcomes) :], stopped or "the page's process stopped early")
+
+
+def shared_page_run(
+    page: Page,
+    pool: ServerPool,
+    *,
+    python: str | None = None,
+    extra_paths: Sequence[str | os.PathLike[str]] = (),
+    timeout: float = DEFAULT_PAGE_TIMEOUT_S,
+) -> list[BlockOutcome]:
+    """``page`` run as :func:`run_page_process` runs it, once per pool for the same text and interpreter.
+
+    The docs family runs a release's unchanged page with the SDK under test, and so does the release
+    diff's behaviour comparison (OLD's copy of the page): one run answers both. Another copy's outcomes
+    name the file it ran under, rewritten to this page's.
+    """
+    key = (
+        "snippets page",
+        hashlib.sha256(Path(page.path).read_bytes()).hexdigest(),
+        os.path.abspath(python or sys.executable),  # not resolved: two venvs share one binary
+        tuple(os.fspath(path) for path in extra_paths),
+        timeout,
+    )
+
+    def run_once() -> tuple[str, list[BlockOutcome]]:
+        run = PageRun(page)
+        specs = run.specs(pool.mlflow)
+        return run.filename, run_page_process(
+            run, specs, python=python, extra_paths=extra_paths, timeout=timeout
+        )
+
+    ran_as, outcomes = pool.results.get_or_compute(key, run_once)
+    filename = str(Path(page.path).resolve())
+    if ran_as == filename:
+        return list(outcomes)
+    return [
+        dataclasses.replace(
+            outcome,
+            message=outcome.message.replace(ran_as, filename),
+            traceback=outcome.traceback.replace(ran_as, filename),
+        )
+        for outcome in outcomes
+    ]
 
 
 def _not_run(specs: Sequence[BlockSpec], reason: str) -> list[BlockOutcome]:

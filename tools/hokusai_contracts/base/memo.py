@@ -1,0 +1,44 @@
+"""Work done once per key and shared by every thread that asks for it while a run lasts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class RunMemo:
+    """Results by key: the first caller of a key computes it, callers meanwhile wait for that result.
+
+    A computation that raised is forgotten (its waiters get the exception), so a later caller retries.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[Hashable, Future[Any]] = {}
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The result for ``key``: computed now by ``compute``, or the one another caller computed."""
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = self._futures[key] = Future()
+        if not owner:
+            return future.result()
+        try:
+            result = compute()
+        except BaseException as exc:
+            with self._lock:
+                self._futures.pop(key, None)
+            future.set_exception(exc)
+            raise
+        future.set_result(result)
+        return result
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._futures)
