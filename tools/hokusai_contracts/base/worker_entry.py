@@ -15,6 +15,15 @@ answer goes to the original stdout as JSON lines ``{"id": n, "item": answer}`` (
 generator), then ``{"id": n, "done": true, "status": 0 | 1}`` (1: ``handle`` raised, the traceback is on
 stderr). Whatever the scripts or the code they load print to stdout goes to stderr instead. The session
 ends when stdin closes (status 0), or with 74 when an answer cannot be written.
+
+Fork-server mode, ``python worker_entry.py --forkserver '["mlflow", ...]'`` (the harness's ``ForkServer``):
+the process imports the listed modules once (a missing one is skipped), says ``{"ready": true, ...}`` on
+stdout, then forks one child per request line ``{"id": n, "script", "request", "response", "stdout",
+"stderr", "cwd", "env"}``: the child is a one-shot worker (``serve``) whose stdout and stderr go to the
+named files, in the given directory and environment, so each request still gets a process of its own
+without paying for those imports again. The server answers ``{"id": n, "pid": p}`` when the child
+starts and ``{"id": n, "exit": status}`` when it ends (negative: killed by that signal). When an import
+started a thread, forking would be unsafe: it says ``{"ready": false, "why": ...}`` and exits.
 """
 
 from __future__ import annotations
@@ -25,7 +34,9 @@ import importlib.util
 import inspect
 import json
 import os
+import select
 import sys
+import threading
 import traceback
 
 EXIT_FAILED = 1
@@ -151,11 +162,102 @@ def session() -> int:
         return serve_session(sys.stdin, output)
 
 
+def _preload(modules) -> list:
+    loaded = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a module this interpreter lacks: its users import it themselves, or fail
+            continue
+        loaded.append(name)
+    return loaded
+
+
+def _child(message, output) -> int:
+    """In a forked child: become a one-shot worker for ``message`` (output to its files); its status."""
+    output.close()  # the server's answer pipe: the harness must see it close when the server ends
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    for fd, path in ((1, message["stdout"]), (2, message["stderr"])):
+        if fd == 2 and path == message["stdout"]:  # merged: one file, one offset
+            os.dup2(1, 2)
+            continue
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(target, fd)
+        os.close(target)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the process's stdin until it exits
+    sys.stdout = sys.__stdout__
+    os.chdir(message["cwd"] or os.getcwd())
+    os.environ.clear()
+    os.environ.update(message["env"])
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:  # a fresh process seeds numpy's global generator itself; so does random at fork
+        numpy.random.seed()
+    return serve(message["script"], message["request"], message["response"])
+
+
+def _reap(pending: dict, output) -> None:
+    while pending:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        number = pending.pop(pid, None)
+        if number is not None:
+            _write(
+                output, "the fork server's stdout", {"id": number, "exit": os.waitstatus_to_exitcode(status)}
+            )
+
+
+def forkserver(modules) -> int:
+    """``--forkserver``: import ``modules``, then fork a one-shot worker per request line on stdin."""
+    output = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    loaded = _preload(modules)
+    threads = threading.active_count()
+    if threads > 1:
+        why = f"importing {', '.join(loaded)} started {threads - 1} thread(s): forking would be unsafe"
+        _write(output, "the fork server's stdout", {"ready": False, "why": why})
+        return 0
+    _write(output, "the fork server's stdout", {"ready": True, "preloaded": loaded})
+    pending: dict = {}
+    buffered, reading = b"", True
+    while reading or pending:
+        readable, _, _ = select.select([0] if reading else [], [], [], 0.05)
+        _reap(pending, output)
+        if not readable:
+            continue
+        chunk = os.read(0, 1 << 16)
+        if not chunk:
+            reading = False
+            continue
+        buffered += chunk
+        while b"\n" in buffered:
+            line, buffered = buffered.split(b"\n", 1)
+            if not line.strip():
+                continue
+            message = json.loads(line)
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                return _child(message, output)
+            pending[pid] = message["id"]
+            _write(output, "the fork server's stdout", {"id": message["id"], "pid": pid})
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    """Entry point: ``SCRIPT REQUEST RESPONSE``, or ``--session``."""
+    """Entry point: ``SCRIPT REQUEST RESPONSE``, ``--session`` or ``--forkserver MODULES_JSON``."""
     if argv == ["--session"]:
         drop_own_directory()
         return session()
+    if len(argv) == 2 and argv[0] == "--forkserver":
+        drop_own_directory()
+        return forkserver(json.loads(argv[1]))
     if len(argv) != 3:
         print("usage: python worker_entry.py SCRIPT REQUEST.json RESPONSE.jsonl | --session", file=sys.stderr)
         return EXIT_USAGE

@@ -24,12 +24,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from hokusai_contracts.base import forkserver
 from hokusai_contracts.base.errors import ContractError, InfrastructureError
 from hokusai_contracts.base.timing import carried
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.auth import family as auth_family
+from hokusai_contracts.checks.auth.execute import WORKER as AUTH_WORKER
 from hokusai_contracts.checks.http import family as http_family
+from hokusai_contracts.checks.http import sdk_flow
 from hokusai_contracts.checks.http.servers import FUZZ_KINDS, OPTION_FUZZ_POOL, fuzz_pool
+from hokusai_contracts.checks.snippets import execute as snippets_execute
 from hokusai_contracts.checks.snippets import family as snippets_family
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
 from hokusai_contracts.findings.from_errors import environment_cause, error_finding
@@ -52,6 +56,8 @@ OPTION_SERVER_START = "server_start"
 OPTION_JOBS = "jobs"
 # VerifyContext.options key: False starts no server before a family asks for it (default: True).
 OPTION_PRESTART = "prestart_servers"
+OPTION_FORKSERVER = "forkserver"  # False: every page / scenario / SDK flow starts its interpreter afresh
+FORKSERVER_OFF = "HOKUSAI_CONTRACTS_NO_FORKSERVER"  # set to 1: the same, from the environment
 
 # Which server kinds a family will ask the run's pool for beyond the plain MLflow;
 # the release diff's behaviour checks run OLD's pages and scenarios, which ask for what the current ones
@@ -165,6 +171,27 @@ def _run_families(
             result.extend(findings)
 
 
+# The worker scripts that run the SDK under test: pages, auth scenarios, the recorded SDK flow.
+FORKED_SCRIPTS = (snippets_execute.__file__, AUTH_WORKER, sdk_flow.__file__)
+_UNSET_FOR_THE_SDK = ("MLFLOW_", "HOKUSAI_", "DATABRICKS_")  # each page / scenario / flow sets its own
+
+
+def _forks(context: VerifyContext) -> bool:
+    return bool(context.options.get(OPTION_FORKSERVER, True)) and os.environ.get(FORKSERVER_OFF) != "1"
+
+
+def sdk_forkserver(context: VerifyContext) -> forkserver.ForkServer:
+    """A fork server of the interpreter under test with the SDK's dependencies imported (not the SDK)."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(_UNSET_FOR_THE_SDK) or name.startswith("HOKUSAI_CONTRACTS_")
+    }
+    return forkserver.ForkServer(
+        context.python, what="the fork server of the SDK's interpreter", scripts=FORKED_SCRIPTS, env=env
+    )
+
+
 def run_with_provisioner(
     families: Sequence[CheckFamily],
     context: VerifyContext,
@@ -194,6 +221,8 @@ def run_with_provisioner(
         )
         if needing:
             context.server = PooledServer(pool, MLFLOW)
+            if _forks(context):
+                stack.enter_context(forkserver.routed(sdk_forkserver(context)))
             if any(f.name == FUZZING_FAMILY for f in needing) and http_family.fuzzes(context):
                 # A URL provider hands back the user's own server: fuzzing must never write there.
                 avoid = provisioner.choice.url if provisioner.choice.kind == URL else None

@@ -409,6 +409,77 @@ class PageRequest:
     filename: str
     workdir: str
     blocks: tuple[BlockSpec, ...]
+    # A migrated, empty MLflow tracking DB of this interpreter's MLflow version (None: none at hand).
+    store_template: str | None = None
+
+
+STORE_MODULE = "mlflow.store.db.utils"  # where MLflow creates a new store's tables (_initialize_tables)
+
+
+def use_store_template(template: str) -> None:
+    """Have MLflow create a new, empty SQLite store by copying ``template`` (that MLflow version's own
+    migrated schema) instead of running every migration, seconds per page. The store still appears
+    when and where MLflow creates it; MLflow then adds its Default experiment itself, as always."""
+
+    def patch(module: types.ModuleType) -> None:
+        original = getattr(module, "_initialize_tables", None)
+        if original is None or getattr(original, "from_template", False):
+            return  # another MLflow layout: it migrates as usual
+
+        def initialize_tables(engine):
+            path = engine.url.database if engine.dialect.name == "sqlite" else None
+            if not path or path == ":memory:" or not _copy_schema(template, path):
+                original(engine)
+
+        initialize_tables.from_template = True  # type: ignore[attr-defined]
+        module._initialize_tables = initialize_tables
+
+    loaded = sys.modules.get(STORE_MODULE)
+    if loaded is not None:
+        patch(loaded)
+    else:
+        sys.meta_path.insert(0, _AfterImport(STORE_MODULE, patch))
+
+
+def _copy_schema(template: str, path: str) -> bool:
+    """Copy ``template`` into the empty SQLite file ``path``, without its experiments; False if not done."""
+    import sqlite3
+
+    if not os.path.isfile(template):
+        return False
+    with contextlib.closing(sqlite3.connect(path)) as target:
+        if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return False  # not a new store: MLflow knows what to do with it
+        with contextlib.closing(sqlite3.connect(template)) as source:
+            source.backup(target)
+        with target:
+            target.execute("DELETE FROM experiments")
+    return True
+
+
+class _AfterImport:
+    """A meta path finder that calls ``then(module)`` once module ``name`` has been executed."""
+
+    def __init__(self, name: str, then) -> None:
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname != self.name:
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            execute(module)
+            self.then(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def handle(request: dict) -> Iterator[BlockOutcome]:
@@ -417,5 +488,7 @@ def handle(request: dict) -> Iterator[BlockOutcome]:
     Each outcome is written as soon as its block ends: a page that hangs still reports the blocks before.
     """
     session = PageSession(request["filename"], request["workdir"])
+    if request.get("store_template"):
+        use_store_template(request["store_template"])
     for block in request["blocks"]:
         yield session.run(BlockSpec.from_dict(block))

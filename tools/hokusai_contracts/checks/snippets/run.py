@@ -8,6 +8,7 @@ installed SDK can be checked and pages never share process state.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import sys
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hokusai_contracts.base import processes
-from hokusai_contracts.base.workers import run_worker, tail
+from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.base.workers import resolve_python, run_worker, tail
 from hokusai_contracts.checks.snippets import execute
 from hokusai_contracts.checks.snippets.execute import (
     BLOCK_FAILED,
@@ -32,9 +34,11 @@ from hokusai_contracts.checks.snippets.model import Block, Page
 from hokusai_contracts.checks.snippets.names import name_mapping, reverse, run_suffix, substitute_code
 from hokusai_contracts.servers.pool import ServerPool
 from hokusai_contracts.servers.server import MlflowServer
+from hokusai_contracts.servers.templates import ensure_templates
 
 SERVER_FIXTURES = {"mlflow": "mlflow_server", "basic-auth": "basic_auth_server"}
 DEFAULT_PAGE_TIMEOUT_S = 600.0
+_LOOKS_AT_IMPORTS = "sys.modules"
 
 # server kind ("mlflow" / "basic-auth") -> a running server, e.g. ``ServerPool.mlflow``.
 ServerFor = Callable[[str], MlflowServer]
@@ -109,7 +113,7 @@ def run_page_process(
 ) -> list[BlockOutcome]:
     """Run ``specs`` in a fresh worker process of ``python``; one outcome per spec, in order."""
     with processes.temp_dir("snippets") as scratch:
-        request = PageRequest(run.filename, str(scratch), tuple(specs))
+        request = PageRequest(run.filename, str(scratch), tuple(specs), embedded_store_template(python))
         done = run_worker(
             execute.__file__,
             request,
@@ -118,6 +122,12 @@ def run_page_process(
             timeout=timeout,
             extra_paths=extra_paths,
             cwd=scratch,
+            # A page that looks at sys.modules would see what a fork server preloaded.
+            fresh=any(
+                _LOOKS_AT_IMPORTS in code
+                for spec in specs
+                for code in (spec.code, *(s.code for s in spec.setup))
+            ),
         )
     done.raise_if_killed()
     outcomes = [BlockOutcome(**record) for record in done.records]
@@ -127,6 +137,31 @@ def run_page_process(
     elif done.returncode != 0:
         stopped = f"the page's process exited with status {done.returncode}:\n{tail(done.stderr)}"
     return outcomes + _not_run(specs[len(outcomes) :], stopped or "the page's process stopped early")
+
+
+@functools.lru_cache(maxsize=16)
+def _mlflow_version(interpreter: str) -> str | None:
+    done = processes.run([interpreter, "-I", "-c", _MLFLOW_VERSION], timeout=60)
+    version = done.stdout.strip()
+    return version if done.returncode == 0 and version else None
+
+
+_MLFLOW_VERSION = "import importlib.metadata as m; print(m.version('mlflow'))"
+
+
+@functools.lru_cache(maxsize=16)
+def embedded_store_template(python: str | None) -> str | None:
+    """The migrated, empty tracking DB of ``python``'s MLflow version (shared with that version's
+    servers), for pages to start their embedded store from; None when MLflow is missing or the
+    template cannot be made (the SDK then creates its store itself, as it would anyway)."""
+    interpreter = resolve_python(python)
+    version = _mlflow_version(interpreter)
+    if version is None:
+        return None
+    try:
+        return str(ensure_templates(version, interpreter).tracking)
+    except (InfrastructureError, OSError):
+        return None
 
 
 def shared_page_run(

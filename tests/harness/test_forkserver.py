@@ -1,0 +1,141 @@
+"""The fork server: preloaded modules, one forked process per request, as a one-shot worker would run."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from hokusai_contracts.base.errors import InfrastructureError
+from hokusai_contracts.base.forkserver import ForkServer, ForkServerUnavailable, routed
+from hokusai_contracts.base.workers import run_worker
+
+WORKER = """\
+import os, sys, time
+
+def handle(request):
+    if request.get("sleep"):
+        time.sleep(request["sleep"])
+    if request.get("raise"):
+        raise ValueError("asked to fail")
+    print("out", request.get("n"))
+    print("err", file=sys.stderr)
+    return {
+        "pid": os.getpid(),
+        "cwd": os.getcwd(),
+        "marker": os.environ.get("FORKSERVER_TEST_MARKER"),
+        "preloaded": "email.mime.text" in sys.modules,
+    }
+"""
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Path:
+    path = tmp_path / "worker.py"
+    path.write_text(WORKER)
+    return path
+
+
+def test_each_request_is_a_process_of_its_own_with_the_modules_already_imported(
+    worker: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("FORKSERVER_TEST_MARKER", "set-after-the-server-started")
+    with ForkServer(sys.executable, preload=["email.mime.text", "no_such_module_here"]) as server:
+        first = server.run(worker, {"n": 1}, what="a test worker", timeout=30, cwd=tmp_path)
+        second = server.run(worker, {"n": 2}, what="a test worker", timeout=30)
+    one_shot = run_worker(worker, {"n": 1}, what="a test worker", timeout=30, cwd=tmp_path)
+    assert first.answered and second.answered and server.forked == 2
+    assert first.answer()["pid"] != second.answer()["pid"] != os.getpid()
+    assert first.answer()["preloaded"] and not one_shot.answer()["preloaded"]
+    # The rest is what a one-shot worker gives: output, directory, the environment of now.
+    assert (first.stdout, first.stderr, first.returncode) == (one_shot.stdout, one_shot.stderr, 0)
+    assert first.answer()["cwd"] == one_shot.answer()["cwd"] == str(tmp_path)
+    assert first.answer()["marker"] == "set-after-the-server-started"
+
+
+def test_a_failing_or_overrunning_child_is_reported_and_the_server_goes_on(worker: Path):
+    with ForkServer(sys.executable, preload=[]) as server:
+        failed = server.run(worker, {"raise": True}, what="a test worker", timeout=30)
+        started = time.monotonic()
+        overran = server.run(worker, {"sleep": 60}, what="a test worker", timeout=1)
+        elapsed = time.monotonic() - started
+        after = server.run(worker, {"n": 3}, what="a test worker", timeout=30)
+    assert failed.returncode == 1 and "ValueError: asked to fail" in failed.stderr and not failed.records
+    assert overran.timed_out and overran.returncode == -9 and elapsed < 10
+    assert after.answered and after.stdout == "out 3\n"
+
+
+def test_close_stops_a_child_still_running(worker: Path):
+    server = ForkServer(sys.executable, preload=[]).start()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            server.run(worker, {"sleep": 60}, what="a test worker", timeout=120)
+        except InfrastructureError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while server.forked == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.forked == 1
+    group = server.pid
+    server.close()
+    thread.join(15)
+    assert not thread.is_alive() and "the fork server ended while it ran" in str(errors[0])
+    # The server and its child: the whole group is gone (once init has reaped the orphaned child).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"process group {group} still has processes after close()")
+
+
+def test_a_server_whose_imports_start_a_thread_refuses_and_run_worker_runs_one_shot(
+    worker: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "threaded_module.py").write_text(
+        textwrap.dedent(
+            """\
+            import threading, time
+            threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+            """
+        )
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    server = ForkServer(sys.executable, preload=["threaded_module"], scripts=[worker])
+    with routed(server):
+        with pytest.raises(ForkServerUnavailable, match="forking would be unsafe"):
+            server.run(worker, {}, what="a test worker", timeout=30)
+        answer = run_worker(worker, {"n": 4}, what="a test worker", timeout=30).answer()
+    assert answer["pid"] != os.getpid() and server.forked == 0
+
+
+def test_run_worker_uses_a_routed_server_for_its_scripts_on_the_same_python_path(
+    worker: Path, tmp_path: Path
+):
+    other = tmp_path / "other.py"
+    other.write_text(WORKER)
+    server = ForkServer(sys.executable, preload=["email.mime.text"], scripts=[worker])
+    marked = {**os.environ, "FORKSERVER_TEST_MARKER": "own"}
+    with routed(server):
+        routed_run = run_worker(worker, {}, what="w", timeout=30).answer()
+        own_env = run_worker(worker, {}, what="w", timeout=30, env=marked).answer()
+        merged = run_worker(worker, {"n": 5}, what="w", timeout=30, merge_output=True)
+        other_path = run_worker(worker, {}, what="w", timeout=30, env={**marked, "PYTHONPATH": str(tmp_path)})
+        not_listed = run_worker(other, {}, what="w", timeout=30).answer()
+    assert routed_run["preloaded"] and own_env["preloaded"] and server.forked == 3
+    assert own_env["marker"] == "own"
+    assert merged.stdout == "out 5\nerr\n" and merged.stderr == ""
+    assert not other_path.answer()["preloaded"] and not not_listed["preloaded"]

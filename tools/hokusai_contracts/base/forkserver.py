@@ -1,0 +1,320 @@
+"""A fork server: one process of the interpreter under test imports the heavy modules once, then forks
+a fresh one-shot worker per request (``worker_entry.py --forkserver``).
+
+Importing MLflow, scikit-learn, pandas and skops costs about 6 s of CPU per process on these machines,
+more than most documentation pages take to run. A forked child starts with those modules imported and
+nothing else done: it is still a process of its own per request (its own environment, directory,
+output files, exit), so pages keep apart as they do when each starts from scratch. The SDK itself is
+never preloaded (its import is part of what the pages check).
+
+Requests reach it through :func:`run_worker <hokusai_contracts.base.workers.run_worker>` while it is
+*routed* (:func:`routed_forkserver`), for the worker scripts it was made for, in its interpreter with its
+extra paths and no environment of their own; everything else runs as before. A child that runs past its
+timeout is killed (SIGKILL); the server's process group (children included) is stopped by :meth:`close`
+or by the run's interrupt handling, like any worker's.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hokusai_contracts.base import processes
+from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.worker_entry import json_line
+from hokusai_contracts.base.worker_results import (
+    ENTRY,
+    WorkerRun,
+    read_records,
+    resolve_python,
+    worker_environment,
+    write_json,
+)
+
+# What the documentation pages, auth scenarios and recorded SDK calls import (skops: MLflow's sklearn
+# flavor saves with it); modules the interpreter lacks are skipped.
+SDK_DEPENDENCIES = (
+    "mlflow",
+    "mlflow.pyfunc",
+    "mlflow.sklearn",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "sklearn",
+    "sklearn.linear_model",
+    "sklearn.ensemble",
+    "pandas",
+    "skops.io",
+)
+KILL_WAIT_S = 10.0  # after SIGKILL, how long the server may take to report the child's end
+STDERR_KEPT = 200
+
+
+class ForkServerUnavailable(InfrastructureError):
+    """The fork server cannot take requests (did not start, refused to fork, ended): run one-shot."""
+
+
+class ForkServer:
+    """A ``worker_entry.py --forkserver`` process of ``python`` that preloads ``preload``.
+
+    ``scripts``: the worker scripts routed to it. :meth:`start` returns at once (the imports run in the
+    background); a request sent meanwhile waits for them.
+    """
+
+    def __init__(
+        self,
+        python: str | os.PathLike[str] | None = None,
+        *,
+        what: str = "the fork server",
+        extra_paths: Sequence[str | os.PathLike[str]] = (),
+        preload: Sequence[str] = SDK_DEPENDENCIES,
+        scripts: Sequence[Path | str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.interpreter = resolve_python(python)
+        self.what = what
+        self.extra_paths = tuple(str(p) for p in extra_paths)
+        self.preload = tuple(preload)
+        self.scripts = frozenset(str(Path(s).resolve()) for s in scripts)
+        # The server's own environment (the preloaded modules saw it); each child gets its caller's.
+        self._env = worker_environment(self.extra_paths, env)
+        self._process: subprocess.Popen | None = None
+        self._inboxes: dict[int, queue.Queue[dict[str, Any] | None]] = {}
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_KEPT)
+        self._threads: list[threading.Thread] = []
+        self.ended: str | None = None  # why it can no longer take requests
+        self.forked = 0  # children started
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id (its process group's too; None before it starts)."""
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> ForkServer:
+        """Start the server process (its own process group); the preloading runs in the background."""
+        command = [self.interpreter, str(ENTRY), "--forkserver", json.dumps(list(self.preload))]
+        try:
+            self._process = processes.spawn(
+                command,
+                env=self._env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise HarnessUsageError(f"cannot run {self.interpreter}: {exc}") from None
+        self._threads = [
+            threading.Thread(target=self._read_answers, name="forkserver-answers", daemon=True),
+            threading.Thread(target=self._read_stderr, name="forkserver-stderr", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _read_answers(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            with contextlib.suppress(ValueError):
+                message = json.loads(line)
+                if "ready" in message:
+                    if not message["ready"]:
+                        self.ended = f"refused to fork: {message.get('why')}"
+                    self._ready.set()
+                    continue
+                inbox = self._inboxes.get(message.get("id"))
+                if inbox is not None:
+                    inbox.put(message)
+        self.ended = self.ended or f"ended (exit status {self._process.wait()}): {self._stderr_tail()}"
+        self._ready.set()
+        for inbox in list(self._inboxes.values()):
+            inbox.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        for line in self._process.stderr:
+            self._stderr.append(line.decode(errors="replace"))
+
+    def _stderr_tail(self) -> str:
+        return "".join(list(self._stderr)[-20:]).strip() or "(nothing on stderr)"
+
+    def run(
+        self,
+        script: Path | str,
+        payload: Any,
+        *,
+        what: str,
+        timeout: float,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        merge_output: bool = False,
+    ) -> WorkerRun:
+        """Run worker ``script`` on ``payload`` in a forked child: its :class:`WorkerRun`.
+
+        ``env`` (default: ours) with the server's extra paths is the child's environment; one whose
+        ``PYTHONPATH`` differs from the server's would import other code, so it is not forked.
+        ``merge_output`` sends the child's stderr into its stdout.
+        """
+        environment = worker_environment(self.extra_paths, env)
+        if environment.get("PYTHONPATH") != self._env.get("PYTHONPATH"):
+            raise ForkServerUnavailable(f"{what} asks for another PYTHONPATH than {self.what} imported with")
+        if self._process is None:
+            self.start()
+        # Sent only once it forks: a request that waited longer falls back to a one-shot worker, and
+        # must not run a second time when the server gets to it.
+        if not self._ready.wait(timeout):
+            raise ForkServerUnavailable(f"{self.what} was not ready within {timeout:.0f} s")
+        if self.ended is not None:
+            raise ForkServerUnavailable(f"{self.what} under {self.interpreter} {self.ended}")
+        with processes.temp_dir("worker") as scratch:
+            request, response = scratch / "request.json", scratch / "response.jsonl"
+            stdout, stderr = scratch / "stdout.txt", scratch / "stderr.txt"
+            write_json(request, payload, what)
+            inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+            with self._lock:
+                self._next_id += 1
+                number = self._next_id
+                self._inboxes[number] = inbox
+                message = {
+                    "id": number,
+                    "script": str(Path(script).resolve()),
+                    "request": str(request),
+                    "response": str(response),
+                    "stdout": str(stdout),
+                    "stderr": str(stdout if merge_output else stderr),
+                    "cwd": str(cwd) if cwd else None,
+                    "env": environment,  # what a one-shot worker would get now
+                }
+                self._send(message, what)
+            try:
+                returncode, timed_out = self._await(number, inbox, timeout, what)
+            finally:
+                with self._lock:
+                    self._inboxes.pop(number, None)
+            if processes.stopping():
+                raise processes.Interrupted(f"{what} was stopped: the run is being interrupted")
+            complete = not timed_out and returncode == 0
+            return WorkerRun(
+                what=what,
+                interpreter=self.interpreter,
+                records=read_records(response, complete, what, self.interpreter),
+                returncode=returncode,
+                stdout=_read_text(stdout),
+                stderr="" if merge_output else _read_text(stderr),
+                timed_out=timed_out,
+                timeout=timeout,
+            )
+
+    def _send(self, message: dict[str, Any], what: str) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(json_line(message).encode("utf-8"))
+            self._process.stdin.flush()
+        except (OSError, ValueError):
+            raise ForkServerUnavailable(f"{self.what} ended before {what} was sent to it") from None
+
+    def _await(
+        self, number: int, inbox: queue.Queue[dict[str, Any] | None], timeout: float, what: str
+    ) -> tuple[int, bool]:
+        """The child's exit status and whether it was killed for running past ``timeout``."""
+        deadline = time.monotonic() + timeout
+        pid: int | None = None
+        timed_out = False
+        while True:
+            wait = max(deadline - time.monotonic(), 0.0) if not timed_out else KILL_WAIT_S
+            try:
+                message = inbox.get(timeout=wait)
+            except queue.Empty:
+                if timed_out:  # killed, but the server never said it ended
+                    raise InfrastructureError(
+                        f"{what}: its forked worker did not end after SIGKILL"
+                    ) from None
+                timed_out = True
+                if pid is None:  # never forked: the server is stuck; nothing more goes to it
+                    self.ended = f"did not start {what} within {timeout:.0f} s"
+                    raise InfrastructureError(f"{self.what} {self.ended}") from None
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                continue
+            if message is None:
+                if pid is None:
+                    raise ForkServerUnavailable(f"{self.what} {self.ended}")
+                raise InfrastructureError(f"{what}: the fork server ended while it ran ({self.ended})")
+            if "pid" in message:
+                pid = int(message["pid"])
+                self.forked += 1
+            elif "exit" in message:
+                return int(message["exit"]), timed_out
+
+    def close(self) -> None:
+        """Stop the server and any child still running (its whole process group)."""
+        process = self._process
+        if process is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            assert process.stdin is not None
+            process.stdin.close()
+        processes.stop_group(process, grace=1.0)
+        for thread in self._threads:
+            thread.join(1.0)
+        self.ended = self.ended or "was closed"
+
+    def __enter__(self) -> ForkServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+_servers: dict[tuple[str, tuple[str, ...]], ForkServer] = {}
+_servers_lock = threading.Lock()
+
+
+def _key(interpreter: str, extra_paths: Sequence[str | os.PathLike[str]]) -> tuple[str, tuple[str, ...]]:
+    return os.path.abspath(interpreter), tuple(str(Path(p).resolve()) for p in extra_paths)
+
+
+def routed_forkserver(
+    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]], script: Path | str
+) -> ForkServer | None:
+    """The routed fork server for ``script`` in ``interpreter`` with ``extra_paths``, if any."""
+    with _servers_lock:
+        server = _servers.get(_key(interpreter, extra_paths))
+    if server is None or server.ended is not None or str(Path(script).resolve()) not in server.scripts:
+        return None
+    return server
+
+
+@contextlib.contextmanager
+def routed(server: ForkServer) -> Iterator[ForkServer]:
+    """Send matching :func:`run_worker` calls to ``server`` while the block runs; close it at the end."""
+    key = _key(server.interpreter, server.extra_paths)
+    with _servers_lock:
+        mine = key not in _servers
+        if mine:
+            _servers[key] = server
+    try:
+        yield server.start() if server.pid is None else server
+    finally:
+        if mine:
+            with _servers_lock:
+                _servers.pop(key, None)
+        server.close()

@@ -1,0 +1,147 @@
+"""What a worker run is and the pieces every way of running one shares: the interpreter, its
+environment, the request file, the answer lines and :class:`WorkerRun` (how the run ended)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.worker_entry import json_line
+
+ENTRY = Path(__file__).with_name("worker_entry.py")
+TAIL_LINES = 30
+
+
+def resolve_python(python: str | os.PathLike[str] | None) -> str:
+    """The interpreter to run: ``None`` is this one; a venv directory means its ``bin/python``."""
+    if python is None:
+        return sys.executable
+    path = Path(python).expanduser()
+    if path.is_dir():
+        for candidate in (path / "bin" / "python", path / "bin" / "python3", path / "Scripts" / "python.exe"):
+            if candidate.is_file():
+                # Not resolved: following the venv's symlink would leave the venv.
+                return str(candidate)
+        raise HarnessUsageError(
+            f"{path} is a directory without bin/python: pass a Python interpreter or a virtual "
+            "environment directory (one created by `python -m venv`)"
+        )
+    if path.is_file():
+        if not os.access(path, os.X_OK):
+            raise HarnessUsageError(f"{path} is not executable: pass a Python interpreter")
+        return str(path)
+    found = shutil.which(str(python))
+    if found:
+        return found
+    raise HarnessUsageError(
+        f"Python interpreter {str(python)!r} not found: pass the path of a python executable, "
+        "a virtual environment directory, or a command on PATH"
+    )
+
+
+def worker_environment(
+    extra_paths: Sequence[str | os.PathLike[str]] = (), env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The worker's environment: ``env`` (default: ours) with ``extra_paths`` first on PYTHONPATH."""
+    environment = dict(os.environ if env is None else env)
+    if extra_paths:
+        paths = [str(Path(p).resolve()) for p in extra_paths]
+        if environment.get("PYTHONPATH"):
+            paths.append(environment["PYTHONPATH"])
+        environment["PYTHONPATH"] = os.pathsep.join(paths)
+    # Reading an SDK must not litter its installation with bytecode.
+    environment.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return environment
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last ``lines`` lines of ``text`` ("(nothing)" when it is empty)."""
+    return "\n".join(text.strip().splitlines()[-lines:]) or "(nothing)"
+
+
+def write_json(path: Path, data: Any, what: str) -> None:
+    """Write ``data`` as JSON to ``path`` (owner-only: requests may hold passwords); disk full is said so."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            os.chmod(path, 0o600)
+            handle.write(json_line(data))
+    except OSError as exc:
+        reason = "disk full" if exc.errno == errno.ENOSPC else str(exc)
+        raise InfrastructureError(f"cannot write the request of {what} to {path}: {reason}") from None
+
+
+EXTERNAL_KILLS = frozenset({signal.SIGKILL, signal.SIGTERM})
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """How one worker process ended: its answer lines, exit status, output, and whether it timed out."""
+
+    what: str
+    interpreter: str
+    records: tuple[Any, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    timeout: float
+
+    @property
+    def answered(self) -> bool:
+        """True when the worker finished and answered."""
+        return not self.timed_out and self.returncode == 0 and bool(self.records)
+
+    def answer(self) -> Any:
+        """The worker's (last) answer; InfrastructureError when it timed out, crashed or said nothing."""
+        if self.timed_out:
+            raise InfrastructureError(
+                f"{self.what} under {self.interpreter} did not finish within {self.timeout:.0f} s"
+            )
+        if not self.answered:
+            raise InfrastructureError(
+                f"{self.what} under {self.interpreter} crashed (exit status {self.returncode}) without an "
+                f"answer; its stderr ends with:\n{tail(self.stderr)}"
+            )
+        return self.records[-1]
+
+    def raise_if_killed(self) -> None:
+        """InfrastructureError when the worker was killed from outside (SIGKILL / SIGTERM).
+
+        Those signals come from the OOM killer, an operator or a dying runner, never from the code under
+        test; a worker that crashes the interpreter itself (SIGSEGV, SIGABRT) is that code's failure.
+        """
+        if not self.timed_out and -self.returncode in EXTERNAL_KILLS:
+            raise InfrastructureError(
+                f"the worker running {self.what} was killed by {signal.Signals(-self.returncode).name} "
+                f"(out of memory, or stopped from outside the run):\n{tail(self.stderr)}"
+            )
+
+
+def read_records(path: Path, complete: bool, what: str, interpreter: str) -> tuple[Any, ...]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InfrastructureError(f"cannot read the answer of {what} ({path}): {exc}") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if not complete and number == len(lines):
+                break  # cut short by the stop: the lines before it stand
+            raise InfrastructureError(
+                f"{what} under {interpreter} answered with something that is not JSON (line {number} of "
+                f"its answer): {line[:200]!r}"
+            ) from None
+    return tuple(records)
