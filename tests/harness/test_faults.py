@@ -233,10 +233,11 @@ class Killer(threading.Thread):
         ready: Path | None = None,
         killed: Path | None = None,
         delay: float = 0.0,
+        settle: float = 2.0,
     ):
         super().__init__(daemon=True)
         self.process, self.run_id, self.wanted = process, run_id, wanted
-        self.ready, self.killed, self.delay = ready, killed, delay
+        self.ready, self.killed, self.delay, self.settle = ready, killed, delay, settle
         self.victim: int | None = None
 
     def run(self) -> None:
@@ -250,7 +251,7 @@ class Killer(threading.Thread):
                 url = f"http://127.0.0.1:{port_of(pid)}"
                 wait_for(lambda: answers_health(url), 300, self.process)
             else:
-                time.sleep(2.0)
+                time.sleep(self.settle)
         time.sleep(self.delay)
         if self.process.poll() is not None:
             return
@@ -349,7 +350,8 @@ def test_auth_basic_auth_server_killed_mid_run_is_exit_2(tmp_path):
 def test_auth_gateway_killed_mid_run_is_exit_2(tmp_path):
     contracts = contracts_dir(tmp_path, "auth/api-keys.yaml")
     process, run_id, reports = start_verify(contracts, "auth")
-    killer = Killer(process, run_id, is_gateway, delay=1.0)
+    # At once: its scenarios take about 2 s once it answers, so a later kill may find them done.
+    killer = Killer(process, run_id, is_gateway, settle=0.0)
     killer.start()
     run = finish(process, reports)
     killer.join(5)

@@ -60,6 +60,22 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), None)
+
+
+def _runs_a_page(pid: int, cmdline: str) -> bool:
+    """A page worker: started for the page, or forked for it by the fork server (same command line)."""
+    if "execute.py" in cmdline:
+        return True
+    parent = _parent(pid)
+    return "--forkserver" in cmdline and parent is not None and "--forkserver" in _cmdline(parent)
+
+
 def processes_of(run_id: str, besides: int | None = None) -> dict[int, str]:
     """Live processes whose environment carries ``run_id``, by pid (their command lines)."""
     found = {}
@@ -106,7 +122,7 @@ def looping_run(tmp_path: Path):
         worker_runs = _wait_for(
             lambda: (
                 process.poll() is not None
-                or any("execute.py" in line for line in processes_of(run_id, process.pid).values())
+                or any(_runs_a_page(pid, line) for pid, line in processes_of(run_id, process.pid).items())
             ),
             STARTUP_TIMEOUT_S,
         )

@@ -81,3 +81,11 @@ def test_a_copy_of_a_page_is_answered_from_the_first_run_with_its_own_file_name(
     assert str(Path(first.path).resolve()) not in again[1].traceback
     # Different text: a run of its own.
     assert different[0].stdout != ran[0].stdout and "absent" in different[1].message
+
+
+def test_a_cleared_memo_computes_again():
+    # verify clears the pool's memo when a server died under a family: the re-run runs the pages again.
+    memo = RunMemo()
+    assert memo.get_or_compute("k", lambda: "before") == "before"
+    memo.clear()
+    assert memo.get_or_compute("k", lambda: "after") == "after" and len(memo) == 1

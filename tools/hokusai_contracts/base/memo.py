@@ -39,6 +39,11 @@ class RunMemo:
         future.set_result(result)
         return result
 
+    def clear(self) -> None:
+        """Forget every result (callers waiting on one still get it)."""
+        with self._lock:
+            self._futures.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._futures)

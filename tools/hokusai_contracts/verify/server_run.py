@@ -38,7 +38,7 @@ from hokusai_contracts.checks.snippets import family as snippets_family
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
 from hokusai_contracts.findings.from_errors import environment_cause, error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
-from hokusai_contracts.servers.pool import PooledServer, ServerPool
+from hokusai_contracts.servers.pool import PooledServer, ServerPool, pool_of
 from hokusai_contracts.servers.providers import (
     URL,
     DockerProbe,
@@ -114,7 +114,10 @@ def _run_family(
     server = context.server
     if not family.needs_server or server is None or server.alive():
         return findings
+    shared = pool_of(server)
     with restarts.lock:
+        if shared is not None:  # what ran while the server was dying (a page's outcomes) is no answer
+            shared.results.clear()
         if server.alive():  # another family restarted it meanwhile: run again on the restarted server
             return run_family(family, context)
         if not restarts.budget:
