@@ -30,7 +30,7 @@ from hokusai_contracts.verify.cell_env import REPO_ROOT, CellEnvironment, ensure
 from hokusai_contracts.verify.cells import Cell
 from hokusai_contracts.verify.known_differences import Declarations, judge
 from hokusai_contracts.verify.results_store import StoredResult
-from hokusai_contracts.verify.server_run import run_with_provisioner
+from hokusai_contracts.verify.server_run import default_jobs, run_with_provisioner
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,11 @@ def run_cell(
     project: Path = REPO_ROOT,
     probe: DockerProbe = docker_probe,
     python: str | None = None,
+    jobs: int = 1,
 ) -> CellRun:
     """Build ``cell``'s interpreter (cached; ``python``: use that one, an SDK installed elsewhere),
-    run ``families`` in it against its server, judge the findings."""
+    run ``families`` in it against its server (``jobs`` families / pages / scenarios at once), judge
+    the findings."""
     names = [f.name for f in families]
     started = time.monotonic()
     tracker.step("environment")
@@ -102,7 +104,7 @@ def run_cell(
     context.python = environment.python
     context.options[OPTION_CELL_VERSIONS] = versions
     provisioner = provisioner_for(replace(request, version=cell.server), probe)
-    raw = run_with_provisioner(families, context, provisioner, progress=tracker)
+    raw = run_with_provisioner(families, context, provisioner, progress=tracker, jobs=jobs)
     judged = judge(raw.findings, declarations, versions)
     result = RunResult(
         findings=list(judged.findings),
@@ -139,6 +141,8 @@ def run_cells(
     """Run every cell, up to ``jobs`` at once; the runs in the order of ``cells``."""
     if jobs < 1:
         raise HarnessUsageError(f"-j {jobs}: expected at least 1")
+    # The machine's cores shared by the cells running at once: one cell alone uses them all.
+    per_cell = max(1, default_jobs() // max(1, min(jobs, len(cells))))
 
     def one(cell: Cell) -> CellRun:
         run = run_cell(
@@ -150,6 +154,7 @@ def run_cells(
             progress.cell(cell.label),
             project=project,
             python=python,
+            jobs=per_cell,
         )
         if on_cell is not None:
             on_cell(run)
