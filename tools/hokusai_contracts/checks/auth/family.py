@@ -158,5 +158,10 @@ def run_auth(context: VerifyContext) -> list[Finding]:
 
 
 def server_kinds(context: VerifyContext) -> set[str]:
-    """The server kinds the scenarios will ask for."""
-    return {scenario.server for scenario in load_dir(Path(context.contracts_dir) / AUTH_DIR).scenarios}
+    """The server kinds the scenarios will ask for (a remembered scenario does not run: none)."""
+    cache = context.options.get(OPTION_RESULT_CACHE)
+    return {
+        scenario.server
+        for scenario in load_dir(Path(context.contracts_dir) / AUTH_DIR).scenarios
+        if cache is None or not cache.remembered(cache.key(CHECK, scenario.name, repr(scenario)))
+    }

@@ -280,9 +280,13 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
 
 
 def server_kinds(context: VerifyContext) -> set[str]:
-    """The server kinds the pages will ask for (a page that does not parse asks for none)."""
+    """The server kinds the pages will ask for (a page that does not parse, or whose results are
+    remembered, asks for none)."""
+    cache = context.options.get(OPTION_RESULT_CACHE)
     kinds: set[str] = set()
     for path in discover(context.contracts_dir / DOCS_DIR):
+        if cache is not None and cache.remembered(cache.key(CHECK, str(_display(path)))):
+            continue
         try:
             kinds |= parse_page(path).needs_server
         except (ContractError, OSError):
