@@ -174,6 +174,8 @@ def _run_families(
             result.extend(findings)
 
 
+# The families with many SDK processes (pages, scenarios, OLD's pages): the preloading pays for itself.
+FORKING_FAMILIES = ("snippets", "auth", "diff")
 # The worker scripts that run the SDK under test: pages, auth scenarios, the recorded SDK flow.
 FORKED_SCRIPTS = (snippets_execute.__file__, AUTH_WORKER, sdk_flow.__file__)
 _UNSET_FOR_THE_SDK = ("MLFLOW_", "HOKUSAI_", "DATABRICKS_")  # each page / scenario / flow sets its own
@@ -224,7 +226,7 @@ def run_with_provisioner(
         )
         if needing:
             context.server = PooledServer(pool, MLFLOW)
-            if _forks(context):
+            if _forks(context) and any(f.name in FORKING_FAMILIES for f in needing):
                 stack.enter_context(forkserver.routed(sdk_forkserver(context)))
             if any(f.name == FUZZING_FAMILY for f in needing) and http_family.fuzzes(context):
                 # A URL provider hands back the user's own server: fuzzing must never write there.
