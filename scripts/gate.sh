@@ -23,7 +23,7 @@ done
 checked=$(mktemp -d)
 .venv/bin/hokusai-contracts extract --check "${python_args[@]}" >"$checked/out" 2>&1 &
 extract_pid=$!
-trap 'kill "$extract_pid" 2>/dev/null; rm -rf "$checked"' EXIT
+trap 'kill "$extract_pid" 2>/dev/null || true; rm -rf "$checked"' EXIT
 baseline="${HOKUSAI_BASELINE-release:latest}"
 baseline_args=()
 if [[ -n "$baseline" ]]; then
