@@ -35,6 +35,7 @@ from hokusai_contracts.checks.snippets.names import name_mapping, reverse, run_s
 from hokusai_contracts.servers.pool import ServerPool
 from hokusai_contracts.servers.server import MlflowServer
 from hokusai_contracts.servers.templates import ensure_templates
+from hokusai_contracts.servers.venvs import mlflow_version_of
 
 SERVER_FIXTURES = {"mlflow": "mlflow_server", "basic-auth": "basic_auth_server"}
 DEFAULT_PAGE_TIMEOUT_S = 600.0
@@ -140,22 +141,12 @@ def run_page_process(
 
 
 @functools.lru_cache(maxsize=16)
-def _mlflow_version(interpreter: str) -> str | None:
-    done = processes.run([interpreter, "-I", "-c", _MLFLOW_VERSION], timeout=60)
-    version = done.stdout.strip()
-    return version if done.returncode == 0 and version else None
-
-
-_MLFLOW_VERSION = "import importlib.metadata as m; print(m.version('mlflow'))"
-
-
-@functools.lru_cache(maxsize=16)
 def embedded_store_template(python: str | None) -> str | None:
     """The migrated, empty tracking DB of ``python``'s MLflow version (shared with that version's
     servers), for pages to start their embedded store from; None when MLflow is missing or the
     template cannot be made (the SDK then creates its store itself, as it would anyway)."""
     interpreter = resolve_python(python)
-    version = _mlflow_version(interpreter)
+    version = mlflow_version_of(interpreter)
     if version is None:
         return None
     try:
