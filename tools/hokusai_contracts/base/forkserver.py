@@ -30,13 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.base import processes
-from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.worker_entry import json_line
 from hokusai_contracts.base.worker_results import (
     ENTRY,
+    Routes,
     WorkerRun,
     read_records,
     resolve_python,
+    spawn_piped,
+    start_readers,
     worker_environment,
     write_json,
 )
@@ -105,22 +108,8 @@ class ForkServer:
     def start(self) -> ForkServer:
         """Start the server process (its own process group); the preloading runs in the background."""
         command = [self.interpreter, str(ENTRY), "--forkserver", json.dumps(list(self.preload))]
-        try:
-            self._process = processes.spawn(
-                command,
-                env=self._env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        except OSError as exc:
-            raise HarnessUsageError(f"cannot run {self.interpreter}: {exc}") from None
-        self._threads = [
-            threading.Thread(target=self._read_answers, name="forkserver-answers", daemon=True),
-            threading.Thread(target=self._read_stderr, name="forkserver-stderr", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._process = spawn_piped(command, interpreter=self.interpreter, env=self._env)
+        self._threads = start_readers(self._read_answers, self._read_stderr)
         return self
 
     def _read_answers(self) -> None:
@@ -284,37 +273,12 @@ def _read_text(path: Path) -> str:
         return ""
 
 
-_servers: dict[tuple[str, tuple[str, ...]], ForkServer] = {}
-_servers_lock = threading.Lock()
-
-
-def _key(interpreter: str, extra_paths: Sequence[str | os.PathLike[str]]) -> tuple[str, tuple[str, ...]]:
-    return os.path.abspath(interpreter), tuple(str(Path(p).resolve()) for p in extra_paths)
-
-
-def routed_forkserver(
-    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]], script: Path | str
-) -> ForkServer | None:
-    """The routed fork server for ``script`` in ``interpreter`` with ``extra_paths``, if any."""
-    with _servers_lock:
-        server = _servers.get(_key(interpreter, extra_paths))
-    if server is None or server.ended is not None or str(Path(script).resolve()) not in server.scripts:
-        return None
-    return server
+_forkservers: Routes[ForkServer] = Routes()
+routed_forkserver = _forkservers.find
 
 
 @contextlib.contextmanager
 def routed(server: ForkServer) -> Iterator[ForkServer]:
     """Send matching :func:`run_worker` calls to ``server`` while the block runs; close it at the end."""
-    key = _key(server.interpreter, server.extra_paths)
-    with _servers_lock:
-        mine = key not in _servers
-        if mine:
-            _servers[key] = server
-    try:
+    with _forkservers.routed(server):
         yield server.start() if server.pid is None else server
-    finally:
-        if mine:
-            with _servers_lock:
-                _servers.pop(key, None)
-        server.close()

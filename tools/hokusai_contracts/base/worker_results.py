@@ -1,19 +1,25 @@
 """What a worker run is and the pieces every way of running one shares: the interpreter, its
-environment, the request file, the answer lines and :class:`WorkerRun` (how the run ended)."""
+environment, the request file, the answer lines and :class:`WorkerRun` (how the run ended); for the
+long-lived workers (a session, a fork server), their piped start and the table that routes
+:func:`run_worker <hokusai_contracts.base.workers.run_worker>` calls to them."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
+from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.worker_entry import json_line
 
@@ -145,3 +151,81 @@ def read_records(path: Path, complete: bool, what: str, interpreter: str) -> tup
                 f"its answer): {line[:200]!r}"
             ) from None
     return tuple(records)
+
+
+# -- long-lived workers ---------------------------------------------------------------------------------
+
+
+def spawn_piped(
+    command: Sequence[str], *, interpreter: str, env: Mapping[str, str], cwd: Path | None = None
+) -> subprocess.Popen:
+    """``command`` in its own process group with stdin, stdout and stderr piped."""
+    try:
+        return processes.spawn(
+            command, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as exc:
+        raise HarnessUsageError(f"cannot run {interpreter}: {exc}") from None
+
+
+def start_readers(*readers: Callable[[], None]) -> list[threading.Thread]:
+    """Each of ``readers`` started in a daemon thread (they read a piped process's output)."""
+    threads = [threading.Thread(target=reader, daemon=True) for reader in readers]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+class Routable(Protocol):
+    """A long-lived worker :func:`run_worker` can hand its calls to."""
+
+    interpreter: str
+    extra_paths: tuple[str, ...]
+    scripts: frozenset[str]
+    ended: str | None
+
+    def close(self) -> None: ...
+
+
+R = TypeVar("R", bound=Routable)
+RouteKey = tuple[str, tuple[str, ...]]
+
+
+def route_key(interpreter: str, extra_paths: Sequence[str | os.PathLike[str]]) -> RouteKey:
+    """The key a worker is routed by: its interpreter (not resolved) and its extra paths (resolved)."""
+    return os.path.abspath(interpreter), tuple(str(Path(p).resolve()) for p in extra_paths)
+
+
+class Routes(Generic[R]):
+    """Routed workers by interpreter and extra paths: one per key, taking the calls for its scripts."""
+
+    def __init__(self) -> None:
+        self._workers: dict[RouteKey, R] = {}
+        self._lock = threading.Lock()
+
+    def find(
+        self, interpreter: str, extra_paths: Sequence[str | os.PathLike[str]], script: Path | str
+    ) -> R | None:
+        """The routed worker that answers ``script`` in ``interpreter`` with ``extra_paths``, if any."""
+        with self._lock:
+            worker = self._workers.get(route_key(interpreter, extra_paths))
+        if worker is None or worker.ended is not None or str(Path(script).resolve()) not in worker.scripts:
+            return None  # an ended worker (timed out, closed early) leaves its calls to one-shot workers
+        return worker
+
+    @contextlib.contextmanager
+    def routed(self, worker: R) -> Iterator[R]:
+        """Route ``worker``'s calls to it while the block runs, then close it. A second worker for the
+        same key is not routed (its calls run one-shot)."""
+        key = route_key(worker.interpreter, worker.extra_paths)
+        with self._lock:
+            mine = key not in self._workers
+            if mine:
+                self._workers[key] = worker
+        try:
+            yield worker
+        finally:
+            if mine:
+                with self._lock:
+                    self._workers.pop(key, None)
+            worker.close()

@@ -26,7 +26,7 @@ import queue
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,12 @@ from hokusai_contracts.base.worker_results import (
     ENTRY,
     EXTERNAL_KILLS,
     TAIL_LINES,
+    Routes,
     WorkerRun,
     read_records,
     resolve_python,
+    spawn_piped,
+    start_readers,
     tail,
     worker_environment,
     write_json,
@@ -188,23 +191,8 @@ class WorkerSession:
     def start(self) -> WorkerSession:
         """Start the worker process (in its own process group)."""
         command = [self.interpreter, str(ENTRY), "--session"]
-        try:
-            self._process = processes.spawn(
-                command,
-                env=self._env,
-                cwd=self._cwd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        except OSError as exc:
-            raise HarnessUsageError(f"cannot run {self.interpreter}: {exc}") from None
-        self._threads = [
-            threading.Thread(target=self._read_answers, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._process = spawn_piped(command, interpreter=self.interpreter, env=self._env, cwd=self._cwd)
+        self._threads = start_readers(self._read_answers, self._read_stderr)
         return self
 
     def _read_answers(self) -> None:
@@ -312,41 +300,12 @@ class WorkerSession:
         self.close()
 
 
-_routes: dict[tuple[str, tuple[str, ...]], WorkerSession] = {}
-_routes_lock = threading.Lock()
+_sessions: Routes[WorkerSession] = Routes()
+routed_session = _sessions.find
 
 
-def _route_key(
-    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]]
-) -> tuple[str, tuple[str, ...]]:
-    return os.path.abspath(interpreter), tuple(str(Path(p).resolve()) for p in extra_paths)
-
-
-def routed_session(
-    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]], script: Path | str
-) -> WorkerSession | None:
-    """The routed session that answers ``script`` in ``interpreter`` with ``extra_paths``, if any."""
-    with _routes_lock:
-        session = _routes.get(_route_key(interpreter, extra_paths))
-    if session is None or session.ended is not None or str(Path(script).resolve()) not in session.scripts:
-        return None  # an ended session (timed out, closed early) leaves its calls to one-shot workers
-    return session
-
-
-@contextlib.contextmanager
-def routed(session: WorkerSession) -> Iterator[WorkerSession]:
+def routed(session: WorkerSession) -> contextlib.AbstractContextManager[WorkerSession]:
     """Send :func:`run_worker` calls for the session's scripts (same interpreter and extra paths) to it
     while the block runs; the session is closed at the end. A second session for the same key is not
     routed (its calls run one-shot)."""
-    key = _route_key(session.interpreter, session.extra_paths)
-    with _routes_lock:
-        mine = key not in _routes
-        if mine:
-            _routes[key] = session
-    try:
-        yield session
-    finally:
-        if mine:
-            with _routes_lock:
-                _routes.pop(key, None)
-        session.close()
+    return _sessions.routed(session)
