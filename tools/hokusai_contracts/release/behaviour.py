@@ -153,8 +153,8 @@ def compare(
     findings = []
     for key in [*old, *(key for key in new if key not in old)]:
         before, after = old.get(key), new.get(key)
-        if before is None:
-            findings.append(_not_run_with_old(rule, after, old_label, new_label, secrets))
+        if before is None:  # a key only NEW has
+            findings.append(_not_run_with_old(rule, new[key], old_label, new_label, secrets))
         elif before.passed and after is not None and after.failed:
             group = key.rpartition("#")[0] or key
             earlier = first_regression.setdefault(group, before)
@@ -225,22 +225,13 @@ def _unchanged(
         outcome, message = Outcome.SKIPPED, f"not compared: the {what} was {status} with {new_label}"
     else:
         outcome, message = Outcome.SKIPPED, f"not run with {old_label}: {before.message or 'skipped'}"
-    return Finding(
-        CHECK,
-        rule,
-        before.subject,
-        mask_secrets(message, secrets),
-        outcome=outcome,
-        severity=Severity.INFO,
-        location=before.location,
-    )
+    return _verdict(rule, before, outcome, message, secrets)
 
 
 def _not_run_with_old(
-    rule: str, after: CaseResult | None, old_label: str, new_label: str, secrets: tuple[str, ...]
+    rule: str, after: CaseResult, old_label: str, new_label: str, secrets: tuple[str, ...]
 ) -> Finding:
     """A case only NEW ran: it passed (or was skipped), so it cannot be a regression."""
-    assert after is not None  # the keys come from old or new
     what = _WHAT.get(rule, "case")
     if after.passed:
         outcome = Outcome.PASSED
@@ -250,14 +241,21 @@ def _not_run_with_old(
         message = f"not compared: the {what} fails with {new_label} and was not run with {old_label}"
     else:
         outcome, message = Outcome.SKIPPED, f"not run with {new_label}: {after.message or 'skipped'}"
+    return _verdict(rule, after, outcome, message, secrets)
+
+
+def _verdict(
+    rule: str, case: CaseResult, outcome: Outcome, message: str, secrets: tuple[str, ...]
+) -> Finding:
+    """An informational finding on ``case`` (no regression): passed, or skipped with the reason."""
     return Finding(
         CHECK,
         rule,
-        after.subject,
+        case.subject,
         mask_secrets(message, secrets),
         outcome=outcome,
         severity=Severity.INFO,
-        location=after.location,
+        location=case.location,
     )
 
 
