@@ -234,6 +234,24 @@ def image_present(image: str, client: Any = None) -> bool:
     return True
 
 
+BUILD_HINT = "build it with `bash fixtures/docker/build-images.sh {version}`"
+
+
+def require_images(*images: tuple[str, str], hint: str = BUILD_HINT) -> None:
+    """EnvironmentBuildError naming the build command (``hint``) for the first (image, version) not
+    present; ServerStartError when the daemon does not answer."""
+    for image, version in images:
+        try:
+            present = image_present(image)
+        except Exception as exc:
+            raise ServerStartError(f"the Docker daemon does not answer: {exc}") from None
+        if not present:
+            raise EnvironmentBuildError(
+                f"image {image} is not in the local Docker daemon (images are never pulled); "
+                + hint.format(version=version)
+            )
+
+
 def start_mlflow_container(
     workdir: Path,
     *,
@@ -249,15 +267,7 @@ def start_mlflow_container(
     except ImportError as exc:
         raise EnvironmentBuildError(f"the docker provider needs testcontainers: {exc}") from None
     image = image or default_image(version)
-    try:
-        present = image_present(image)
-    except Exception as exc:
-        raise ServerStartError(f"the Docker daemon does not answer: {exc}") from None
-    if not present:
-        raise EnvironmentBuildError(
-            f"image {image} is not in the local Docker daemon (images are never pulled); "
-            f"build it with `bash fixtures/docker/build-images.sh {version}`"
-        )
+    require_images((image, version))
     workdir.mkdir(parents=True, exist_ok=True)
     users = BasicAuthUsers.generate() if basic_auth else None
     container = DockerContainer(image).with_exposed_ports(CONTAINER_PORT)

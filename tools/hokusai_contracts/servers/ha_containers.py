@@ -32,7 +32,7 @@ from hokusai_contracts.servers.containers import (
     ContainerServer,
     container_command,
     default_image,
-    image_present,
+    require_images,
 )
 from hokusai_contracts.servers.errors import EnvironmentBuildError, ServerStartError
 from hokusai_contracts.servers.ha import (
@@ -54,7 +54,7 @@ SUPERUSER = "hokusai"
 ARTIFACTS = "/mlflow/artifacts"
 AUTH_CONFIG = "/mlflow-auth/basic_auth.ini"
 HOST = "127.0.0.1"
-BUILD_HINT = "build it with `bash fixtures/docker/build-images.sh --postgres {version}`"
+POSTGRES_BUILD_HINT = "build it with `bash fixtures/docker/build-images.sh --postgres {version}`"
 
 
 @dataclass
@@ -171,20 +171,6 @@ def _container(image: str, network: Any) -> Any:
     return DockerContainer(image).with_network(network)
 
 
-def require_images(*images: tuple[str, str]) -> None:
-    """EnvironmentBuildError naming the build command for the first (image, version) not present."""
-    for image, version in images:
-        try:
-            present = image_present(image)
-        except Exception as exc:
-            raise ServerStartError(f"the Docker daemon does not answer: {exc}") from None
-        if not present:
-            raise EnvironmentBuildError(
-                f"image {image} is not in the local Docker daemon (images are never pulled); "
-                + BUILD_HINT.format(version=version)
-            )
-
-
 def start_postgres_container(
     network: Any, volume: Any, workdir: Path, databases: tuple[str, ...]
 ) -> PostgresContainer:
@@ -295,7 +281,7 @@ def start_ha_containers(
     except ImportError as exc:
         raise EnvironmentBuildError(f"the docker provider needs testcontainers: {exc}") from None
     image = image or default_image(version)
-    require_images((image, version), (POSTGRES_IMAGE, version))
+    require_images((image, version), (POSTGRES_IMAGE, version), hint=POSTGRES_BUILD_HINT)
     workdir.mkdir(parents=True, exist_ok=True)
     network = Network().create()
     try:
