@@ -141,6 +141,20 @@ def assert_infrastructure_exit(run: Run, *phrases: str) -> None:
 # -- the run's processes ----------------------------------------------------------------------------
 
 
+def command_line(pid: int) -> str:
+    """``pid``'s command line; for an MLflow server forked by the run's launcher, the command it stands for.
+
+    A forked server keeps its launcher's command line; the launch request in its working directory (the
+    server's workdir) holds the ``mlflow server`` arguments.
+    """
+    words = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    if "--forkserver" in words:
+        request = Path(os.readlink(f"/proc/{pid}/cwd")) / "forked-request.json"
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            words = [words[0], "-m", "mlflow", *json.loads(request.read_text())["argv"]]
+    return " ".join(words)
+
+
 def run_processes(run_id: str) -> list[tuple[int, str]]:
     """(pid, command line) of every live process carrying ``run_id``."""
     marker = f"{RUN_ID_ENV}={run_id}".encode()
@@ -150,7 +164,7 @@ def run_processes(run_id: str) -> list[tuple[int, str]]:
             continue
         try:
             environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmdline = command_line(int(entry))
         except OSError:
             continue
         if marker in environ:
@@ -169,7 +183,7 @@ def server_pid(run_id: str, wanted: Callable[[str], bool]) -> int | None:
 
 def port_of(pid: int) -> int:
     """The ``--port`` of an MLflow server process."""
-    words = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    words = command_line(pid).split()
     return int(words[words.index("--port") + 1])
 
 
@@ -247,7 +261,7 @@ class Killer(threading.Thread):
         if self.ready is not None:
             wait_for(self.ready.exists, 300, self.process)
         else:
-            if is_mlflow(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()):
+            if is_mlflow(command_line(pid)):
                 url = f"http://127.0.0.1:{port_of(pid)}"
                 wait_for(lambda: answers_health(url), 300, self.process)
             else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hokusai_contracts.verify.server_run import FORKSERVER_OFF
+from hokusai_contracts.base.forkserver import FORKSERVER_OFF
 
 PAGE = """\
 ---

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ SDK_DEPENDENCIES = (
     "pandas",
     "skops.io",
 )
+FORKSERVER_OFF = "HOKUSAI_CONTRACTS_NO_FORKSERVER"  # set to 1: every worker and server starts fresh
 KILL_WAIT_S = 10.0  # after SIGKILL, how long the server may take to report the child's end
 STDERR_KEPT = 200
 
@@ -155,28 +156,13 @@ class ForkServer:
         ``PYTHONPATH`` differs from the server's would import other code, so it is not forked.
         ``merge_output`` sends the child's stderr into its stdout.
         """
-        environment = worker_environment(self.extra_paths, env)
-        if environment.get("PYTHONPATH") != self._env.get("PYTHONPATH"):
-            raise ForkServerUnavailable(f"{what} asks for another PYTHONPATH than {self.what} imported with")
-        if self._process is None:
-            self.start()
-        # Sent only once it forks: a request that waited longer falls back to a one-shot worker, and
-        # must not run a second time when the server gets to it.
-        if not self._ready.wait(timeout):
-            raise ForkServerUnavailable(f"{self.what} was not ready within {timeout:.0f} s")
-        if self.ended is not None:
-            raise ForkServerUnavailable(f"{self.what} under {self.interpreter} {self.ended}")
+        environment = self._child_environment(env, what, timeout)
         with processes.temp_dir("worker") as scratch:
             request, response = scratch / "request.json", scratch / "response.jsonl"
             stdout, stderr = scratch / "stdout.txt", scratch / "stderr.txt"
             write_json(request, payload, what)
-            inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-            with self._lock:
-                self._next_id += 1
-                number = self._next_id
-                self._inboxes[number] = inbox
-                message = {
-                    "id": number,
+            number, inbox = self._submit(
+                {
                     "script": str(Path(script).resolve()),
                     "request": str(request),
                     "response": str(response),
@@ -184,8 +170,9 @@ class ForkServer:
                     "stderr": str(stdout if merge_output else stderr),
                     "cwd": str(cwd) if cwd else None,
                     "env": environment,  # what a one-shot worker would get now
-                }
-                self._send(message, what)
+                },
+                what,
+            )
             try:
                 returncode, timed_out = self._await(number, inbox, timeout, what)
             finally:
@@ -204,6 +191,86 @@ class ForkServer:
                 timed_out=timed_out,
                 timeout=timeout,
             )
+
+    def spawn(
+        self,
+        script: Path | str,
+        payload: Any,
+        *,
+        what: str,
+        directory: Path,
+        log_path: Path,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 120.0,
+    ) -> ForkedProcess:
+        """Start worker ``script`` on ``payload`` in a forked child that runs until stopped (a server).
+
+        The child leads a process group of its own, its output is appended to ``log_path``, and its
+        request and answer files are kept in ``directory``. Returns once it runs, as a Popen-like
+        :class:`ForkedProcess` registered with :mod:`~hokusai_contracts.base.processes` (so an
+        interrupt stops it too).
+        """
+        environment = self._child_environment(env, what, timeout)
+        request = directory / "forked-request.json"
+        write_json(request, payload, what)
+        number, inbox = self._submit(
+            {
+                "script": str(Path(script).resolve()),
+                "request": str(request),
+                "response": str(directory / "forked-response.jsonl"),
+                "stdout": str(log_path),
+                "stderr": str(log_path),
+                "cwd": str(cwd) if cwd else None,
+                "env": environment,
+                "own_group": True,
+                "append": True,
+            },
+            what,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                message = inbox.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                self.ended = f"did not start {what} within {timeout:.0f} s"
+                raise InfrastructureError(f"{self.what} {self.ended}") from None
+            if message is None:
+                raise ForkServerUnavailable(f"{self.what} {self.ended}")
+            if "pid" in message:
+                self.forked += 1
+                child = ForkedProcess(int(message["pid"]), inbox, lambda: self._forget(number), what)
+                processes.register(child)
+                return child
+
+    def _forget(self, number: int) -> None:
+        with self._lock:
+            self._inboxes.pop(number, None)
+
+    def _child_environment(self, env: Mapping[str, str] | None, what: str, timeout: float) -> dict[str, str]:
+        """The child's environment, once the server is ready; ForkServerUnavailable when it cannot fork."""
+        environment = worker_environment(self.extra_paths, env)
+        if environment.get("PYTHONPATH") != self._env.get("PYTHONPATH"):
+            raise ForkServerUnavailable(f"{what} asks for another PYTHONPATH than {self.what} imported with")
+        if self._process is None:
+            self.start()
+        # Sent only once it forks: a request that waited longer falls back to a one-shot worker, and
+        # must not run a second time when the server gets to it.
+        if not self._ready.wait(timeout):
+            raise ForkServerUnavailable(f"{self.what} was not ready within {timeout:.0f} s")
+        if self.ended is not None:
+            raise ForkServerUnavailable(f"{self.what} under {self.interpreter} {self.ended}")
+        return environment
+
+    def _submit(self, message: dict[str, Any], what: str) -> tuple[int, queue.Queue[dict[str, Any] | None]]:
+        """Send a fork request: its number and the inbox its pid and exit messages arrive in."""
+        inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        with self._lock:
+            self._next_id += 1
+            number = self._next_id
+            self._inboxes[number] = inbox
+            self._send({"id": number, **message}, what)
+        return number, inbox
 
     def _send(self, message: dict[str, Any], what: str) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -264,6 +331,99 @@ class ForkServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class ForkedProcess:
+    """A long-running forked child, handled like a :class:`subprocess.Popen` (pid, poll, wait, signals).
+
+    Its exit status comes from the fork server that reaps it. When that server has ended first, the
+    child was handed to init: it is known to have ended once its pid is gone, with status unknown (1).
+    """
+
+    def __init__(
+        self,
+        pid: int,
+        inbox: queue.Queue[dict[str, Any] | None],
+        forget: Callable[[], None],
+        what: str,
+    ) -> None:
+        self.pid = pid
+        self.args = what
+        self.returncode: int | None = None
+        self._inbox = inbox
+        self._forget = forget
+        self._orphaned = False
+
+    def poll(self) -> int | None:
+        """The exit status once the child ended, else None."""
+        if self.returncode is None:
+            self._take(block=False)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the child's end; its exit status (``subprocess.TimeoutExpired`` after ``timeout``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if left <= 0:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+            self._take(block=True, wait=left)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        """Send ``signum`` to the child (nothing when it is gone)."""
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        """SIGTERM, as Popen.terminate."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL, as Popen.kill."""
+        self.send_signal(signal.SIGKILL)
+
+    def _take(self, *, block: bool, wait: float = 0.0) -> None:
+        if self._orphaned:
+            if not _running(self.pid):
+                self._ended(1)
+            elif block:
+                time.sleep(wait)
+            return
+        try:
+            message = self._inbox.get(block, wait if block else None)
+        except queue.Empty:
+            return
+        if message is None:  # the fork server ended: nobody reports this child's end any more
+            self._orphaned = True
+        elif "exit" in message:
+            self._ended(int(message["exit"]))
+
+    def _ended(self, status: int) -> None:
+        self.returncode = status
+        self._forget()
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent's reaping counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # reused by someone else's process: ours is gone
+            return False
+        return True
+
+
+def forking_allowed() -> bool:
+    """False when the environment turns fork servers off (``HOKUSAI_CONTRACTS_NO_FORKSERVER=1``)."""
+    return os.environ.get(FORKSERVER_OFF) != "1"
 
 
 def _read_text(path: Path) -> str:

@@ -93,6 +93,17 @@ def spawn(
     return process
 
 
+def register(process: subprocess.Popen) -> None:
+    """Register a group leader the harness started another way (a forked server, Popen-like) like a spawned
+    one: stopped whole by :func:`stop_group` and by an interrupt. Stopped at once when the run is stopping."""
+    with _lock:
+        if not _stopping.is_set():
+            _groups[process.pid] = process
+            return
+    _signal_group(process.pid, signal.SIGKILL)
+    raise Interrupted("the run is being stopped: no new process starts")
+
+
 def release(process: subprocess.Popen) -> None:
     """Let ``process`` outlive the run (``mlflow up``): the registry forgets it."""
     with _lock:

@@ -21,9 +21,11 @@ the process imports the listed modules once (a missing one is skipped), says ``{
 stdout, then forks one child per request line ``{"id": n, "script", "request", "response", "stdout",
 "stderr", "cwd", "env"}``: the child is a one-shot worker (``serve``) whose stdout and stderr go to the
 named files, in the given directory and environment, so each request still gets a process of its own
-without paying for those imports again. The server answers ``{"id": n, "pid": p}`` when the child
-starts and ``{"id": n, "exit": status}`` when it ends (negative: killed by that signal). When an import
-started a thread, forking would be unsafe: it says ``{"ready": false, "why": ...}`` and exits.
+without paying for those imports again (``"own_group": true``: in a process group of its own, for a
+long-running child such as a server; ``"append": true``: output appended to the files). The server
+answers ``{"id": n, "pid": p}`` when the child starts and ``{"id": n, "exit": status}`` when it ends
+(negative: killed by that signal). When an import started a thread, forking would be unsafe: it says
+``{"ready": false, "why": ...}`` and exits.
 """
 
 from __future__ import annotations
@@ -176,6 +178,8 @@ def _preload(modules) -> list:
 def _child(message, output) -> int:
     """In a forked child: become a one-shot worker for ``message`` (output to its files); its status."""
     output.close()  # the server's answer pipe: the harness must see it close when the server ends
+    if message.get("own_group"):  # a long-running child (a server) the harness stops on its own
+        os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -183,7 +187,8 @@ def _child(message, output) -> int:
         if fd == 2 and path == message["stdout"]:  # merged: one file, one offset
             os.dup2(1, 2)
             continue
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        keep = os.O_APPEND if message.get("append") else os.O_TRUNC
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | keep, 0o600)
         os.dup2(target, fd)
         os.close(target)
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the process's stdin until it exits

@@ -100,7 +100,8 @@ CONTRACTS_HELP = "Contracts root directory; the API contracts are its api/*.yaml
 NO_CACHE_HELP = "Run every check again instead of reusing remembered results (fresh results are stored)."
 CACHE_DIR_HELP = "Where results are remembered (default: <cache>/results, see HOKUSAI_CONTRACTS_CACHE)."
 VERIFY_JOBS_HELP = (
-    "Workers: families, pages and scenarios run at once (default: the machine's cores). " + JOBS_HELP
+    "Workers: pages and scenarios of each family run up to N at once (default: the machine's cores); "
+    "with N > 1 the families run side by side, 1 runs everything in turn. " + JOBS_HELP
 )
 HTTP_BUDGET_HELP = (
     "Fuzzing budget of the http family: N generated requests in all (spread evenly over every operation "

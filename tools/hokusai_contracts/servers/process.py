@@ -19,6 +19,7 @@ from hokusai_contracts.base import processes
 from hokusai_contracts.servers.basic_auth import BasicAuthUsers, PermissionGrantError, write_auth_config
 from hokusai_contracts.servers.errors import ServerStartError
 from hokusai_contracts.servers.health import mlflow_problem
+from hokusai_contracts.servers.launcher import launch
 from hokusai_contracts.servers.server import MlflowServer, Server, UsersOfServer
 from hokusai_contracts.servers.templates import TRACKING_DB, ensure_templates
 from hokusai_contracts.servers.venvs import ensure_environment, mlflow_version_of
@@ -33,7 +34,7 @@ class RunningServer(UsersOfServer):
     url: str
     workdir: Path
     log_path: Path
-    process: subprocess.Popen
+    process: subprocess.Popen  # or a Popen-like ForkedProcess when a launcher started it
     users: BasicAuthUsers | None = None
     startup_seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict, repr=False)
@@ -57,7 +58,7 @@ class RunningServer(UsersOfServer):
         with open(self.log_path, "ab") as log:
             log.write(b"\n--- restarted by the harness ---\n")
             log.flush()
-            self.process = spawn_logged(self.command, self.workdir, self.environment, log)
+            self.process = launch(self.command, self.workdir, self.environment, log)
         wait_until_healthy(self, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -256,7 +257,7 @@ def start_mlflow_process(
     log_path = workdir / "server.log"
     started = time.monotonic()
     with open(log_path, "wb") as log:
-        process = spawn_logged(command, workdir, env, log)
+        process = launch(command, workdir, env, log)
     server = RunningServer(
         url=f"http://{host}:{port}",
         workdir=workdir,
