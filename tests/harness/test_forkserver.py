@@ -30,6 +30,8 @@ def handle(request):
         "cwd": os.getcwd(),
         "marker": os.environ.get("FORKSERVER_TEST_MARKER"),
         "preloaded": "email.mime.text" in sys.modules,
+        "first_on_path": sys.path[0],
+        "email_from": sys.modules["email"].__file__ if "email" in sys.modules else None,
     }
 """
 
@@ -133,9 +135,27 @@ def test_run_worker_uses_a_routed_server_for_its_scripts_on_the_same_python_path
         routed_run = run_worker(worker, {}, what="w", timeout=30).answer()
         own_env = run_worker(worker, {}, what="w", timeout=30, env=marked).answer()
         merged = run_worker(worker, {"n": 5}, what="w", timeout=30, merge_output=True)
-        other_path = run_worker(worker, {}, what="w", timeout=30, env={**marked, "PYTHONPATH": str(tmp_path)})
         not_listed = run_worker(other, {}, what="w", timeout=30).answer()
     assert routed_run["preloaded"] and own_env["preloaded"] and server.forked == 3
     assert own_env["marker"] == "own"
     assert merged.stdout == "out 5\nerr\n" and merged.stderr == ""
-    assert not other_path.answer()["preloaded"] and not not_listed["preloaded"]
+    assert not not_listed["preloaded"]
+
+
+def test_extra_paths_go_first_on_a_forked_childs_path_unless_they_hold_a_module_the_server_imported(
+    worker: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    sdk = tmp_path / "old-sdk"
+    (sdk / "oldsdk").mkdir(parents=True)
+    shadowing = tmp_path / "shadowing"
+    (shadowing / "email").mkdir(parents=True)
+    (shadowing / "email" / "__init__.py").write_text("")
+    server = ForkServer(sys.executable, preload=["email.mime.text"], scripts=[worker])
+    with routed(server):
+        # OLD's SDK, say: a fresh interpreter would have it first on sys.path, and so has the child.
+        extra = run_worker(worker, {}, what="w", timeout=30, extra_paths=[sdk]).answer()
+        shadowed = run_worker(worker, {}, what="w", timeout=30, extra_paths=[shadowing]).answer()
+    assert extra["preloaded"] and extra["first_on_path"] == str(sdk.resolve()) and server.forked == 1
+    # A fresh interpreter would import that email package instead of the server's: not forked.
+    assert not shadowed["preloaded"] and shadowed["first_on_path"] == str(shadowing.resolve())

@@ -99,6 +99,7 @@ class ForkServer:
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_KEPT)
         self._threads: list[threading.Thread] = []
         self.ended: str | None = None  # why it can no longer take requests
+        self._modules: frozenset[str] = frozenset()  # top-level names the server had imported
         self.forked = 0  # children started
 
     @property
@@ -119,6 +120,7 @@ class ForkServer:
             with contextlib.suppress(ValueError):
                 message = json.loads(line)
                 if "ready" in message:
+                    self._modules = frozenset(message.get("modules") or ())
                     if not message["ready"]:
                         self.ended = f"refused to fork: {message.get('why')}"
                     self._ready.set()
@@ -149,14 +151,17 @@ class ForkServer:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         merge_output: bool = False,
+        extra_paths: Sequence[str | os.PathLike[str]] | None = None,
     ) -> WorkerRun:
         """Run worker ``script`` on ``payload`` in a forked child: its :class:`WorkerRun`.
 
-        ``env`` (default: ours) with the server's extra paths is the child's environment; one whose
-        ``PYTHONPATH`` differs from the server's would import other code, so it is not forked.
-        ``merge_output`` sends the child's stderr into its stdout.
+        ``env`` (default: ours) with ``extra_paths`` (default: the server's) first on PYTHONPATH is the
+        child's environment, as a one-shot worker's. Entries the server lacks go first on the child's
+        sys.path; a PYTHONPATH that would import other code than the server imported is not forked
+        (ForkServerUnavailable). ``merge_output`` sends the child's stderr into its stdout.
         """
-        environment = self._child_environment(env, what, timeout)
+        paths = self.extra_paths if extra_paths is None else tuple(extra_paths)
+        environment, prepended = self._child_setup(env, what, timeout, paths)
         with processes.temp_dir("worker") as scratch:
             request, response = scratch / "request.json", scratch / "response.jsonl"
             stdout, stderr = scratch / "stdout.txt", scratch / "stderr.txt"
@@ -170,6 +175,7 @@ class ForkServer:
                     "stderr": str(stdout if merge_output else stderr),
                     "cwd": str(cwd) if cwd else None,
                     "env": environment,  # what a one-shot worker would get now
+                    "sys_path": prepended,
                 },
                 what,
             )
@@ -211,7 +217,7 @@ class ForkServer:
         :class:`ForkedProcess` registered with :mod:`~hokusai_contracts.base.processes` (so an
         interrupt stops it too).
         """
-        environment = self._child_environment(env, what, timeout)
+        environment, prepended = self._child_setup(env, what, timeout, self.extra_paths)
         request = directory / "forked-request.json"
         write_json(request, payload, what)
         number, inbox = self._submit(
@@ -223,6 +229,7 @@ class ForkServer:
                 "stderr": str(log_path),
                 "cwd": str(cwd) if cwd else None,
                 "env": environment,
+                "sys_path": prepended,
                 "own_group": True,
                 "append": True,
             },
@@ -247,11 +254,16 @@ class ForkServer:
         with self._lock:
             self._inboxes.pop(number, None)
 
-    def _child_environment(self, env: Mapping[str, str] | None, what: str, timeout: float) -> dict[str, str]:
-        """The child's environment, once the server is ready; ForkServerUnavailable when it cannot fork."""
-        environment = worker_environment(self.extra_paths, env)
-        if environment.get("PYTHONPATH") != self._env.get("PYTHONPATH"):
-            raise ForkServerUnavailable(f"{what} asks for another PYTHONPATH than {self.what} imported with")
+    def _child_setup(
+        self,
+        env: Mapping[str, str] | None,
+        what: str,
+        timeout: float,
+        extra_paths: Sequence[str | os.PathLike[str]],
+    ) -> tuple[dict[str, str], list[str]]:
+        """The child's environment and the entries to put first on its sys.path, once the server is
+        ready; ForkServerUnavailable when it cannot fork."""
+        environment = worker_environment(extra_paths, env)
         if self._process is None:
             self.start()
         # Sent only once it forks: a request that waited longer falls back to a one-shot worker, and
@@ -260,7 +272,28 @@ class ForkServer:
             raise ForkServerUnavailable(f"{self.what} was not ready within {timeout:.0f} s")
         if self.ended is not None:
             raise ForkServerUnavailable(f"{self.what} under {self.interpreter} {self.ended}")
-        return environment
+        return environment, self._prepended(environment.get("PYTHONPATH"), what)
+
+    def _prepended(self, pythonpath: str | None, what: str) -> list[str]:
+        """The PYTHONPATH entries a child has before the server's (OLD's SDK, say): a fresh interpreter
+        puts them first on sys.path, and so does the child. Not when the server's own differ, nor when
+        an entry holds a module the server imported: the fresh interpreter would import that copy."""
+        mine = [p for p in (self._env.get("PYTHONPATH") or "").split(os.pathsep) if p]
+        theirs = [p for p in (pythonpath or "").split(os.pathsep) if p]
+        extra = theirs[: len(theirs) - len(mine)]
+        if len(theirs) < len(mine) or theirs[len(extra) :] != mine:
+            raise ForkServerUnavailable(f"{what} asks for another PYTHONPATH than {self.what} imported with")
+        for entry in extra:
+            try:
+                names = {name.partition(".")[0] for name in os.listdir(entry)}
+            except OSError:
+                continue  # a fresh interpreter skips it too
+            shadowed = sorted(names & self._modules)
+            if shadowed:
+                raise ForkServerUnavailable(
+                    f"{what}: {entry} has {', '.join(shadowed)}, which {self.what} imported from elsewhere"
+                )
+        return extra
 
     def _submit(self, message: dict[str, Any], what: str) -> tuple[int, queue.Queue[dict[str, Any] | None]]:
         """Send a fork request: its number and the inbox its pid and exit messages arrive in."""
@@ -434,7 +467,14 @@ def _read_text(path: Path) -> str:
 
 
 _forkservers: Routes[ForkServer] = Routes()
-routed_forkserver = _forkservers.find
+
+
+def routed_forkserver(
+    interpreter: str, extra_paths: Sequence[str | os.PathLike[str]], script: Path | str
+) -> ForkServer | None:
+    """The routed fork server for ``script`` in ``interpreter`` with ``extra_paths``; else the one without
+    extra paths (the call's paths then go first on its children's sys.path, when they shadow nothing)."""
+    return _forkservers.find(interpreter, extra_paths, script) or _forkservers.find(interpreter, (), script)
 
 
 @contextlib.contextmanager

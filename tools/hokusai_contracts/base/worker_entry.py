@@ -19,9 +19,10 @@ ends when stdin closes (status 0), or with 74 when an answer cannot be written.
 Fork-server mode, ``python worker_entry.py --forkserver '["mlflow", ...]'`` (the harness's ``ForkServer``):
 the process imports the listed modules once (a missing one is skipped), says ``{"ready": true, ...}`` on
 stdout, then forks one child per request line ``{"id": n, "script", "request", "response", "stdout",
-"stderr", "cwd", "env"}``: the child is a one-shot worker (``serve``) whose stdout and stderr go to the
-named files, in the given directory and environment, so each request still gets a process of its own
-without paying for those imports again (``"own_group": true``: in a process group of its own, for a
+"stderr", "cwd", "env", "sys_path"}``: the child is a one-shot worker (``serve``) whose stdout and
+stderr go to the named files, in the given directory and environment (``sys_path``: entries put first
+on its sys.path), so each request still gets a process of its own without paying for those imports
+again (``"own_group": true``: in a process group of its own, for a
 long-running child such as a server; ``"append": true``: output appended to the files). The server
 answers ``{"id": n, "pid": p}`` when the child starts and ``{"id": n, "exit": status}`` when it ends
 (negative: killed by that signal). When an import started a thread, forking would be unsafe: it says
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import gc
 import importlib.util
 import inspect
 import json
@@ -196,6 +198,9 @@ def _child(message, output) -> int:
     os.chdir(message["cwd"] or os.getcwd())
     os.environ.clear()
     os.environ.update(message["env"])
+    if message.get("sys_path"):  # PYTHONPATH entries before the server's, as a fresh interpreter has them
+        sys.path[0:0] = message["sys_path"]
+        importlib.invalidate_caches()
     numpy = sys.modules.get("numpy")
     if numpy is not None:  # a fresh process seeds numpy's global generator itself; so does random at fork
         numpy.random.seed()
@@ -228,7 +233,14 @@ def forkserver(modules) -> int:
         why = f"importing {', '.join(loaded)} started {threads - 1} thread(s): forking would be unsafe"
         _write(output, "the fork server's stdout", {"ready": False, "why": why})
         return 0
-    _write(output, "the fork server's stdout", {"ready": True, "preloaded": loaded})
+    # Python's advice for a process that forks without exec: the preloaded objects move to a permanent
+    # generation the children's collections never traverse. Otherwise each child's collections and its
+    # exit wrote to every inherited object, copying its pages: measured 1.1 s of CPU per child's exit
+    # alone (MLflow, scikit-learn, pandas preloaded), 0.23 s with the freeze.
+    gc.collect()
+    gc.freeze()
+    modules = sorted({name.partition(".")[0] for name in list(sys.modules)})
+    _write(output, "the fork server's stdout", {"ready": True, "preloaded": loaded, "modules": modules})
     pending: dict = {}
     buffered, reading = b"", True
     while reading or pending:

@@ -99,7 +99,14 @@ def run_worker(
     if forks is not None:
         with contextlib.suppress(ForkServerUnavailable):  # not (or no longer) forking: one-shot below
             return forks.run(
-                script, payload, what=what, timeout=timeout, cwd=cwd, env=env, merge_output=merge_output
+                script,
+                payload,
+                what=what,
+                timeout=timeout,
+                cwd=cwd,
+                env=env,
+                merge_output=merge_output,
+                extra_paths=extra_paths,
             )
     with processes.temp_dir("worker") as scratch:
         request_path, response_path = scratch / "request.json", scratch / "response.jsonl"

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hokusai_contracts.base.errors import ContractError, HarnessUsageError
 from hokusai_contracts.base.masking import known_secrets, mask_secrets
 from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks.auth.model import Scenario
+from hokusai_contracts.checks.snippets.family import DOCS_DIR
 from hokusai_contracts.checks.snippets.model import Page
 from hokusai_contracts.findings import Finding, Location, Outcome, Severity
 from hokusai_contracts.release.behaviour_auth import (
@@ -110,10 +112,24 @@ def _docs_new_first(
     pages: list[Page], old: BehaviourSide, new: BehaviourSide, pool: ServerPool
 ) -> tuple[dict[str, CaseResult], dict[str, CaseResult]]:
     """OLD's results (only for pages that failed with NEW) and NEW's, for every block of ``pages``."""
+    # OLD's pages that NEW's docs have word for word are the docs family's runs too (one run per pool):
+    # the changed ones, which only this comparison runs, go first.
+    pages = sorted(pages, key=lambda page: _unchanged_in(new, page))
     (new_docs,) = run_docs(pages, (new,), pool)
     rerun = failing_pages(pages, new_docs)
     (old_docs,) = run_docs(rerun, (old,), pool) if rerun else ({},)
     return old_docs, new_docs
+
+
+def _unchanged_in(side: BehaviourSide, page: Page) -> bool:
+    """True when ``side``'s docs have ``page`` (by name) with the same text."""
+    if side.contracts_dir is None:
+        return False
+    try:
+        theirs = side.contracts_dir / DOCS_DIR / Path(page.path).name
+        return theirs.read_bytes() == Path(page.path).read_bytes()
+    except OSError:
+        return False
 
 
 def _auth_new_first(

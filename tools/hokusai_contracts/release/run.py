@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hokusai_contracts.base.errors import HarnessUsageError
+from hokusai_contracts.base.timing import carried
 from hokusai_contracts.contract.model import ObjectKind
 from hokusai_contracts.diff.accepted import (
     DEFAULT_FILE,
@@ -221,10 +222,14 @@ def diff_findings(
 ) -> DiffReport:
     """Compare two resolved sides into a :class:`DiffReport` (behaviour checks on request)."""
     started = time.monotonic()
-    judged, verdict = compare_sides(old, new, accepted)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The behaviour checks need only the sides: they run beside the API comparison (about 10 s of
+        # probes and witnesses), which otherwise held back the longest part of a release diff.
+        behaving = pool.submit(carried(behaviour_run), old, new, server) if behaviour else None
+        judged, verdict = compare_sides(old, new, accepted)
+        raw = behaving.result() if behaving is not None else []
     extra: list[Finding] = []
     if behaviour:
-        raw = behaviour_run(old, new, server)
         if any(f.failed and find_acceptance(_as_change(f), accepted, new.version) is None for f in raw):
             verdict = dataclasses.replace(verdict, required=Bump.MAJOR)
         extra = [apply_to_behaviour(f, accepted, new.version, verdict.allows_breaking) for f in raw]

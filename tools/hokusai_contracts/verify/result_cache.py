@@ -81,6 +81,23 @@ class Entry:
     sdk_version: str | None = None
 
 
+# Beside the entries (JSON, seconds per unit from the last run), named so that it is no entry: eviction
+# and readers of the entries take *.json.
+DURATIONS_NAME = "durations"
+
+
+def _load_durations(path: Path | None) -> dict[str, float]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+
 class ResultStore:
     """One JSON file per key under ``root``, written atomically, bounded to ``max_bytes``."""
 
@@ -197,6 +214,7 @@ class ResultCache:
     _shared: dict[str, str] = field(default_factory=dict, repr=False)
     _order: list[str] = field(default_factory=list, repr=False)
     _base_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _durations: dict[str, float] | None = field(default=None, repr=False)
 
     def _base(self) -> dict[str, Any] | None:
         """The run's base parts (probed once); None when results cannot be remembered."""
@@ -312,6 +330,37 @@ class ResultCache:
         self.store.save(key, entry, {"family": family, "unit": unit}, known_secrets())
         with self._lock:
             self._entries[key] = entry
+
+    # -- how long units took (the order to start them in) ---------------------------------------------
+
+    def _durations_path(self) -> Path | None:
+        return self.store.root / DURATIONS_NAME if self.store is not None else None
+
+    def expected_seconds(self, family: str, unit: str) -> float | None:
+        """How long ``family``'s ``unit`` took when it last ran here (None: not known).
+
+        A scheduling hint only (the longest units start first), so it is read under --no-cache too.
+        """
+        with self._lock:
+            if self._durations is None:
+                self._durations = _load_durations(self._durations_path())
+            return self._durations.get(f"{family}:{unit}")
+
+    def took(self, family: str, unit: str, seconds: float) -> None:
+        """Record how long ``family``'s ``unit`` took (kept for the next run's order)."""
+        path = self._durations_path()
+        if path is None:
+            return
+        with self._lock:
+            if self._durations is None:
+                self._durations = _load_durations(path)
+            self._durations[f"{family}:{unit}"] = round(seconds, 2)
+            durations = dict(self._durations)
+        with contextlib.suppress(OSError):  # a hint: losing it costs only the order
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, prefix=".tmp-") as handle:
+                json.dump(durations, handle, sort_keys=True)
+            os.replace(handle.name, path)
 
     # -- the family wrapper ---------------------------------------------------------------------------
 

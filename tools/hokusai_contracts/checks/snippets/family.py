@@ -9,6 +9,7 @@ snippet attributes or front matter.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -263,20 +264,37 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
     keys = {page: cache.key(CHECK, str(page)) for page in pages} if cache is not None else {}
     by_page = {page: cache.get(key) for page, key in keys.items()}
     every_page, pages = pages, [page for page in pages if by_page.get(page) is None]
-    fresh: list[list[Finding]] = []
     jobs = int(context.options.get(OPTION_JOBS, min(2, os.cpu_count() or 1)))
     # "server_start" (set by server_run): start other kinds (basic-auth) with the run's provider/version.
     start = context.options.get("server_start")
     # Under verify: the run's shared servers, started on first use (pages keep apart by unique names).
     servers = shared_or_own(context.server, start_mlflow=start, purpose="the snippets")
+
+    def timed_check(page: Path) -> list[Finding]:
+        started = time.monotonic()
+        page_findings = check_page(page, context, index, shared)
+        if cache is not None:
+            cache.took(CHECK, str(page), time.monotonic() - started)
+        return page_findings
+
     with servers as shared, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for page_findings in pool.map(carried(lambda p: check_page(p, context, index, shared)), pages):
-            fresh.append(page_findings)
+        # The longest pages (as last run here) start first: a long page started last was the tail.
+        order = longest_first(pages, cache)
+        done = dict(zip(order, pool.map(carried(timed_check), order), strict=True))
+        fresh = [done[page] for page in pages]
     for page, page_findings in zip(pages, fresh, strict=True):
         by_page[page] = page_findings
         if cache is not None:
             cache.put(keys[page], page_findings)
     return findings + [finding for page in every_page for finding in by_page[page] or ()]
+
+
+def longest_first(pages: list[Path], cache: object | None) -> list[Path]:
+    """``pages`` by the time they took when last run here, longest first; unknown ones first, in order."""
+    if cache is None:
+        return list(pages)
+    expected = {page: cache.expected_seconds(CHECK, str(page)) for page in pages}  # type: ignore[attr-defined]
+    return sorted(pages, key=lambda page: -(expected[page] if expected[page] is not None else float("inf")))
 
 
 def server_kinds(context: VerifyContext) -> set[str]:
