@@ -32,7 +32,7 @@ from hokusai_contracts.release.behaviour_auth import (
     scenario_key,
     why_not_runnable,
 )
-from hokusai_contracts.release.behaviour_docs import failing_pages, load_pages, run_docs
+from hokusai_contracts.release.behaviour_docs import load_pages, run_page
 from hokusai_contracts.release.behaviour_model import (
     CHECK,
     EXAMPLE_REGRESSED,
@@ -49,6 +49,7 @@ __all__ = ["BehaviourSide", "behaviour_findings", "compare"]
 
 T = TypeVar("T")
 
+DOCS_JOBS = 2  # OLD's pages run at once (each a process; the docs family runs its own beside them)
 _WHAT = {EXAMPLE_REGRESSED: "example", SCENARIO_REGRESSED: "auth scenario"}
 FIX = (
     "NEW breaks code written against OLD: restore OLD's behaviour, or release NEW as a major version and "
@@ -115,9 +116,19 @@ def _docs_new_first(
     # OLD's pages that NEW's docs have word for word are the docs family's runs too (one run per pool):
     # the changed ones, which only this comparison runs, go first.
     pages = sorted(pages, key=lambda page: _unchanged_in(new, page))
-    (new_docs,) = run_docs(pages, (new,), pool)
-    rerun = failing_pages(pages, new_docs)
-    (old_docs,) = run_docs(rerun, (old,), pool) if rerun else ({},)
+
+    def one(page: Page) -> tuple[list[CaseResult], list[CaseResult]]:
+        # OLD's run of a page follows NEW's failing run at once, not after every page ran with NEW.
+        new_cases = run_page(page, new, pool)
+        failed = any(case.failed for case in new_cases)
+        return (run_page(page, old, pool) if failed else []), new_cases
+
+    old_docs: dict[str, CaseResult] = {}
+    new_docs: dict[str, CaseResult] = {}
+    with ThreadPoolExecutor(max_workers=DOCS_JOBS) as executor:
+        for old_cases, new_cases in executor.map(carried(one), pages):
+            old_docs.update((case.key, case) for case in old_cases)
+            new_docs.update((case.key, case) for case in new_cases)
     return old_docs, new_docs
 
 

@@ -79,6 +79,9 @@ def not_compared(scenarios: Iterable[Scenario], reason: str) -> list[Finding]:
     ]
 
 
+AUTH_LANES = 2  # scenarios of one side at once (they mostly wait on gateways and back-offs)
+
+
 def run_auth_sides(scenarios: list[Scenario], sides: tuple[BehaviourSide, ...], pool: ServerPool) -> AuthRuns:
     """``scenarios`` run with each side's SDK, against ``pool``'s servers (started once for all sides)."""
     runs = AuthRuns()
@@ -88,7 +91,9 @@ def run_auth_sides(scenarios: list[Scenario], sides: tuple[BehaviourSide, ...], 
     if runnable:
         # Each side is its own worker process; both mostly wait on servers, so they run at once.
         with ThreadPoolExecutor(max_workers=len(sides)) as executor:
-            run = functools.partial(_run_side, scenarios=runnable, pool=pool)
+            # One side alone (OLD runs only NEW's failures, after): its scenarios in two lanes.
+            lanes = AUTH_LANES if len(sides) == 1 else 1
+            run = functools.partial(_run_side, scenarios=runnable, pool=pool, lanes=lanes)
             runs.results = list(executor.map(run, sides))
     return runs
 
@@ -103,9 +108,11 @@ def _unavailable(pool: ServerPool, kinds: set[str]) -> dict[str, str]:
     return failures
 
 
-def _run_side(side: BehaviourSide, scenarios: list[Scenario], pool: ServerPool) -> dict[str, CaseResult]:
-    """Every scenario's verdict with ``side``'s SDK (one lane: the other side runs beside it)."""
-    findings = run_scenarios(scenarios, pool, python=side.python, extra_paths=side.extra_paths, lanes=1)
+def _run_side(
+    side: BehaviourSide, scenarios: list[Scenario], pool: ServerPool, lanes: int = 1
+) -> dict[str, CaseResult]:
+    """Every scenario's verdict with ``side``'s SDK, in ``lanes`` at once."""
+    findings = run_scenarios(scenarios, pool, python=side.python, extra_paths=side.extra_paths, lanes=lanes)
     return {scenario_key(s): _case(s, f) for s, f in zip(scenarios, findings, strict=True)}
 
 

@@ -8,12 +8,9 @@ text and interpreter is not run again).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hokusai_contracts.base.errors import ContractError
-from hokusai_contracts.base.timing import carried
 from hokusai_contracts.checks.snippets.execute import BlockOutcome
 from hokusai_contracts.checks.snippets.family import DOCS_DIR, discover, subject
 from hokusai_contracts.checks.snippets.model import Page
@@ -76,26 +73,3 @@ def run_page(page: Page, side: BehaviourSide, servers: ServerPool) -> list[CaseR
     """Every block of ``page`` run with ``side``'s SDK, in order."""
     outcomes = shared_page_run(page, servers, python=side.python, extra_paths=side.extra_paths)
     return [case_result(page, outcome, side.package) for outcome in outcomes]
-
-
-def run_docs(
-    pages: Sequence[Page], sides: Sequence[BehaviourSide], servers: ServerPool, jobs: int = 2
-) -> list[dict[str, CaseResult]]:
-    """For each side, its result for every block of ``pages`` by key (pages run ``jobs`` at a time)."""
-    tasks = [(number, page) for number in range(len(sides)) for page in pages]
-    results: list[dict[str, CaseResult]] = [{} for _ in sides]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = pool.map(carried(lambda task: (task[0], run_page(task[1], sides[task[0]], servers))), tasks)
-        for number, cases in runs:
-            results[number].update((case.key, case) for case in cases)
-    return results
-
-
-def failing_pages(pages: Sequence[Page], results: Mapping[str, CaseResult]) -> list[Page]:
-    """The pages with a block that failed in ``results`` (the only ones worth running with OLD's SDK)."""
-
-    def failed(page: Page, index: int) -> bool:
-        case = results.get(block_key(page, index))
-        return case is not None and case.failed
-
-    return [page for page in pages if any(failed(page, block.index) for block in page.blocks)]
