@@ -150,8 +150,11 @@ def command_line(pid: int) -> str:
     words = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
     if "--forkserver" in words:
         request = Path(os.readlink(f"/proc/{pid}/cwd")) / "forked-request.json"
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            words = [words[0], "-m", "mlflow", *json.loads(request.read_text())["argv"]]
+        try:
+            launched = json.loads(request.read_text())
+            words = [words[0], "-m", launched["module"], *launched["argv"]]
+        except (OSError, ValueError, KeyError):  # a fork server (or a child running a worker script)
+            words = words[: words.index("--forkserver") + 1]  # its preload list names modules it does not run
     return " ".join(words)
 
 

@@ -20,12 +20,12 @@ from hokusai_contracts.gateway.config import (
 from hokusai_contracts.gateway.keys import ADMIN, READ, WRITE, KeyStore, expired_at
 from hokusai_contracts.gateway.lockout import FailureLimit
 from hokusai_contracts.gateway.ratelimit import RateLimit
+from hokusai_contracts.servers.launcher import launch
 from hokusai_contracts.servers.process import (
     ServerStartError,
     await_health,
     free_port,
     read_log_tail,
-    spawn_logged,
 )
 from hokusai_contracts.servers.server import GATEWAY, MlflowServer, Server
 
@@ -157,7 +157,7 @@ def start_gateway(
     command = [python, "-m", "hokusai_contracts.gateway.serve", "--config", str(config_path)]
     command += ["--host", host, "--port", str(port)]
     with open(log_path, "wb") as log:
-        process = spawn_logged(command, workdir, env, log)
+        process = launch(command, workdir, env, log)
     gateway = RunningGateway(
         url=f"http://{host}:{port}",
         upstream_url=upstream_url,

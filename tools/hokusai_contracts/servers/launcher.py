@@ -1,12 +1,14 @@
-"""How a local ``mlflow server`` process starts: from its interpreter's launcher when one is active.
+"""How a local server process (``mlflow server``, the gateway) starts: from a launcher when one is active.
 
 ``python -m mlflow server`` is two interpreters that each import MLflow: the CLI, then the web server it
 spawns (uvicorn or gunicorn). About 2.5 s of CPU each on these machines, before the server answers: a
 gate starting three servers on 2 cores spent most of its first 15 s there. Inside :func:`launching`
-(``verify`` enters it for its run), a server starts as a fork of its interpreter's launcher, a fork
-server that imported MLflow's CLI once (:mod:`~hokusai_contracts.base.forkserver`), running
-:mod:`.mlflow_entry`: MLflow's own CLI code with the same arguments and environment, the web server in
-that process. Measured: /health 0.6 s after the fork, 0.55 s of CPU, against 5.4 s and about 6 s.
+(``verify`` enters it for its run), a server starts as a fork of a launcher, a fork server of its
+interpreter that imported the module's dependencies once (:mod:`~hokusai_contracts.base.forkserver`),
+running :mod:`.launch_entry`. For MLflow that is MLflow's own CLI code with the same arguments and
+environment, the web server in that process. Measured: /health 0.6 s after the fork, 0.55 s of CPU,
+against 5.4 s and about 6 s. The gateway (``python -m hokusai_contracts.gateway.serve``, about 1 s of CPU
+to import) starts the same way.
 
 Outside such a block, when the launcher cannot fork, or with ``HOKUSAI_CONTRACTS_NO_FORKSERVER=1``, the
 command runs as a process of its own, as before.
@@ -29,33 +31,53 @@ from hokusai_contracts.base.forkserver import (
     ForkServerUnavailable,
     forking_allowed,
 )
+from hokusai_contracts.gateway.config import ENV_UPSTREAM_PASSWORD, ENV_UPSTREAM_TOKEN, ENV_UPSTREAM_USERNAME
 
-ENTRY = Path(__file__).with_name("mlflow_entry.py")
-# What the CLI process imports before it spawns the web server, and the web servers themselves (a
-# version lacks one or the other: skipped). Not the app modules: they read the server's settings.
-PRELOAD = ("mlflow.cli", "mlflow.server", "uvicorn.main", "gunicorn.app.wsgiapp")
-# Set per server (basic auth): the launcher's imports must not have seen another server's values.
-_PER_SERVER = ("MLFLOW_AUTH_CONFIG_PATH", "MLFLOW_FLASK_SERVER_SECRET_KEY")
+ENTRY = Path(__file__).with_name("launch_entry.py")
+# What each launchable module imports before it serves (a version lacking one skips it). For ``mlflow
+# server``: what the CLI imports before it spawns the web server, and the web servers themselves; not the
+# app modules, which read the server's settings at import.
+PRELOADS = {
+    "mlflow": ("mlflow.cli", "mlflow.server", "uvicorn.main", "gunicorn.app.wsgiapp"),
+    "hokusai_contracts.gateway.serve": ("hokusai_contracts.gateway.app", "uvicorn.main", "h11"),
+}
+# Set per server (basic auth, a gateway's upstream credentials): the launcher's imports must not have
+# seen another server's values, and its environment keeps no server's secret.
+_PER_SERVER = (
+    "MLFLOW_AUTH_CONFIG_PATH",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
+    ENV_UPSTREAM_USERNAME,
+    ENV_UPSTREAM_PASSWORD,
+    ENV_UPSTREAM_TOKEN,
+)
 START_TIMEOUT_S = 120.0
 
 
+def launchable(command: list[str]) -> str | None:
+    """The module ``command`` runs (``PYTHON -m MODULE ...``) when a launcher can start it, else None."""
+    if len(command) < 3 or command[1] != "-m" or command[2] not in PRELOADS:
+        return None
+    if command[2] == "mlflow" and command[3:4] != ["server"]:
+        return None
+    return command[2]
+
+
 class Launchers:
-    """The launchers of one run, one per server interpreter (and PYTHONPATH), started on first use."""
+    """The launchers of one run, one per module, interpreter (and PYTHONPATH), started on first use."""
 
     def __init__(self) -> None:
-        self._launchers: dict[tuple[str, str | None], ForkServer] = {}
+        self._launchers: dict[tuple[str, str, str | None], ForkServer] = {}
         self._lock = threading.Lock()
 
-    def launcher(self, python: str, env: Mapping[str, str]) -> ForkServer:
-        """The launcher of ``python`` for servers whose environment is ``env``."""
-        key = (os.path.abspath(python), env.get("PYTHONPATH"))
+    def launcher(self, module: str, python: str, env: Mapping[str, str]) -> ForkServer:
+        """The launcher of ``module`` in ``python`` for servers whose environment is ``env``."""
+        key = (module, os.path.abspath(python), env.get("PYTHONPATH"))
         with self._lock:
             launcher = self._launchers.get(key)
             if launcher is None or launcher.ended is not None:
                 base = {name: value for name, value in env.items() if name not in _PER_SERVER}
-                launcher = ForkServer(
-                    python, what=f"the MLflow server launcher of {python}", preload=PRELOAD, env=base
-                ).start()
+                what = f"the {module} launcher of {python}"
+                launcher = ForkServer(python, what=what, preload=PRELOADS[module], env=base).start()
                 self._launchers[key] = launcher
             return launcher
 
@@ -72,7 +94,7 @@ _active: list[Launchers] = []
 
 @contextlib.contextmanager
 def launching() -> Iterator[Launchers]:
-    """Start local MLflow servers from launchers while the block runs; stop the launchers at its end."""
+    """Start local servers from launchers while the block runs; stop the launchers at its end."""
     launchers = Launchers()
     _active.append(launchers)
     try:
@@ -85,27 +107,25 @@ def launching() -> Iterator[Launchers]:
 def launch(
     command: list[str], workdir: Path, env: Mapping[str, str], log: IO[bytes]
 ) -> subprocess.Popen | ForkedProcess:
-    """Start ``command`` (``PYTHON -m mlflow server ARGS``) in ``workdir``, its output appended to ``log``.
+    """Start ``command`` (``PYTHON -m mlflow server ARGS``, the gateway) in ``workdir``, output in ``log``.
 
-    A fork of the interpreter's launcher inside :func:`launching`, else a process of its own; either way
-    the leader of a process group the harness stops whole.
+    A fork of the module's launcher in that interpreter inside :func:`launching`, else a process of its
+    own; either way the leader of a process group the harness stops whole.
     """
-    if _active and forking_allowed() and command[1:4] == ["-m", "mlflow", "server"]:
+    module = launchable(command)
+    if _active and forking_allowed() and module is not None:
         log.flush()
+        launcher = _active[-1].launcher(module, command[0], env)
         try:
-            return (
-                _active[-1]
-                .launcher(command[0], env)
-                .spawn(
-                    ENTRY,
-                    {"argv": command[3:]},
-                    what=f"the MLflow server in {workdir}",
-                    directory=workdir,
-                    log_path=Path(log.name),
-                    cwd=workdir,
-                    env=env,
-                    timeout=START_TIMEOUT_S,
-                )
+            return launcher.spawn(
+                ENTRY,
+                {"module": module, "argv": command[3:]},
+                what=f"{module} in {workdir}",
+                directory=workdir,
+                log_path=Path(log.name),
+                cwd=workdir,
+                env=env,
+                timeout=START_TIMEOUT_S,
             )
         except ForkServerUnavailable:
             pass  # as before: a process of its own

@@ -1,12 +1,14 @@
-"""Worker script: ``python -m mlflow server ARGS`` run in this process, a child of the server launcher.
+"""Worker script: ``python -m MODULE ARGS`` run in this process, a child of a server launcher.
 
-Loaded by ``worker_entry.py`` in the MLflow server's own interpreter (standard library only here; MLflow
-is the launcher's preloaded import). MLflow's own CLI parses the arguments and prepares the server (its
-environment map, the basic-auth admin): exactly what ``python -m mlflow server`` does. The one change is
-its last step: the command MLflow would spawn (``python -m uvicorn ...`` for 3.x, ``python -m gunicorn
-...`` for 2.x) runs in this process, with the same arguments and environment, instead of in a new
-interpreter that imports MLflow a second time. Anything else is run as MLflow would run it. The process
-exits with the server's status.
+Loaded by ``worker_entry.py`` in the launcher's interpreter (standard library only here; what the module
+imports is the launcher's preloading). The request names the module and its arguments; the process
+ends with the module's exit status, as ``python -m MODULE ARGS`` would.
+
+``mlflow`` (``mlflow server``): MLflow's own CLI parses the arguments and prepares the server (its
+environment map, the basic-auth admin), exactly as ``python -m mlflow server`` does. The one change is its
+last step: the command MLflow would spawn (``python -m uvicorn ...`` for 3.x, ``python -m gunicorn ...``
+for 2.x) runs in this process, with the same arguments and environment, instead of in a new interpreter
+that imports MLflow a second time. Anything else MLflow spawns is run as MLflow would run it.
 """
 
 from __future__ import annotations
@@ -47,9 +49,7 @@ def serve_in_process(command, extra_env=None, **_options):
     os.execvpe(command[0], list(command), os.environ)
 
 
-def handle(request: dict) -> None:
-    """Run ``mlflow server`` with ``request["argv"]``; never returns (the process ends with the server)."""
-    argv = list(request["argv"])
+def _mlflow(argv: list[str]) -> None:
     if any(name in sys.modules for name in _READS_CONFIG_AT_IMPORT):
         os.execv(sys.executable, [sys.executable, "-m", "mlflow", *argv])
     import mlflow.server
@@ -57,3 +57,11 @@ def handle(request: dict) -> None:
     if hasattr(mlflow.server, "_exec_cmd"):
         mlflow.server._exec_cmd = serve_in_process
     _run_module(["mlflow", *argv])
+
+
+def handle(request: dict) -> None:
+    """Run ``python -m request["module"] *request["argv"]``; never returns (the process ends with it)."""
+    module, argv = request["module"], list(request["argv"])
+    if module == "mlflow":
+        _mlflow(argv)
+    _run_module([module, *argv])
