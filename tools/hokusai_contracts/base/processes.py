@@ -188,9 +188,10 @@ def run(
     return Completed(returncode, out.decode(errors="replace"), err.decode(errors="replace"), timed_out)
 
 
-def make_temp_dir(what: str) -> Path:
-    """A new temporary directory named ``hokusai-contracts-<what>-...``, registered until removed."""
-    path = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{what}-"))
+def make_temp_dir(what: str, parent: str | os.PathLike[str] | None = None) -> Path:
+    """A new temporary directory named ``hokusai-contracts-<what>-...`` (in ``parent``, default: the
+    system's temporary directory), registered until removed."""
+    path = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{what}-", dir=parent))
     with _lock:
         _temp_dirs.add(path)
     return path

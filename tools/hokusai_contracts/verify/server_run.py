@@ -33,6 +33,7 @@ from hokusai_contracts.checks.auth.execute import WORKER as AUTH_WORKER
 from hokusai_contracts.checks.http import family as http_family
 from hokusai_contracts.checks.http import sdk_flow
 from hokusai_contracts.checks.http.servers import FUZZ_KINDS, OPTION_FUZZ_POOL, fuzz_pool
+from hokusai_contracts.checks.snippets import capture_relay
 from hokusai_contracts.checks.snippets import execute as snippets_execute
 from hokusai_contracts.checks.snippets import family as snippets_family
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
@@ -191,15 +192,22 @@ def _forks(context: VerifyContext) -> bool:
     return bool(context.options.get(OPTION_FORKSERVER, True)) and forkserver.forking_allowed()
 
 
-def sdk_forkserver(context: VerifyContext) -> forkserver.ForkServer:
-    """A fork server of the interpreter under test with the SDK's dependencies imported (not the SDK)."""
-    env = {
+def sdk_environment() -> dict[str, str]:
+    """Our environment without the settings each page, scenario or flow sets itself."""
+    return {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(_UNSET_FOR_THE_SDK) or name.startswith("HOKUSAI_CONTRACTS_")
     }
+
+
+def sdk_forkserver(context: VerifyContext) -> forkserver.ForkServer:
+    """A fork server of the interpreter under test with the SDK's dependencies imported (not the SDK)."""
     return forkserver.ForkServer(
-        context.python, what="the fork server of the SDK's interpreter", scripts=FORKED_SCRIPTS, env=env
+        context.python,
+        what="the fork server of the SDK's interpreter",
+        scripts=FORKED_SCRIPTS,
+        env=sdk_environment(),
     )
 
 
@@ -236,6 +244,8 @@ def run_with_provisioner(
             context.server = PooledServer(pool, MLFLOW)
             if _forks(context) and any(f.name in FORKING_FAMILIES for f in needing):
                 stack.enter_context(forkserver.routed(sdk_forkserver(context)))
+                # MLflow's requirement inference in the pages, forked from the same kind of environment.
+                stack.enter_context(capture_relay.relaying(sdk_environment()))
             if any(f.name == FUZZING_FAMILY for f in needing) and http_family.fuzzes(context):
                 # A URL provider hands back the user's own server: fuzzing must never write there.
                 avoid = provisioner.choice.url if provisioner.choice.kind == URL else None

@@ -411,6 +411,8 @@ class PageRequest:
     blocks: tuple[BlockSpec, ...]
     # A migrated, empty MLflow tracking DB of this interpreter's MLflow version (None: none at hand).
     store_template: str | None = None
+    # The socket of the harness's relay for MLflow's requirement inference (None: MLflow runs it itself).
+    capture_relay: str | None = None
 
 
 STORE_MODULE = "mlflow.store.db.utils"  # where MLflow creates a new store's tables (_initialize_tables)
@@ -439,6 +441,59 @@ def use_store_template(template: str) -> None:
         patch(loaded)
     else:
         sys.meta_path.insert(0, _AfterImport(STORE_MODULE, patch))
+
+
+INFERENCE_MODULE = "mlflow.utils.requirements_utils"  # where MLflow runs its inference script (_run_command)
+INFERENCE_SCRIPT = "_capture_modules.py"
+
+
+def use_capture_relay(address: str) -> None:
+    """Have MLflow's pip-requirement inference, a fresh ``python .../_capture_modules.py ARGS`` per model
+    logged, run as a fork of the harness's capture launcher (``address``: its relay's socket), a process
+    that made that script's own imports already: the same script, arguments, directory and environment,
+    about 1.5 s of CPU less per model. Only a clean exit is taken from it: anything else (another command,
+    a failure, a timeout, no answer) runs as MLflow runs it, so its errors are MLflow's own."""
+
+    def patch(module: types.ModuleType) -> None:
+        original = getattr(module, "_run_command", None)
+        if original is None or getattr(original, "relayed", False):
+            return  # another MLflow layout: it runs the script itself
+
+        def run_command(cmd, timeout_seconds, env=None):
+            if not _relayed(address, cmd, timeout_seconds, env):
+                return original(cmd, timeout_seconds, env=env)
+            return None
+
+        run_command.relayed = True  # type: ignore[attr-defined]
+        module._run_command = run_command
+
+    loaded = sys.modules.get(INFERENCE_MODULE)
+    if loaded is not None:
+        patch(loaded)
+    else:
+        sys.meta_path.insert(0, _AfterImport(INFERENCE_MODULE, patch))
+
+
+def _relayed(address: str, cmd, timeout: float, env) -> bool:
+    """True when the relay ran ``cmd`` (MLflow's inference script) and it exited 0."""
+    import json
+    import socket
+
+    command = [str(part) for part in cmd]
+    if len(command) < 2 or os.path.basename(command[1]) != INFERENCE_SCRIPT:
+        return False
+    request = {"command": command, "env": dict(os.environ if env is None else env), "cwd": os.getcwd()}
+    request["timeout"] = float(timeout)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(float(timeout) + 30.0)
+            connection.connect(address)
+            connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
+            with connection.makefile("rb") as answers:
+                answer = json.loads(answers.readline() or b"{}")
+    except (OSError, ValueError):
+        return False
+    return answer.get("returncode") == 0
 
 
 def _copy_schema(template: str, path: str) -> bool:
@@ -490,5 +545,7 @@ def handle(request: dict) -> Iterator[BlockOutcome]:
     session = PageSession(request["filename"], request["workdir"])
     if request.get("store_template"):
         use_store_template(request["store_template"])
+    if request.get("capture_relay"):
+        use_capture_relay(request["capture_relay"])
     for block in request["blocks"]:
         yield session.run(BlockSpec.from_dict(block))

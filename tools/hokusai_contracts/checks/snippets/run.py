@@ -20,6 +20,7 @@ from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
 from hokusai_contracts.base.workers import resolve_python, run_worker, tail
 from hokusai_contracts.checks.snippets import execute
+from hokusai_contracts.checks.snippets.capture_relay import active_address
 from hokusai_contracts.checks.snippets.execute import (
     BLOCK_FAILED,
     FAILED,
@@ -114,7 +115,9 @@ def run_page_process(
 ) -> list[BlockOutcome]:
     """Run ``specs`` in a fresh worker process of ``python``; one outcome per spec, in order."""
     with processes.temp_dir("snippets") as scratch:
-        request = PageRequest(run.filename, str(scratch), tuple(specs), embedded_store_template(python))
+        request = PageRequest(
+            run.filename, str(scratch), tuple(specs), embedded_store_template(python), active_address()
+        )
         done = run_worker(
             execute.__file__,
             request,
