@@ -47,7 +47,11 @@ def _quick(runs: int) -> None:
 
 
 def _server_start() -> float:
-    """Seconds until one MLflow server of the harness's version (3.17.2) answers /health."""
+    """Seconds until one plain ``mlflow server`` process of the harness's version (3.17.2) answers /health.
+
+    The yardstick of the ratio: a process of its own, as anyone starts it (verify's launcher, which forks
+    servers from a preloaded process, is not used here: the ratio measures the machine, not the harness).
+    """
     from hokusai_contracts.servers.process import start_mlflow_process
 
     with tempfile.TemporaryDirectory(prefix="bench-gate-") as workdir:
