@@ -62,6 +62,9 @@ def test_describe_names_provider_version_and_reason():
 def test_requirements_pin_sqlalchemy_for_mlflow_2_only():
     assert requirements_for("2.9.0") == ["mlflow==2.9.0", "sqlalchemy<2.1"]
     assert requirements_for("3.17.2") == ["mlflow[auth]==3.17.2"]
+    # 2.20 brought the [auth] extra: a 2.22 basic-auth server does not start without Flask-WTF.
+    assert requirements_for("2.22.0") == ["mlflow[auth]==2.22.0", "sqlalchemy<2.1"]
+    assert requirements_for("2.19.0") == ["mlflow==2.19.0", "sqlalchemy<2.1"]
 
 
 def test_allowed_hosts_only_for_new_mlflow_behind_a_public_host():

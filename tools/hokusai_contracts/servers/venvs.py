@@ -129,12 +129,19 @@ def resolution_date(version: str, python_minor: str | None = None) -> datetime.d
     return day
 
 
+# The first release with the [auth] extra: its basic-auth app imports Flask-WTF (CSRF) and refuses to
+# start without it (mlflow/mlflow#14022, released in 2.20.0).
+AUTH_EXTRA_SINCE = (2, 20)
+
+
 def requirements_for(version: str) -> list[str]:
     """What pip installs for MLflow ``version``: MLflow itself plus the pins an old release needs."""
-    if _major(version) < 3:
-        # 2.x has no [auth] extra (basic-auth works without it) and breaks on SQLAlchemy 2.1's API.
-        return [f"mlflow=={version}", "sqlalchemy<2.1"]
-    return [f"mlflow[auth]=={version}"]
+    major, minor = (int(part) for part in version.split(".")[:2])
+    name = "mlflow[auth]" if (major, minor) >= AUTH_EXTRA_SINCE else "mlflow"
+    if major < 3:
+        # 2.x breaks on SQLAlchemy 2.1's API; before 2.20 there is no [auth] extra (basic auth needs none).
+        return [f"{name}=={version}", "sqlalchemy<2.1"]
+    return [f"{name}=={version}"]
 
 
 def environment_requirements(version: str) -> list[str]:
