@@ -47,6 +47,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 64
 EXIT_WRITE_FAILED = 74
 MODULE_NAME = "hokusai_contracts_worker"
+SESSION_MARK = "\x00hokusai-contracts-session-done "  # + the request's id: its stderr is complete
 
 
 def _plain(value):
@@ -147,8 +148,10 @@ def serve_session(requests, output) -> int:
             raise
         except BaseException:
             traceback.print_exc()
-            sys.stderr.flush()
             status = EXIT_FAILED
+        # The request's end on stderr too: the harness reads the two pipes apart, and takes the
+        # request's stderr once this line arrived (the traceback above, say).
+        print(f"{SESSION_MARK}{number}", file=sys.stderr, flush=True)
         try:
             _write(output, "the session's stdout", {"id": number, "done": True, "status": status})
         except AnswerNotWritten as exc:

@@ -33,7 +33,7 @@ from typing import Any
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
 from hokusai_contracts.base.forkserver import ForkServerUnavailable, routed_forkserver
-from hokusai_contracts.base.worker_entry import EXIT_WRITE_FAILED, json_line
+from hokusai_contracts.base.worker_entry import EXIT_WRITE_FAILED, SESSION_MARK, json_line
 from hokusai_contracts.base.worker_results import (
     ENTRY,
     EXTERNAL_KILLS,
@@ -145,6 +145,7 @@ def run_worker(
 # -- session mode ---------------------------------------------------------------------------------------
 
 STDERR_KEPT = 2000  # lines of a session's stderr kept for error messages
+STDERR_WAIT_S = 5.0  # how long a finished request's stderr may lag behind its answer
 CLOSE_GRACE_S = 5.0
 
 
@@ -180,6 +181,9 @@ class WorkerSession:
         self._lines: queue.Queue[bytes | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_KEPT)
         self._stderr_count = 0
+        self._stderr_done = threading.Condition()
+        self._stderr_through = 0  # the last request whose stderr was read to its end
+        self._stderr_closed = False
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._next_id = 0
@@ -211,8 +215,24 @@ class WorkerSession:
     def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
         for line in self._process.stderr:
-            self._stderr.append(line.decode(errors="replace"))
+            text = line.decode(errors="replace")
+            if text.startswith(SESSION_MARK):
+                with self._stderr_done:
+                    self._stderr_through = max(self._stderr_through, int(text[len(SESSION_MARK) :]))
+                    self._stderr_done.notify_all()
+                continue
+            self._stderr.append(text)
             self._stderr_count += 1
+        with self._stderr_done:
+            self._stderr_closed = True
+            self._stderr_done.notify_all()
+
+    def _await_stderr(self, number: int) -> None:
+        """Wait (briefly) until the worker's stderr is read through the end of request ``number``."""
+        with self._stderr_done:
+            self._stderr_done.wait_for(
+                lambda: self._stderr_through >= number or self._stderr_closed, timeout=STDERR_WAIT_S
+            )
 
     def _stderr_since(self, count: int) -> str:
         fresh = min(self._stderr_count - count, len(self._stderr))
@@ -266,6 +286,7 @@ class WorkerSession:
                 if answer.get("id") != number:
                     continue  # a late line of a request that timed out: that session is over anyway
                 if answer.get("done"):
+                    self._await_stderr(number)
                     return self._run(what, records, int(answer.get("status", 1)), stderr_mark, timeout)
                 records.append(answer.get("item"))
 

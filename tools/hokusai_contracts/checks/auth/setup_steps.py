@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -30,7 +31,7 @@ def _mlflow_post(handle: ServerHandle, path: str, payload: dict) -> dict:
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"{}")
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         detail = exc.read().decode(errors="replace")[:300] if isinstance(exc, urllib.error.HTTPError) else exc
         raise InfrastructureError(f"setup step POST {path} failed: {detail}") from None
 
@@ -67,6 +68,9 @@ def grant(handle: ServerHandle, argument: Mapping[str, str], values: Mapping[str
             give("NO_PERMISSIONS")
     except PermissionGrantError as exc:
         raise InfrastructureError(f"setup step grant failed: {users.mask(str(exc))}") from None
+    except (OSError, http.client.HTTPException) as exc:  # the server went away mid-request, say
+        detail = users.mask(f"{type(exc).__name__}: {exc}")
+        raise InfrastructureError(f"setup step grant failed: {detail}") from None
 
 
 def exhaust_rate_limit(handle: ServerHandle, variable: str, values: Mapping[str, str]) -> None:
