@@ -436,11 +436,7 @@ def use_store_template(template: str) -> None:
         initialize_tables.from_template = True  # type: ignore[attr-defined]
         module._initialize_tables = initialize_tables
 
-    loaded = sys.modules.get(STORE_MODULE)
-    if loaded is not None:
-        patch(loaded)
-    else:
-        sys.meta_path.insert(0, _AfterImport(STORE_MODULE, patch))
+    _when_imported(STORE_MODULE, patch)
 
 
 INFERENCE_MODULE = "mlflow.utils.requirements_utils"  # where MLflow runs its inference script (_run_command)
@@ -467,11 +463,7 @@ def use_capture_relay(address: str) -> None:
         run_command.relayed = True  # type: ignore[attr-defined]
         module._run_command = run_command
 
-    loaded = sys.modules.get(INFERENCE_MODULE)
-    if loaded is not None:
-        patch(loaded)
-    else:
-        sys.meta_path.insert(0, _AfterImport(INFERENCE_MODULE, patch))
+    _when_imported(INFERENCE_MODULE, patch)
 
 
 def _relayed(address: str, cmd, timeout: float, env) -> bool:
@@ -510,6 +502,16 @@ def _copy_schema(template: str, path: str) -> bool:
         with target:
             target.execute("DELETE FROM experiments")
     return True
+
+
+def _when_imported(name: str, then) -> None:
+    """Call ``then(module)`` on module ``name``: now when it is imported already (a fork server's
+    preloading), else once it has been executed."""
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        then(loaded)
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, then))
 
 
 class _AfterImport:
