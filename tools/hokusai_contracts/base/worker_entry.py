@@ -31,6 +31,8 @@ answers ``{"id": n, "pid": p}`` when the child starts and ``{"id": n, "exit": st
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
 import errno
 import gc
@@ -42,6 +44,7 @@ import select
 import sys
 import threading
 import traceback
+from typing import NoReturn
 
 EXIT_FAILED = 1
 EXIT_USAGE = 64
@@ -169,6 +172,18 @@ def session() -> int:
         return serve_session(sys.stdin, output)
 
 
+# Caches a preloaded module builds lazily from the interpreter's installed distributions alone, built once
+# in the server rather than in every child: module -> (the function that builds them, the globals it
+# sets). MLflow maps imported modules to distributions (0.26 s of CPU) in each child that logs a model.
+# A child with extra path entries may see other distributions: its copy is reset and built on first use.
+WARM_CACHES = {
+    "mlflow.utils.requirements_utils": (
+        "_init_packages_to_modules_map",
+        ("_MODULES_TO_PACKAGES", "_PACKAGES_TO_MODULES"),
+    ),
+}
+
+
 def _preload(modules) -> list:
     loaded = []
     for name in modules:
@@ -177,11 +192,41 @@ def _preload(modules) -> list:
         except Exception:  # a module this interpreter lacks: its users import it themselves, or fail
             continue
         loaded.append(name)
+    for name, (build, _) in WARM_CACHES.items():
+        module = sys.modules.get(name)
+        with contextlib.suppress(Exception):  # another version without that function: built when used
+            getattr(module, build)()
     return loaded
 
 
-def _child(message, output) -> int:
-    """In a forked child: become a one-shot worker for ``message`` (output to its files); its status."""
+def _unwarm_caches() -> None:
+    for name, (_, variables) in WARM_CACHES.items():
+        module = sys.modules.get(name)
+        if module is not None:
+            for variable in variables:
+                if hasattr(module, variable):
+                    setattr(module, variable, None)
+
+
+def _leave(status: int) -> NoReturn:
+    """End a forked child as ``multiprocessing`` ends its forked processes: threads joined as at
+    interpreter exit, then (as a fresh process would) the atexit handlers, streams flushed, and
+    ``os._exit``. The interpreter's own teardown would write to every object inherited from the server,
+    copying its memory pages: measured 0.14 s of CPU per child, for nothing the child reports."""
+    try:
+        shutdown = getattr(threading, "_shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(status)
+
+
+def _child(message, output) -> NoReturn:
+    """In a forked child: become a one-shot worker for ``message`` (output to its files), then exit."""
     output.close()  # the server's answer pipe: the harness must see it close when the server ends
     if message.get("own_group"):  # a long-running child (a server) the harness stops on its own
         os.setsid()
@@ -204,10 +249,11 @@ def _child(message, output) -> int:
     if message.get("sys_path"):  # PYTHONPATH entries before the server's, as a fresh interpreter has them
         sys.path[0:0] = message["sys_path"]
         importlib.invalidate_caches()
+        _unwarm_caches()
     numpy = sys.modules.get("numpy")
     if numpy is not None:  # a fresh process seeds numpy's global generator itself; so does random at fork
         numpy.random.seed()
-    return serve(message["script"], message["request"], message["response"])
+    _leave(serve(message["script"], message["request"], message["response"]))
 
 
 def _reap(pending: dict, output) -> None:
@@ -264,7 +310,7 @@ def forkserver(modules) -> int:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                return _child(message, output)
+                _child(message, output)
             pending[pid] = message["id"]
             _write(output, "the fork server's stdout", {"id": message["id"], "pid": pid})
     return 0
