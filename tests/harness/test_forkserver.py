@@ -159,3 +159,66 @@ def test_extra_paths_go_first_on_a_forked_childs_path_unless_they_hold_a_module_
     assert extra["preloaded"] and extra["first_on_path"] == str(sdk.resolve()) and server.forked == 1
     # A fresh interpreter would import that email package instead of the server's: not forked.
     assert not shadowed["preloaded"] and shadowed["first_on_path"] == str(shadowing.resolve())
+
+
+EXITING_WORKER = """\
+import atexit, sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+def handle(request):
+    marker = Path(request["marker"])
+    def late():
+        time.sleep(0.5)
+        marker.write_text("written by a worker thread after handle returned")
+    ThreadPoolExecutor(max_workers=1).submit(late)
+    threading.Thread(target=lambda: (time.sleep(0.3), print("plain thread done")), daemon=False).start()
+    atexit.register(lambda: print("atexit ran, marker written:", marker.exists()))
+    sys.stdout.write("buffered, no newline")
+    return "answered"
+"""
+
+
+def test_a_forked_child_ends_as_a_fresh_process_would(tmp_path: Path):
+    # The child skips the interpreter's teardown (os._exit) but not what a program can see of an exit:
+    # its threads are joined (a pool's pending work included), atexit handlers run, buffers are flushed.
+    worker = tmp_path / "exiting.py"
+    worker.write_text(EXITING_WORKER)
+    with ForkServer(sys.executable, preload=[]) as server:
+        forked = server.run(worker, {"marker": str(tmp_path / "forked")}, what="w", timeout=30)
+    fresh = run_worker(worker, {"marker": str(tmp_path / "fresh")}, what="w", timeout=30)
+    assert forked.answer() == fresh.answer() == "answered"
+    assert (forked.stdout, forked.returncode) == (fresh.stdout, fresh.returncode) == (
+        "buffered, no newlineplain thread done\natexit ran, marker written: True\n",
+        0,
+    )
+
+
+MAPS_WORKER = """\
+import sys
+
+def handle(request):
+    utils = sys.modules["mlflow.utils.requirements_utils"]
+    built = utils._MODULES_TO_PACKAGES is not None
+    utils._init_packages_to_modules_map()
+    return {"built_by_the_server": built, "fakemod": utils._MODULES_TO_PACKAGES.get("fakemod")}
+"""
+
+
+def test_mlflows_distribution_maps_come_built_unless_extra_paths_may_add_distributions(tmp_path: Path):
+    pytest.importorskip("mlflow")
+    worker = tmp_path / "maps.py"
+    worker.write_text(MAPS_WORKER)
+    wheel_tree = tmp_path / "unpacked-wheel"
+    dist_info = wheel_tree / "fakedist-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakedist\nVersion: 1.0\n")
+    (dist_info / "top_level.txt").write_text("fakemod\n")
+    server = ForkServer(sys.executable, preload=["mlflow.utils.requirements_utils"], scripts=[worker])
+    with routed(server):
+        plain = run_worker(worker, {}, what="w", timeout=60).answer()
+        extra = run_worker(worker, {}, what="w", timeout=60, extra_paths=[wheel_tree]).answer()
+    assert server.forked == 2
+    assert plain == {"built_by_the_server": True, "fakemod": None}
+    # A fresh interpreter with that tree on its path would map fakemod to fakedist: so does the child.
+    assert extra == {"built_by_the_server": False, "fakemod": ["fakedist"]}
