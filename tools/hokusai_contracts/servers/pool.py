@@ -228,7 +228,7 @@ class ServerPool(AbstractContextManager):
         return tuple(s for server in servers if isinstance(server, Server) for s in server.secrets())
 
     def close(self) -> None:
-        """Stop the servers this pool started (gateways before the MLflow they front)."""
+        """Stop the servers this pool started, side by side."""
         with self._lock:
             background, self._background = self._background, []
         for thread in background:  # a server half-started in the background is stopped too
@@ -236,8 +236,12 @@ class ServerPool(AbstractContextManager):
         with self._lock:
             owned, self._owned = self._owned, []
         try:
-            for server in reversed(owned):
-                server.stop()
+            # All at once: each stop waits for its server's graceful exit, and nothing here is still
+            # sending requests (gateways first mattered only while a check could call through one).
+            if owned:
+                with ThreadPoolExecutor(max_workers=len(owned), thread_name_prefix="stop") as stopping:
+                    for stopped in [stopping.submit(server.stop) for server in owned]:
+                        stopped.result()
         finally:
             if self._workdir is not None and self._given_workdir is None:
                 processes.remove_temp_dir(self._workdir)

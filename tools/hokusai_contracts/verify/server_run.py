@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hokusai_contracts.base import forkserver
 from hokusai_contracts.base.errors import ContractError, InfrastructureError
-from hokusai_contracts.base.timing import carried
+from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks import CheckFamily, VerifyContext
 from hokusai_contracts.checks.auth import family as auth_family
 from hokusai_contracts.checks.auth.execute import WORKER as AUTH_WORKER
@@ -257,6 +257,8 @@ def run_with_provisioner(
                 pool.prestart_in_background(planned_kinds(needing, context))
         with progress if hasattr(progress, "__enter__") else contextlib.nullcontext():
             _run_families(families, context, progress, jobs, result)
+        with phase("stop: servers and workers"):
+            stack.close()
     # After the pool closed: a start still running in the background has ended, failed or not.
     failed = pool.failure(MLFLOW)
     result.sdk_version = context.sdk_version
