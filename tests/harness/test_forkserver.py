@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.base.forkserver import ForkServer, ForkServerUnavailable, routed
+from hokusai_contracts.base.forkserver import ForkServer, ForkServerUnavailable, routed, startup_differences
 from hokusai_contracts.base.workers import run_worker
 
 WORKER = """\
@@ -188,9 +188,13 @@ def test_a_forked_child_ends_as_a_fresh_process_would(tmp_path: Path):
         forked = server.run(worker, {"marker": str(tmp_path / "forked")}, what="w", timeout=30)
     fresh = run_worker(worker, {"marker": str(tmp_path / "fresh")}, what="w", timeout=30)
     assert forked.answer() == fresh.answer() == "answered"
-    assert (forked.stdout, forked.returncode) == (fresh.stdout, fresh.returncode) == (
-        "buffered, no newlineplain thread done\natexit ran, marker written: True\n",
-        0,
+    assert (
+        (forked.stdout, forked.returncode)
+        == (fresh.stdout, fresh.returncode)
+        == (
+            "buffered, no newlineplain thread done\natexit ran, marker written: True\n",
+            0,
+        )
     )
 
 
@@ -222,3 +226,29 @@ def test_mlflows_distribution_maps_come_built_unless_extra_paths_may_add_distrib
     assert plain == {"built_by_the_server": True, "fakemod": None}
     # A fresh interpreter with that tree on its path would map fakemod to fakedist: so does the child.
     assert extra == {"built_by_the_server": False, "fakemod": ["fakedist"]}
+
+
+def test_start_up_variables_must_match_the_servers_except_a_hash_seed_left_to_chance():
+    server = {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": "/a", "HOME": "/h"}
+    # What a fresh interpreter would do alike: a random seed (the server's is one), other PYTHONPATH
+    # (compared entry by entry elsewhere), variables read later.
+    assert (
+        startup_differences(server, {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": "/b", "HOME": "/x"}) == []
+    )
+    assert startup_differences(server, {**server, "PYTHONHASHSEED": "random"}) == []
+    assert startup_differences(server, {**server, "PYTHONBREAKPOINT": "0"}) == []
+    # What it would not: another fixed seed, warnings or bytecode settings the server never had.
+    assert startup_differences(server, {**server, "PYTHONHASHSEED": "7", "PYTHONWARNINGS": "error"}) == [
+        "PYTHONHASHSEED='7'",
+        "PYTHONWARNINGS='error'",
+    ]
+    assert startup_differences(server, {"PYTHONHASHSEED": "0"}) == ["no PYTHONDONTWRITEBYTECODE"]
+    assert startup_differences({}, {"PYTHONHASHSEED": "0"}) == ["PYTHONHASHSEED='0'"]
+
+
+def test_a_request_for_another_hash_seed_runs_in_an_interpreter_of_its_own(worker: Path):
+    server = ForkServer(sys.executable, preload=["email.mime.text"], scripts=[worker])
+    with routed(server):
+        seeded = run_worker(worker, {}, what="w", timeout=30, env={**os.environ, "PYTHONHASHSEED": "3"})
+        unseeded = run_worker(worker, {}, what="w", timeout=30)
+    assert not seeded.answer()["preloaded"] and unseeded.answer()["preloaded"] and server.forked == 1

@@ -63,6 +63,27 @@ KILL_WAIT_S = 10.0  # after SIGKILL, how long the server may take to report the 
 STDERR_KEPT = 200
 
 
+# Variables Python reads while it starts (hash seed, warnings, encodings, bytecode, ...): a forked child
+# keeps its server's. PYTHONPATH is compared entry by entry (ForkServer._prepended); these are read later.
+READ_AFTER_START = frozenset(
+    {"PYTHONPATH", "PYTHONBREAKPOINT", "PYTHONSTARTUP", "PYTHONASYNCIODEBUG", "PYTHONCASEOK"}
+)
+ANY_HASH_SEED = ("", "random")  # a fresh interpreter picks one at random: the server's is as good
+
+
+def startup_differences(server: Mapping[str, str], child: Mapping[str, str]) -> list[str]:
+    """The start-up variables whose value ``child`` asks for and a server started with ``server`` lacks."""
+    names = {n for n in (*server, *child) if n.startswith("PYTHON") and n not in READ_AFTER_START}
+    differing = []
+    for name in sorted(names):
+        wanted = child.get(name, "")
+        if name == "PYTHONHASHSEED" and wanted in ANY_HASH_SEED:
+            continue
+        if wanted != server.get(name, ""):
+            differing.append(f"{name}={wanted!r}" if wanted else f"no {name}")
+    return differing
+
+
 class ForkServerUnavailable(InfrastructureError):
     """The fork server cannot take requests (did not start, refused to fork, ended): run one-shot."""
 
@@ -272,6 +293,11 @@ class ForkServer:
             raise ForkServerUnavailable(f"{self.what} was not ready within {timeout:.0f} s")
         if self.ended is not None:
             raise ForkServerUnavailable(f"{self.what} under {self.interpreter} {self.ended}")
+        differing = startup_differences(self._env, environment)
+        if differing:
+            raise ForkServerUnavailable(
+                f"{what} asks for {', '.join(differing)} other than {self.what} started with"
+            )
         return environment, self._prepended(environment.get("PYTHONPATH"), what)
 
     def _prepended(self, pythonpath: str | None, what: str) -> list[str]:

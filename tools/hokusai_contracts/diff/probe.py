@@ -91,6 +91,8 @@ class ProbeAnswer:
     cli: dict[str, dict[str, dict]] = field(default_factory=dict)
 
 
+PROBE_HASH_SEED = "0"  # both sides' interpreters hash strings alike
+
 # Variables that would point a probed call at a real server or account.
 SANDBOX_PREFIXES = ("HOKUSAI_", "MLFLOW_")
 
@@ -100,7 +102,7 @@ def sandbox_environment(home: Path) -> dict[str, str]:
     seed (both sides iterate sets and hash strings alike: an outcome that depends on set order is the
     same in OLD's interpreter and NEW's, not a difference between them)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(SANDBOX_PREFIXES)}
-    environment.update(HOME=str(home), USERPROFILE=str(home), PYTHONHASHSEED="0")
+    environment.update(HOME=str(home), USERPROFILE=str(home), PYTHONHASHSEED=PROBE_HASH_SEED)
     return environment
 
 

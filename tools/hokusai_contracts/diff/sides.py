@@ -30,6 +30,7 @@ from typing import Any
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import HarnessUsageError, InfrastructureError
+from hokusai_contracts.base.forkserver import routed_forkserver
 from hokusai_contracts.base.git_refs import commit_of
 from hokusai_contracts.base.workers import WorkerRun, WorkerSession, routed
 from hokusai_contracts.contract.model import Api, ObjectKind
@@ -522,12 +523,17 @@ def _open_session(
     extra_paths: tuple[str, ...],
     package: str,
     source_base: Path | None,
-) -> SideSession:
-    """Start the side's worker (routed for the introspection and probe workers until ``stack`` closes)."""
+) -> SideSession | None:
+    """Start the side's worker (routed for the introspection and probe workers until ``stack`` closes);
+    None when a routed fork server of the side's interpreter takes the probes (each a fresh fork; the
+    one introspection, which imports only the side's code, then starts an interpreter of its own)."""
+    # Absolute, not resolved (a venv's python is a symlink): the probes name it the same way.
+    interpreter = os.path.abspath(resolve_python(python))
+    if routed_forkserver(interpreter, extra_paths, PROBE_WORKER) is not None:
+        return None
     home = stack.enter_context(processes.temp_dir("side-home"))
     session = SideSession(
-        # Absolute, not resolved (a venv's python is a symlink): the probes name it the same way.
-        os.path.abspath(resolve_python(python)),
+        interpreter,
         what="the side's worker",
         env=sandbox_environment(home),
         extra_paths=extra_paths,

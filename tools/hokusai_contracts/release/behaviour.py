@@ -119,9 +119,13 @@ def _docs_new_first(
 
     def one(page: Page) -> tuple[list[CaseResult], list[CaseResult]]:
         # OLD's run of a page follows NEW's failing run at once, not after every page ran with NEW.
-        new_cases = run_page(page, new, pool)
-        failed = any(case.failed for case in new_cases)
-        return (run_page(page, old, pool) if failed else []), new_cases
+        name = Path(page.path).name
+        with phase(f"{name} with {new.label}"):
+            new_cases = run_page(page, new, pool)
+        if not any(case.failed for case in new_cases):
+            return [], new_cases
+        with phase(f"{name} with {old.label}"):
+            return run_page(page, old, pool), new_cases
 
     old_docs: dict[str, CaseResult] = {}
     new_docs: dict[str, CaseResult] = {}

@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hokusai_contracts.base import forkserver
+from hokusai_contracts.base.closing import ClosedTogether
 from hokusai_contracts.base.errors import ContractError, InfrastructureError
 from hokusai_contracts.base.timing import carried, phase
 from hokusai_contracts.checks import CheckFamily, VerifyContext
@@ -36,6 +37,9 @@ from hokusai_contracts.checks.http.servers import FUZZ_KINDS, OPTION_FUZZ_POOL, 
 from hokusai_contracts.checks.snippets import capture_relay
 from hokusai_contracts.checks.snippets import execute as snippets_execute
 from hokusai_contracts.checks.snippets import family as snippets_family
+from hokusai_contracts.diff.package_probe import WORKER as CLI_WORKER
+from hokusai_contracts.diff.probe import PROBE_HASH_SEED
+from hokusai_contracts.diff.probe import WORKER as PROBE_WORKER
 from hokusai_contracts.findings import Finding, RunResult, ServerEvent
 from hokusai_contracts.findings.from_errors import environment_cause, error_finding
 from hokusai_contracts.reports.matrix_model import Matrix, MatrixRow, row_from_result
@@ -183,8 +187,10 @@ def _run_families(
 
 # The families with many SDK processes (pages, scenarios, OLD's pages): the preloading pays for itself.
 FORKING_FAMILIES = ("snippets", "auth", "diff")
-# The worker scripts that run the SDK under test: pages, auth scenarios, the recorded SDK flow.
-FORKED_SCRIPTS = (snippets_execute.__file__, AUTH_WORKER, sdk_flow.__file__)
+# The worker scripts that run the SDK under test: pages, auth scenarios, the recorded SDK flow, and the
+# release diff's probes of both sides (calls, console scripts). Not introspection: it imports only the
+# SDK (0.3 s of CPU), and would wait for the server's imports, holding back what needs the API.
+FORKED_SCRIPTS = (snippets_execute.__file__, AUTH_WORKER, sdk_flow.__file__, PROBE_WORKER, CLI_WORKER)
 _UNSET_FOR_THE_SDK = ("MLFLOW_", "HOKUSAI_", "DATABRICKS_")  # each page / scenario / flow sets its own
 
 
@@ -207,7 +213,9 @@ def sdk_forkserver(context: VerifyContext) -> forkserver.ForkServer:
         context.python,
         what="the fork server of the SDK's interpreter",
         scripts=FORKED_SCRIPTS,
-        env=sdk_environment(),
+        # Children share the server's hash seed, whatever it is: fixed at the one the diff's probes ask
+        # for (both sides hash alike), so they can be forked too. Pages and scenarios ask for none.
+        env={**sdk_environment(), "PYTHONHASHSEED": PROBE_HASH_SEED},
     )
 
 
@@ -237,19 +245,19 @@ def run_with_provisioner(
         root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hokusai-contracts-")))
         if _forks(context):  # exited after the pools: their servers are stopped by then
             stack.enter_context(launcher.launching())
-        pool = stack.enter_context(
-            ServerPool(start_mlflow=start, workdir=root / "servers", purpose="the checks")
-        )
+        # The pools, the fork server and the relay stop side by side, before the launchers.
+        together = stack.enter_context(ClosedTogether())
+        pool = together.enter(ServerPool(start_mlflow=start, workdir=root / "servers", purpose="the checks"))
         if needing:
             context.server = PooledServer(pool, MLFLOW)
             if _forks(context) and any(f.name in FORKING_FAMILIES for f in needing):
-                stack.enter_context(forkserver.routed(sdk_forkserver(context)))
+                together.enter(forkserver.routed(sdk_forkserver(context)))
                 # MLflow's requirement inference in the pages, forked from the same kind of environment.
-                stack.enter_context(capture_relay.relaying(sdk_environment()))
+                together.enter(capture_relay.relaying(sdk_environment()))
             if any(f.name == FUZZING_FAMILY for f in needing) and http_family.fuzzes(context):
                 # A URL provider hands back the user's own server: fuzzing must never write there.
                 avoid = provisioner.choice.url if provisioner.choice.kind == URL else None
-                fuzzing = stack.enter_context(fuzz_pool(start, avoid, root / "fuzz"))
+                fuzzing = together.enter(fuzz_pool(start, avoid, root / "fuzz"))
                 context.options[OPTION_FUZZ_POOL] = fuzzing
                 if context.options.get(OPTION_PRESTART, True):
                     fuzzing.prestart_in_background(FUZZ_KINDS)
