@@ -19,9 +19,10 @@ for ((i = 1; i <= $#; i++)); do
         python_args=(--python "${!j}")
     fi
 done
-# extract --check (about 2 s: it imports the SDK) runs beside verify; its verdict is printed after.
+# extract --check (about 2 s: it imports the SDK) runs beside verify, at a lower priority: verify's first
+# seconds (its fork servers' imports) hold back everything after them; its verdict is printed after.
 checked=$(mktemp -d)
-.venv/bin/hokusai-contracts extract --check "${python_args[@]}" >"$checked/out" 2>&1 &
+nice -n 10 .venv/bin/hokusai-contracts extract --check "${python_args[@]}" >"$checked/out" 2>&1 &
 extract_pid=$!
 trap 'kill "$extract_pid" 2>/dev/null || true; rm -rf "$checked"' EXIT
 baseline="${HOKUSAI_BASELINE-release:latest}"

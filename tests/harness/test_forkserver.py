@@ -252,3 +252,36 @@ def test_a_request_for_another_hash_seed_runs_in_an_interpreter_of_its_own(worke
         seeded = run_worker(worker, {}, what="w", timeout=30, env={**os.environ, "PYTHONHASHSEED": "3"})
         unseeded = run_worker(worker, {}, what="w", timeout=30)
     assert not seeded.answer()["preloaded"] and unseeded.answer()["preloaded"] and server.forked == 1
+
+
+READS_ENV = "import os\nSETTING = os.environ.get('FORKSERVER_TEST_SETTING')\n"
+DERIVED_WORKER = """\
+import sys
+
+def handle(request):
+    return {"base": "readsenv" in sys.modules, "derived": "xml.dom.minidom" in sys.modules}
+"""
+
+
+def _parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_server_is_a_fork_of_its_parent_unless_an_import_there_read_another_environment(tmp_path: Path):
+    (tmp_path / "readsenv.py").write_text(READS_ENV)
+    worker = tmp_path / "derived.py"
+    worker.write_text(DERIVED_WORKER)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "FORKSERVER_TEST_SETTING": "a"}
+    with ForkServer(sys.executable, preload=["readsenv"], env=env) as base:
+        preload = ["readsenv", "xml.dom.minidom"]
+        forked = ForkServer(sys.executable, preload=preload, env={**env, "OTHER": "not read"}, parent=base)
+        other = {**env, "FORKSERVER_TEST_SETTING": "b"}  # what readsenv read at import differs
+        fresh = ForkServer(sys.executable, preload=preload, env=other, parent=base)
+        with forked, fresh:
+            answers = [s.run(worker, {}, what="w", timeout=60, env=env).answer() for s in (forked, fresh)]
+            parents = [_parent_of(s.pid) for s in (forked, fresh)]
+            assert forked.pid is not None and _parent_of(forked.pid) == base.pid
+    assert answers == [{"base": True, "derived": True}] * 2
+    assert parents[0] == base.pid and parents[1] != base.pid
+    assert forked.ended is not None and fresh.ended is not None

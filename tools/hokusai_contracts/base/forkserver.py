@@ -22,6 +22,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -59,6 +60,7 @@ SDK_DEPENDENCIES = (
     "skops.io",
 )
 FORKSERVER_OFF = "HOKUSAI_CONTRACTS_NO_FORKSERVER"  # set to 1: every worker and server starts fresh
+READY_S = 120.0  # how long a server may take to import what it preloads (a loaded 2-core machine)
 KILL_WAIT_S = 10.0  # after SIGKILL, how long the server may take to report the child's end
 STDERR_KEPT = 200
 
@@ -104,8 +106,12 @@ class ForkServer:
         preload: Sequence[str] = SDK_DEPENDENCIES,
         scripts: Sequence[Path | str] = (),
         env: Mapping[str, str] | None = None,
+        parent: ForkServer | None = None,
     ) -> None:
         self.interpreter = resolve_python(python)
+        # A server forked from ``parent`` (which imported part of ``preload`` already), when it can be:
+        # see :meth:`derivable`. Otherwise, or when that fails, a process of its own.
+        self.parent = parent
         self.what = what
         self.extra_paths = tuple(str(p) for p in extra_paths)
         self.preload = tuple(preload)
@@ -121,6 +127,15 @@ class ForkServer:
         self._threads: list[threading.Thread] = []
         self.ended: str | None = None  # why it can no longer take requests
         self._modules: frozenset[str] = frozenset()  # top-level names the server had imported
+        self._environ_read: frozenset[str] = frozenset()  # variables its imports read
+        self._requests: Any = None  # where requests are written (a pipe, or a derived server's socket)
+        self._answers: Any = None
+        self._log: Path | None = None  # a derived server's stderr
+        self._connection: socket.socket | None = None  # a derived server's socket, in ``_directory``
+        self._directory: Path | None = None
+        self._boot: threading.Thread | None = None  # forks a derived server
+        self._started = False
+        self._closing = threading.Event()
         self.forked = 0  # children started
 
     @property
@@ -130,18 +145,80 @@ class ForkServer:
 
     def start(self) -> ForkServer:
         """Start the server process (its own process group); the preloading runs in the background."""
-        command = [self.interpreter, str(ENTRY), "--forkserver", json.dumps(list(self.preload))]
-        self._process = spawn_piped(command, interpreter=self.interpreter, env=self._env)
-        self._threads = start_readers(self._read_answers, self._read_stderr)
+        with self._lock:
+            if self._started:
+                return self
+            self._started = True
+        if self.parent is not None:
+            (self._boot,) = start_readers(self._start_derived)
+            return self
+        self._start_process()
         return self
 
+    def _start_process(self) -> None:
+        command = [self.interpreter, str(ENTRY), "--forkserver", json.dumps(list(self.preload))]
+        process = spawn_piped(command, interpreter=self.interpreter, env=self._env)
+        self._process, self._requests, self._answers = process, process.stdin, process.stdout
+        self._threads = start_readers(self._read_answers, self._read_stderr)
+
+    def derivable(self, env: Mapping[str, str], interpreter: str) -> bool:
+        """True when a fork server of ``interpreter`` with ``env`` may be a fork of this one: same
+        interpreter and path, nothing Python reads at start-up differs, nor any variable this server's
+        imports read (waits until this server is ready)."""
+        if os.path.abspath(interpreter) != os.path.abspath(self.interpreter) or not self._ready.wait(READY_S):
+            return False
+        if self.ended is not None or env.get("PYTHONPATH") != self._env.get("PYTHONPATH"):
+            return False
+        if startup_differences(self._env, env):
+            return False
+        return all(env.get(name) == self._env.get(name) for name in self._environ_read)
+
+    def _start_derived(self) -> None:
+        """In a thread: fork this server from its parent (it connects back on a Unix socket and imports
+        the rest of ``preload``), then read its answers; a process of its own when it cannot be forked."""
+        assert self.parent is not None
+        derivable = self.parent.derivable(self._env, self.interpreter)
+        if self._closing.is_set():
+            return
+        if not derivable:
+            self._start_process()
+            return
+        directory = processes.socket_dir("forkserver")
+        address = str(directory / "server.sock")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+                listener.bind(address)
+                listener.listen(1)
+                listener.settimeout(READY_S)
+                self._log = directory / "server.log"
+                self._process = self.parent.spawn_server(
+                    self.preload,
+                    address,
+                    what=self.what,
+                    directory=directory,
+                    log_path=self._log,
+                    env=self._env,
+                )
+                connection, _ = listener.accept()
+        except (OSError, InfrastructureError) as exc:  # ForkServerUnavailable included
+            self._stderr.append(f"could not be forked from {self.parent.what}: {exc}")
+            if self._process is not None:
+                processes.stop_group(self._process, grace=1.0)
+            processes.remove_temp_dir(directory)
+            self._start_process()
+            return
+        self._requests, self._answers = connection.makefile("wb"), connection.makefile("rb")
+        self._connection, self._directory = connection, directory
+        self._threads = start_readers(self._read_answers)
+
     def _read_answers(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
-        for line in self._process.stdout:
+        assert self._process is not None and self._answers is not None
+        for line in self._answers:
             with contextlib.suppress(ValueError):
                 message = json.loads(line)
                 if "ready" in message:
                     self._modules = frozenset(message.get("modules") or ())
+                    self._environ_read = frozenset(message.get("environ_read") or ())
                     if not message["ready"]:
                         self.ended = f"refused to fork: {message.get('why')}"
                     self._ready.set()
@@ -160,7 +237,11 @@ class ForkServer:
             self._stderr.append(line.decode(errors="replace"))
 
     def _stderr_tail(self) -> str:
-        return "".join(list(self._stderr)[-20:]).strip() or "(nothing on stderr)"
+        lines = list(self._stderr)
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                lines += self._log.read_text(errors="replace").splitlines(keepends=True)
+        return "".join(lines[-20:]).strip() or "(nothing on stderr)"
 
     def run(
         self,
@@ -238,15 +319,46 @@ class ForkServer:
         :class:`ForkedProcess` registered with :mod:`~hokusai_contracts.base.processes` (so an
         interrupt stops it too).
         """
-        environment, prepended = self._child_setup(env, what, timeout, self.extra_paths)
         request = directory / "forked-request.json"
         write_json(request, payload, what)
+        fields = {
+            "script": str(Path(script).resolve()),
+            "request": str(request),
+            "response": str(directory / "forked-response.jsonl"),
+            "stdout": str(log_path),
+        }
+        return self._spawn(fields, what=what, log_path=log_path, cwd=cwd, env=env, timeout=timeout)
+
+    def spawn_server(
+        self,
+        preload: Sequence[str],
+        address: str,
+        *,
+        what: str,
+        directory: Path,
+        log_path: Path,
+        env: Mapping[str, str],
+        timeout: float = READY_S,
+    ) -> ForkedProcess:
+        """Fork a fork server that imports ``preload`` too, takes requests and answers on the Unix socket
+        at ``address`` and writes its stderr to ``log_path`` (see ``ForkServer(parent=...)``)."""
+        fields = {"forkserver": list(preload), "connect": address, "stdout": None}
+        return self._spawn(fields, what=what, log_path=log_path, cwd=directory, env=env, timeout=timeout)
+
+    def _spawn(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        what: str,
+        log_path: Path,
+        cwd: Path | None,
+        env: Mapping[str, str] | None,
+        timeout: float,
+    ) -> ForkedProcess:
+        environment, prepended = self._child_setup(env, what, timeout, self.extra_paths)
         number, inbox = self._submit(
             {
-                "script": str(Path(script).resolve()),
-                "request": str(request),
-                "response": str(directory / "forked-response.jsonl"),
-                "stdout": str(log_path),
+                **fields,
                 "stderr": str(log_path),
                 "cwd": str(cwd) if cwd else None,
                 "env": environment,
@@ -285,7 +397,7 @@ class ForkServer:
         """The child's environment and the entries to put first on its sys.path, once the server is
         ready; ForkServerUnavailable when it cannot fork."""
         environment = worker_environment(extra_paths, env)
-        if self._process is None:
+        if not self._started:
             self.start()
         # Sent only once it forks: a request that waited longer falls back to a one-shot worker, and
         # must not run a second time when the server gets to it.
@@ -332,10 +444,10 @@ class ForkServer:
         return number, inbox
 
     def _send(self, message: dict[str, Any], what: str) -> None:
-        assert self._process is not None and self._process.stdin is not None
+        assert self._requests is not None
         try:
-            self._process.stdin.write(json_line(message).encode("utf-8"))
-            self._process.stdin.flush()
+            self._requests.write(json_line(message).encode("utf-8"))
+            self._requests.flush()
         except (OSError, ValueError):
             raise ForkServerUnavailable(f"{self.what} ended before {what} was sent to it") from None
 
@@ -374,15 +486,20 @@ class ForkServer:
 
     def close(self) -> None:
         """Stop the server and any child still running (its whole process group)."""
+        self._closing.set()
+        if self._boot is not None:
+            self._boot.join(READY_S)  # a derived server still being forked: once it is (or is not)
         process = self._process
         if process is None:
             return
         with contextlib.suppress(OSError, ValueError):
-            assert process.stdin is not None
-            process.stdin.close()
+            self._requests.close()
         processes.stop_group(process, grace=1.0)
         for thread in self._threads:
             thread.join(1.0)
+        if self._connection is not None and self._directory is not None:
+            self._connection.close()
+            processes.remove_temp_dir(self._directory)
         self.ended = self.ended or "was closed"
 
     def __enter__(self) -> ForkServer:
@@ -493,6 +610,61 @@ def _read_text(path: Path) -> str:
 
 
 _forkservers: Routes[ForkServer] = Routes()
+
+# What a run's first fork server of an interpreter imports: MLflow, as its requirement-inference script
+# imports it (that script's launcher is this server itself: checks/snippets/capture_relay.py). The fork
+# servers that import more (the SDK's dependencies, MLflow's server) are forks of it when they can be
+# (ForkServer.derivable), instead of importing MLflow again: about 1.2 s of CPU each.
+MLFLOW_CORE = ("mlflow.utils._capture_modules",)
+
+
+class Bases:
+    """The base fork servers of one run, one per interpreter, started on first use with ``env``."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = dict(env)
+        self._bases: dict[str, ForkServer] = {}
+        self._lock = threading.Lock()
+
+    def base(self, python: str | os.PathLike[str] | None) -> ForkServer:
+        """The base fork server of ``python`` (started now if it is not running)."""
+        interpreter = resolve_python(python)
+        key = os.path.abspath(interpreter)
+        with self._lock:
+            base = self._bases.get(key)
+            if base is None or base.ended is not None:
+                what = f"the MLflow fork server of {interpreter}"
+                base = ForkServer(interpreter, what=what, preload=MLFLOW_CORE, env=self._env).start()
+                self._bases[key] = base
+            return base
+
+    def close(self) -> None:
+        """Stop every base (the servers forked from them are stopped by their owners)."""
+        with self._lock:
+            bases, self._bases = list(self._bases.values()), {}
+        for base in bases:
+            base.close()
+
+
+_sharing: list[Bases] = []
+
+
+@contextlib.contextmanager
+def sharing(env: Mapping[str, str]) -> Iterator[Bases]:
+    """Let fork servers started in the block be forks of a base of their interpreter (:func:`shared_base`);
+    the bases stop at its end, so enter it before whatever owns those servers."""
+    bases = Bases(env)
+    _sharing.append(bases)
+    try:
+        yield bases
+    finally:
+        _sharing.remove(bases)
+        bases.close()
+
+
+def shared_base(python: str | os.PathLike[str] | None) -> ForkServer | None:
+    """The base fork server of ``python`` while :func:`sharing` runs, else None."""
+    return _sharing[-1].base(python) if _sharing and forking_allowed() else None
 
 
 def routed_forkserver(

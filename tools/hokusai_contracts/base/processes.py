@@ -197,6 +197,20 @@ def make_temp_dir(what: str, parent: str | os.PathLike[str] | None = None) -> Pa
     return path
 
 
+# A Unix socket's path has at most 107 bytes; a long TMPDIR (pytest's, say) leaves too few.
+SOCKET_PATH_MAX = 100
+
+
+def socket_dir(what: str) -> Path:
+    """An owner-only temporary directory for a Unix socket (``<dir>/<name>.sock``, names up to 12
+    characters): in the temporary directory or, when that path is too long for a socket, in /tmp."""
+    directory = make_temp_dir(what)
+    if len(str(directory)) + 18 <= SOCKET_PATH_MAX:
+        return directory
+    remove_temp_dir(directory)
+    return make_temp_dir(what, "/tmp")
+
+
 def remove_temp_dir(path: Path) -> None:
     """Remove a directory made by :func:`make_temp_dir` (and forget it)."""
     shutil.rmtree(path, ignore_errors=True)

@@ -26,7 +26,10 @@ again (``"own_group": true``: in a process group of its own, for a
 long-running child such as a server; ``"append": true``: output appended to the files). The server
 answers ``{"id": n, "pid": p}`` when the child starts and ``{"id": n, "exit": status}`` when it ends
 (negative: killed by that signal). When an import started a thread, forking would be unsafe: it says
-``{"ready": false, "why": ...}`` and exits.
+``{"ready": false, "why": ...}`` and exits. The ready message also lists the top-level modules imported
+(``modules``) and the environment variables the imports read (``environ_read``). A request with
+``"forkserver": [modules]`` and ``"connect": socket_path`` (no ``script``) makes the child a fork server
+in turn: it imports those modules too and takes its requests and writes its answers on that Unix socket.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import inspect
 import json
 import os
 import select
+import socket
 import sys
 import threading
 import traceback
@@ -184,19 +188,41 @@ WARM_CACHES = {
 }
 
 
-def _preload(modules) -> list:
+class _RecordingEnviron(type(os.environ)):  # type: ignore[misc]
+    """``os.environ`` while a fork server imports: the names read (``get``, ``[]``, ``in``, copies)."""
+
+    read: set = set()
+
+    def __getitem__(self, key):
+        _RecordingEnviron.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        _RecordingEnviron.read.add(key)
+        return super().__contains__(key)
+
+
+def _preload(modules) -> tuple:
+    """Import ``modules`` (the missing ones skipped) and build WARM_CACHES: the names imported, and the
+    environment variables read meanwhile (a fork server derived from this one must have the same)."""
     loaded = []
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a module this interpreter lacks: its users import it themselves, or fail
-            continue
-        loaded.append(name)
-    for name, (build, _) in WARM_CACHES.items():
-        module = sys.modules.get(name)
-        with contextlib.suppress(Exception):  # another version without that function: built when used
-            getattr(module, build)()
-    return loaded
+    plain = os.environ.__class__
+    os.environ.__class__ = _RecordingEnviron
+    try:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # a module this interpreter lacks: its users import it themselves, or fail
+                continue
+            loaded.append(name)
+        for name, (build, _) in WARM_CACHES.items():
+            module = sys.modules.get(name)
+            with contextlib.suppress(Exception):  # another version without that function: built when used
+                getattr(module, build)()
+    finally:
+        os.environ.__class__ = plain
+    read, _RecordingEnviron.read = _RecordingEnviron.read, set()
+    return loaded, sorted(name for name in read if isinstance(name, str))
 
 
 def _unwarm_caches() -> None:
@@ -230,10 +256,19 @@ def _child(message, output) -> NoReturn:
     output.close()  # the server's answer pipe: the harness must see it close when the server ends
     if message.get("own_group"):  # a long-running child (a server) the harness stops on its own
         os.setsid()
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
+    if message.get("connect"):  # a derived fork server: requests in, answers out on the harness's socket
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(message["connect"])
+        os.dup2(connection.fileno(), 0)
+        os.dup2(connection.fileno(), 1)
+        connection.close()
+    else:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
     for fd, path in ((1, message["stdout"]), (2, message["stderr"])):
+        if path is None:  # stdout: the socket above
+            continue
         if fd == 2 and path == message["stdout"]:  # merged: one file, one offset
             os.dup2(1, 2)
             continue
@@ -253,6 +288,8 @@ def _child(message, output) -> NoReturn:
     numpy = sys.modules.get("numpy")
     if numpy is not None:  # a fresh process seeds numpy's global generator itself; so does random at fork
         numpy.random.seed()
+    if message.get("forkserver") is not None:  # derived: import more, then fork requests of its own
+        _leave(forkserver(message["forkserver"]))
     _leave(serve(message["script"], message["request"], message["response"]))
 
 
@@ -276,7 +313,7 @@ def forkserver(modules) -> int:
     output = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    loaded = _preload(modules)
+    loaded, environ_read = _preload(modules)
     threads = threading.active_count()
     if threads > 1:
         why = f"importing {', '.join(loaded)} started {threads - 1} thread(s): forking would be unsafe"
@@ -289,7 +326,8 @@ def forkserver(modules) -> int:
     gc.collect()
     gc.freeze()
     modules = sorted({name.partition(".")[0] for name in list(sys.modules)})
-    _write(output, "the fork server's stdout", {"ready": True, "preloaded": loaded, "modules": modules})
+    ready = {"ready": True, "preloaded": loaded, "modules": modules, "environ_read": environ_read}
+    _write(output, "the fork server's stdout", ready)
     pending: dict = {}
     buffered, reading = b"", True
     while reading or pending:

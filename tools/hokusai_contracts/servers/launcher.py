@@ -30,6 +30,7 @@ from hokusai_contracts.base.forkserver import (
     ForkServer,
     ForkServerUnavailable,
     forking_allowed,
+    shared_base,
 )
 from hokusai_contracts.gateway.config import ENV_UPSTREAM_PASSWORD, ENV_UPSTREAM_TOKEN, ENV_UPSTREAM_USERNAME
 
@@ -77,7 +78,9 @@ class Launchers:
             if launcher is None or launcher.ended is not None:
                 base = {name: value for name, value in env.items() if name not in _PER_SERVER}
                 what = f"the {module} launcher of {python}"
-                launcher = ForkServer(python, what=what, preload=PRELOADS[module], env=base).start()
+                parent = shared_base(python) if module == "mlflow" else None
+                launcher = ForkServer(python, what=what, preload=PRELOADS[module], env=base, parent=parent)
+                launcher.start()
                 self._launchers[key] = launcher
             return launcher
 

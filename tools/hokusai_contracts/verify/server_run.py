@@ -207,15 +207,21 @@ def sdk_environment() -> dict[str, str]:
     }
 
 
+def sdk_server_environment() -> dict[str, str]:
+    """The environment of the SDK's fork server (and of the base it is forked from)."""
+    # Children share the server's hash seed, whatever it is: fixed at the one the diff's probes ask for
+    # (both sides hash alike), so they can be forked too. Pages and scenarios ask for none.
+    return {**sdk_environment(), "PYTHONHASHSEED": PROBE_HASH_SEED}
+
+
 def sdk_forkserver(context: VerifyContext) -> forkserver.ForkServer:
     """A fork server of the interpreter under test with the SDK's dependencies imported (not the SDK)."""
     return forkserver.ForkServer(
         context.python,
         what="the fork server of the SDK's interpreter",
         scripts=FORKED_SCRIPTS,
-        # Children share the server's hash seed, whatever it is: fixed at the one the diff's probes ask
-        # for (both sides hash alike), so they can be forked too. Pages and scenarios ask for none.
-        env={**sdk_environment(), "PYTHONHASHSEED": PROBE_HASH_SEED},
+        env=sdk_server_environment(),
+        parent=forkserver.shared_base(context.python),
     )
 
 
@@ -244,6 +250,8 @@ def run_with_provisioner(
     with contextlib.ExitStack() as stack:
         root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hokusai-contracts-")))
         if _forks(context):  # exited after the pools: their servers are stopped by then
+            # The fork servers below are forks of one that imported MLflow once (when environments allow).
+            stack.enter_context(forkserver.sharing(sdk_server_environment()))
             stack.enter_context(launcher.launching())
         # The pools, the fork server and the relay stop side by side, before the launchers.
         together = stack.enter_context(ClosedTogether())

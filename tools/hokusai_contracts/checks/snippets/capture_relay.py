@@ -25,10 +25,10 @@ from typing import Any
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.base.forkserver import ForkServer
+from hokusai_contracts.base.forkserver import MLFLOW_CORE, ForkServer, shared_base
 
 ENTRY = Path(__file__).with_name("capture_entry.py")
-SCRIPT_MODULE = "mlflow.utils._capture_modules"  # imported by the launcher: the script's own imports
+SCRIPT_MODULE = MLFLOW_CORE[0]  # imported by the launcher: the script's own imports
 SCRIPT_NAME = "_capture_modules.py"
 
 
@@ -38,8 +38,9 @@ class CaptureRelay:
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = dict(os.environ if env is None else env)
         self._launchers: dict[str, ForkServer] = {}
+        self._shared: list[ForkServer] = []
         self._lock = threading.Lock()
-        self._directory = _socket_directory()
+        self._directory = processes.socket_dir("capture-relay")
         self.address = str(self._directory / "relay.sock")
         relay = self
 
@@ -63,7 +64,11 @@ class CaptureRelay:
         key = os.path.abspath(python)
         with self._lock:
             launcher = self._launchers.get(key)
-            if launcher is None:
+            base = shared_base(python) if launcher is None else None
+            if base is not None and base.preload == (SCRIPT_MODULE,) and base.derivable(self._env, python):
+                launcher = self._launchers[key] = base  # the run's base imported just what the script does
+                self._shared.append(base)
+            elif launcher is None:
                 launcher = ForkServer(
                     python,
                     what=f"the requirement-inference launcher of {python}",
@@ -104,22 +109,9 @@ class CaptureRelay:
         with self._lock:
             launchers, self._launchers = list(self._launchers.values()), {}
         for launcher in launchers:
-            launcher.close()
+            if launcher not in self._shared:  # a run's base is stopped by its owner
+                launcher.close()
         processes.remove_temp_dir(self._directory)
-
-
-# A Unix socket's path has at most 107 bytes; a long TMPDIR (pytest's, say) leaves too few.
-SOCKET_PATH_MAX = 100
-
-
-def _socket_directory() -> Path:
-    """An owner-only directory for the socket, in the temporary directory or, when that path is too
-    long for a socket, in /tmp; OSError when neither is usable."""
-    directory = processes.make_temp_dir("capture-relay")
-    if len(str(directory / "relay.sock")) <= SOCKET_PATH_MAX:
-        return directory
-    processes.remove_temp_dir(directory)
-    return processes.make_temp_dir("capture-relay", "/tmp")
 
 
 _active: list[CaptureRelay] = []
