@@ -3,12 +3,17 @@ fresh interpreter records, from a forked one; anything the relay cannot take run
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from hokusai_contracts.base import forkserver
 from hokusai_contracts.checks.snippets import execute
 from hokusai_contracts.checks.snippets.capture_relay import relaying
 
@@ -39,14 +44,16 @@ def _save(tmp_path: Path, name: str, address: str | None) -> tuple[list[str], bo
     return sorted((path / "requirements.txt").read_text().split()), relayed
 
 
-def test_relayed_inference_records_what_a_fresh_interpreter_records(tmp_path: Path):
+@pytest.mark.parametrize("shared", [False, True], ids=["own launcher", "the run's base fork server"])
+def test_relayed_inference_records_what_a_fresh_interpreter_records(tmp_path: Path, shared: bool):
     fresh, relayed_fresh = _save(tmp_path, "fresh", None)
-    with relaying() as relay:
+    with forkserver.sharing(os.environ) if shared else contextlib.nullcontext(), relaying() as relay:
         assert relay is not None
         forked, relayed = _save(tmp_path, "forked", relay.address)
-        launchers = list(relay._launchers.values())
+        launcher = relay.launcher(sys.executable)
+        assert (launcher is forkserver.shared_base(sys.executable)) == shared
     assert not relayed_fresh and relayed
-    assert launchers and launchers[0].forked == 1  # the script ran as a fork, once
+    assert launcher.forked == 1  # the script ran as a fork, once
     assert fresh == forked
     assert any(line.startswith("scikit-learn") for line in forked)
 

@@ -618,32 +618,51 @@ _forkservers: Routes[ForkServer] = Routes()
 MLFLOW_CORE = ("mlflow.utils._capture_modules",)
 
 
-class Bases:
+class ForkServerTable:
+    """A run's fork servers of one kind by key: each started on first use (and again once it ended),
+    all stopped by :meth:`close` except those the table was handed but does not own."""
+
+    def __init__(self) -> None:
+        self._servers: dict[Any, ForkServer] = {}
+        self._borrowed: list[ForkServer] = []
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], tuple[ForkServer, bool]]) -> ForkServer:
+        """The server for ``key``; ``make()`` gives a new one (started) and whether the table owns it."""
+        with self._lock:
+            server = self._servers.get(key)
+            if server is None or server.ended is not None:
+                server, owned = make()
+                self._servers[key] = server
+                if not owned:
+                    self._borrowed.append(server)
+            return server
+
+    def close(self) -> None:
+        """Stop every server the table owns (a server forked from one keeps running until its own stop)."""
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+            borrowed, self._borrowed = self._borrowed, []
+        for server in servers:
+            if not any(server is other for other in borrowed):
+                server.close()
+
+
+class Bases(ForkServerTable):
     """The base fork servers of one run, one per interpreter, started on first use with ``env``."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
+        super().__init__()
         self._env = dict(env)
-        self._bases: dict[str, ForkServer] = {}
-        self._lock = threading.Lock()
 
     def base(self, python: str | os.PathLike[str] | None) -> ForkServer:
         """The base fork server of ``python`` (started now if it is not running)."""
         interpreter = resolve_python(python)
-        key = os.path.abspath(interpreter)
-        with self._lock:
-            base = self._bases.get(key)
-            if base is None or base.ended is not None:
-                what = f"the MLflow fork server of {interpreter}"
-                base = ForkServer(interpreter, what=what, preload=MLFLOW_CORE, env=self._env).start()
-                self._bases[key] = base
-            return base
-
-    def close(self) -> None:
-        """Stop every base (the servers forked from them are stopped by their owners)."""
-        with self._lock:
-            bases, self._bases = list(self._bases.values()), {}
-        for base in bases:
-            base.close()
+        what = f"the MLflow fork server of {interpreter}"
+        return self.get(
+            os.path.abspath(interpreter),
+            lambda: (ForkServer(interpreter, what=what, preload=MLFLOW_CORE, env=self._env).start(), True),
+        )
 
 
 _sharing: list[Bases] = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -28,6 +27,7 @@ from hokusai_contracts.base import processes
 from hokusai_contracts.base.forkserver import (
     ForkedProcess,
     ForkServer,
+    ForkServerTable,
     ForkServerUnavailable,
     forking_allowed,
     shared_base,
@@ -63,33 +63,21 @@ def launchable(command: list[str]) -> str | None:
     return command[2]
 
 
-class Launchers:
+class Launchers(ForkServerTable):
     """The launchers of one run, one per module, interpreter (and PYTHONPATH), started on first use."""
-
-    def __init__(self) -> None:
-        self._launchers: dict[tuple[str, str, str | None], ForkServer] = {}
-        self._lock = threading.Lock()
 
     def launcher(self, module: str, python: str, env: Mapping[str, str]) -> ForkServer:
         """The launcher of ``module`` in ``python`` for servers whose environment is ``env``."""
-        key = (module, os.path.abspath(python), env.get("PYTHONPATH"))
-        with self._lock:
-            launcher = self._launchers.get(key)
-            if launcher is None or launcher.ended is not None:
-                base = {name: value for name, value in env.items() if name not in _PER_SERVER}
-                what = f"the {module} launcher of {python}"
-                parent = shared_base(python) if module == "mlflow" else None
-                launcher = ForkServer(python, what=what, preload=PRELOADS[module], env=base, parent=parent)
-                launcher.start()
-                self._launchers[key] = launcher
-            return launcher
 
-    def close(self) -> None:
-        """Stop every launcher (a server it started keeps running until its own stop)."""
-        with self._lock:
-            launchers, self._launchers = list(self._launchers.values()), {}
-        for launcher in launchers:
-            launcher.close()
+        def make() -> tuple[ForkServer, bool]:
+            base = {name: value for name, value in env.items() if name not in _PER_SERVER}
+            what = f"the {module} launcher of {python}"
+            parent = shared_base(python) if module == "mlflow" else None
+            return ForkServer(
+                python, what=what, preload=PRELOADS[module], env=base, parent=parent
+            ).start(), True
+
+        return self.get((module, os.path.abspath(python), env.get("PYTHONPATH")), make)
 
 
 _active: list[Launchers] = []

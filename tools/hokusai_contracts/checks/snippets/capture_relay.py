@@ -25,7 +25,7 @@ from typing import Any
 
 from hokusai_contracts.base import processes
 from hokusai_contracts.base.errors import InfrastructureError
-from hokusai_contracts.base.forkserver import MLFLOW_CORE, ForkServer, shared_base
+from hokusai_contracts.base.forkserver import MLFLOW_CORE, ForkServer, ForkServerTable, shared_base
 
 ENTRY = Path(__file__).with_name("capture_entry.py")
 SCRIPT_MODULE = MLFLOW_CORE[0]  # imported by the launcher: the script's own imports
@@ -37,9 +37,7 @@ class CaptureRelay:
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = dict(os.environ if env is None else env)
-        self._launchers: dict[str, ForkServer] = {}
-        self._shared: list[ForkServer] = []
-        self._lock = threading.Lock()
+        self._launchers = ForkServerTable()
         self._directory = processes.socket_dir("capture-relay")
         self.address = str(self._directory / "relay.sock")
         relay = self
@@ -60,24 +58,18 @@ class CaptureRelay:
         self._thread.start()
 
     def launcher(self, python: str) -> ForkServer:
-        """The capture launcher of ``python``."""
-        key = os.path.abspath(python)
-        with self._lock:
-            launcher = self._launchers.get(key)
-            base = shared_base(python) if launcher is None else None
+        """The capture launcher of ``python``: the run's base of it when it imported just what the script
+        does, in a compatible environment (shared_base), else one of the relay's own."""
+
+        def make() -> tuple[ForkServer, bool]:
+            base = shared_base(python)
             if base is not None and base.preload == (SCRIPT_MODULE,) and base.derivable(self._env, python):
-                launcher = self._launchers[key] = base  # the run's base imported just what the script does
-                self._shared.append(base)
-            elif launcher is None:
-                launcher = ForkServer(
-                    python,
-                    what=f"the requirement-inference launcher of {python}",
-                    preload=(SCRIPT_MODULE,),
-                    scripts=(ENTRY,),
-                    env=self._env,
-                ).start()
-                self._launchers[key] = launcher
-            return launcher
+                return base, False
+            what = f"the requirement-inference launcher of {python}"
+            server = ForkServer(python, what=what, preload=(SCRIPT_MODULE,), scripts=(ENTRY,), env=self._env)
+            return server.start(), True
+
+        return self._launchers.get(os.path.abspath(python), make)
 
     def answer(self, line: bytes) -> dict[str, Any]:
         """Run one request line (``{"command", "env", "cwd", "timeout"}``): its exit status, or why not."""
@@ -106,11 +98,7 @@ class CaptureRelay:
         """Stop serving, stop the launchers, remove the socket's directory."""
         self._server.shutdown()
         self._server.server_close()
-        with self._lock:
-            launchers, self._launchers = list(self._launchers.values()), {}
-        for launcher in launchers:
-            if launcher not in self._shared:  # a run's base is stopped by its owner
-                launcher.close()
+        self._launchers.close()
         processes.remove_temp_dir(self._directory)
 
 
