@@ -4,11 +4,13 @@ regressions (injected through the runner's call hook) failing exactly the scenar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
 import shutil
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ from auth_regressions import HERE as REGRESSIONS
 from typer.testing import CliRunner
 
 from hokusai_contracts.base.errors import ContractError
+from hokusai_contracts.base.memo import RunMemo
 from hokusai_contracts.checks import VerifyContext
+from hokusai_contracts.checks.auth import family as auth_family
 from hokusai_contracts.checks.auth.execute import ScenarioRun
 from hokusai_contracts.checks.auth.family import run_auth, run_scenarios
 from hokusai_contracts.checks.auth.judge import judge
@@ -279,3 +283,40 @@ def test_pytest_collects_one_item_per_scenario_and_malformed_files_fail(pytester
     result.stdout.fnmatch_lines(
         ["contracts/auth/good.yaml::ok", "*AUTH005*bad.yaml:2*'call' is a required property*"]
     )
+
+
+class SharedSource:
+    """A server source with a pool's shared runs (``results``), as the run's ServerPool has."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.results = RunMemo()
+
+    def __call__(self, kind: str):
+        return self.server
+
+
+@pytest.mark.server
+def test_a_scenario_another_caller_runs_word_for_word_with_the_same_sdk_runs_once(gateway, monkeypatch):
+    # The release diff's behaviour check runs OLD's copy of a scenario beside the auth family's own.
+    ran: list[str] = []
+    real_batch = auth_family.run_batch
+
+    def counted(scenarios, source, options):
+        ran.extend(s.name for s in scenarios)
+        return real_batch(scenarios, source, options)
+
+    monkeypatch.setattr(auth_family, "run_batch", counted)
+    ours = gateway_scenarios()[:3]
+    theirs = [
+        dataclasses.replace(s, file="releases/1.2.0/auth/gateway.yaml", line=s.line + 100) for s in ours
+    ]
+    source = SharedSource(gateway)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        mine, copies = pool.map(lambda scenarios: run_scenarios(scenarios, source, lanes=2), (ours, theirs))
+    assert sorted(ran) == sorted(s.name for s in ours)  # each ran once, by one of the two callers
+    assert [(f.subject, f.outcome) for f in mine] == [(f.subject, f.outcome) for f in copies]
+    assert [f.location.file for f in copies] == [s.file for s in theirs]  # each copy's own place
+    # Another SDK is another run.
+    run_scenarios(ours[:1], source, extra_paths=["/nonexistent-old-sdk"])
+    assert len(ran) == len(ours) + 1

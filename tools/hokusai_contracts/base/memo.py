@@ -22,22 +22,33 @@ class RunMemo:
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The result for ``key``: computed now by ``compute``, or the one another caller computed."""
-        with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
-            if future is None:
-                future = self._futures[key] = Future()
+        future, owner = self.claim(key)
         if not owner:
             return future.result()
         try:
             result = compute()
         except BaseException as exc:
-            with self._lock:
-                self._futures.pop(key, None)
-            future.set_exception(exc)
+            self.fail(key, future, exc)
             raise
         future.set_result(result)
         return result
+
+    def claim(self, key: Hashable) -> tuple[Future[Any], bool]:
+        """The future of ``key``'s result and whether this caller owns it: an owner sets its result
+        (``future.set_result``) or calls :meth:`fail`; the others wait on ``future.result()``."""
+        with self._lock:
+            future = self._futures.get(key)
+            if future is not None:
+                return future, False
+            future = self._futures[key] = Future()
+            return future, True
+
+    def fail(self, key: Hashable, future: Future[Any], error: BaseException) -> None:
+        """An owner's computation of ``key`` raised: its waiters get ``error``, a later caller retries."""
+        with self._lock:
+            if self._futures.get(key) is future:
+                self._futures.pop(key)
+        future.set_exception(error)
 
     def clear(self) -> None:
         """Forget every result (callers waiting on one still get it)."""
