@@ -217,7 +217,7 @@ class ServerPool(AbstractContextManager):
         # A background start never prints a thread traceback: an expected failure is kept for get();
         # anything else (an interrupted start on Ctrl-C/SIGTERM) is left to the foreground get(), which
         # starts the kind again or reports the error where the run handles errors.
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, processes.Interrupted):
             self.get(kind, version)
 
     def secrets(self) -> tuple[str, ...]:
