@@ -279,8 +279,8 @@ class Killer(threading.Thread):
 
 
 def page(tmp_path: Path, server: str) -> tuple[Path, Path, Path]:
-    """A contracts dir with one page of two ``server=`` blocks; the first touches ``ready``, the second
-    waits for ``killed`` (the killer's mark) and then asks the server. (contracts, ready, killed)"""
+    """A contracts dir with one page of two ``server=`` blocks; the first writes its pid to ``ready``, the
+    second waits for ``killed`` (the killer's mark) and then asks the server. (contracts, ready, killed)"""
     contracts = contracts_dir(tmp_path)
     ready, killed = tmp_path / "ready", tmp_path / "killed"
     docs = contracts / "docs"
@@ -292,12 +292,13 @@ executable_blocks: 2
 # A page whose server dies
 
 ```python server={server}
+import os
 from pathlib import Path
 
 import mlflow
 
 mlflow.search_experiments()
-Path("{ready}").touch()
+Path("{ready}").write_text(str(os.getpid()))
 ```
 
 ```python server={server}
@@ -684,10 +685,20 @@ def test_snippets_worker_killed_mid_page_is_exit_2(tmp_path):
     # The harness's own worker (the page runs in it, in the target interpreter) dies mid-page: that is
     # infrastructure, never a documentation failure.
     contracts, ready, killed = page(tmp_path, "mlflow")
-    process, run_id, reports = start_verify(contracts, "snippets")
-    killer = Killer(process, run_id, lambda c: "worker_entry" in c, ready=ready, killed=killed)
+    process, _, reports = start_verify(contracts, "snippets")
+    victim: list[int] = []
+
+    def kill_the_pages_worker() -> None:
+        # The process group the page runs in: its fork server's (or its own worker's), whatever else runs.
+        if wait_for(lambda: ready.exists() and ready.read_text().strip(), 300, process):
+            group = os.getpgid(int(ready.read_text()))
+            kill_group(group)
+            victim.append(group)
+            killed.touch()
+
+    killer = threading.Thread(target=kill_the_pages_worker, daemon=True)
     killer.start()
     run = finish(process, reports)
     killer.join(5)
-    assert killer.victim, run.output[-4000:]
+    assert victim, run.output[-4000:]
     assert_infrastructure_exit(run)
