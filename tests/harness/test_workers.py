@@ -193,7 +193,7 @@ def test_the_pool_starts_each_kind_once_even_when_asked_at_once(tmp_path):
     expected = {"secret-of-http://given", "secret-of-http://mlflow", "secret-of-http://basic-auth"}
     assert set(pool.secrets()) == expected
     pool.close()
-    assert stops == ["http://mlflow", "http://basic-auth"]  # started last, stopped first; given: never
+    assert sorted(stops) == ["http://basic-auth", "http://mlflow"]  # side by side; given: never
 
 
 def test_a_failed_start_is_remembered_and_named(tmp_path):
