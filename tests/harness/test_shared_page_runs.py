@@ -14,7 +14,7 @@ from snippets_support import write_page
 from hokusai_contracts.base.memo import RunMemo
 from hokusai_contracts.checks.snippets.execute import FAILED, PASSED
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import shared_page_run
+from hokusai_contracts.checks.snippets.run import shared_page_run, shared_page_run_timed
 from hokusai_contracts.servers.pool import ServerPool
 
 
@@ -89,3 +89,26 @@ def test_a_cleared_memo_computes_again():
     assert memo.get_or_compute("k", lambda: "before") == "before"
     memo.clear()
     assert memo.get_or_compute("k", lambda: "after") == "after" and len(memo) == 1
+
+
+SLOW_PAGE = """\
+```python
+import time
+time.sleep(1.5)
+```
+"""
+
+
+def test_a_page_answered_from_anothers_run_is_told_how_long_that_run_took(tmp_path: Path):
+    # The next run's order uses that time: the wait for a run already going says nothing about the page.
+    page = parse_page(write_page(tmp_path / "docs", SLOW_PAGE))
+    timed: list[float] = []
+    with ServerPool() as pool:
+        first = threading.Thread(target=lambda: timed.append(shared_page_run_timed(page, pool)[1]))
+        first.start()
+        time.sleep(1.0)  # the run is going: the second caller waits for it, well under its 1.5 s
+        started = time.monotonic()
+        _, seconds = shared_page_run_timed(page, pool)
+        waited = time.monotonic() - started
+        first.join()
+    assert seconds == timed[0] >= 1.5 and waited < seconds

@@ -9,7 +9,6 @@ snippet attributes or front matter.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,7 +23,7 @@ from hokusai_contracts.checks.snippets.execute import PASSED, SKIPPED, BlockOutc
 from hokusai_contracts.checks.snippets.lint import LintIssue, lint_page
 from hokusai_contracts.checks.snippets.model import Block, Page
 from hokusai_contracts.checks.snippets.parse import parse_page
-from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, shared_page_run
+from hokusai_contracts.checks.snippets.run import DEFAULT_PAGE_TIMEOUT_S, shared_page_run_timed
 from hokusai_contracts.findings import Finding, Location, Outcome
 from hokusai_contracts.findings.catalogue import snippets as doc_rules
 from hokusai_contracts.findings.from_errors import contract_error_finding
@@ -233,13 +232,16 @@ def _check_page(
     config = context.options.get(OPTION_RUFF_CONFIG)
     findings = [count_finding(page), *static_findings(page, index, Path(config) if config else None)]
     # Shared with the release diff's behaviour comparison, which runs OLD's copy of an unchanged page.
-    outcomes = shared_page_run(
+    outcomes, seconds = shared_page_run_timed(
         page,
         servers,
         python=context.python,
         extra_paths=context.options.get(OPTION_EXTRA_PATHS, ()),
         timeout=float(context.options.get(OPTION_TIMEOUT, DEFAULT_PAGE_TIMEOUT_S)),
     )
+    cache = context.options.get(OPTION_RESULT_CACHE)
+    if cache is not None:  # the run's own time (the next run's order), even when the behaviour check ran it
+        cache.took(CHECK, str(path), seconds)
     ran = [outcome_finding(page, page.blocks[o.index], o, servers.secrets()) for o in outcomes]
     # A block that failed because its server died or answers garbage is the server's fault (exit 2).
     used = [servers.mlflow(b.server) for b in page.blocks if b.needs_server and b.executable]
@@ -270,17 +272,13 @@ def run_snippets(context: VerifyContext) -> list[Finding]:
     # Under verify: the run's shared servers, started on first use (pages keep apart by unique names).
     servers = shared_or_own(context.server, start_mlflow=start, purpose="the snippets")
 
-    def timed_check(page: Path) -> list[Finding]:
-        started = time.monotonic()
-        page_findings = check_page(page, context, index, shared)
-        if cache is not None:
-            cache.took(CHECK, str(page), time.monotonic() - started)
-        return page_findings
+    def check_one(page: Path) -> list[Finding]:
+        return check_page(page, context, index, shared)
 
     with servers as shared, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         # The longest pages (as last run here) start first: a long page started last was the tail.
         order = longest_first(pages, cache)
-        done = dict(zip(order, pool.map(carried(timed_check), order), strict=True))
+        done = dict(zip(order, pool.map(carried(check_one), order), strict=True))
         fresh = [done[page] for page in pages]
     for page, page_findings in zip(pages, fresh, strict=True):
         by_page[page] = page_findings

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,18 @@ def shared_page_run(
     diff's behaviour comparison (OLD's copy of the page): one run answers both. Another copy's outcomes
     name the file it ran under, rewritten to this page's.
     """
+    return shared_page_run_timed(page, pool, python=python, extra_paths=extra_paths, timeout=timeout)[0]
+
+
+def shared_page_run_timed(
+    page: Page,
+    pool: ServerPool,
+    *,
+    python: str | None = None,
+    extra_paths: Sequence[str | os.PathLike[str]] = (),
+    timeout: float = DEFAULT_PAGE_TIMEOUT_S,
+) -> tuple[list[BlockOutcome], float]:
+    """:func:`shared_page_run`, and how long the page's run took (whoever ran it; not the wait for it)."""
     key = (
         "snippets page",
         hashlib.sha256(Path(page.path).read_bytes()).hexdigest(),
@@ -180,17 +193,17 @@ def shared_page_run(
         timeout,
     )
 
-    def run_once() -> tuple[str, list[BlockOutcome]]:
+    def run_once() -> tuple[str, list[BlockOutcome], float]:
+        started = time.monotonic()
         run = PageRun(page)
         specs = run.specs(pool.mlflow)
-        return run.filename, run_page_process(
-            run, specs, python=python, extra_paths=extra_paths, timeout=timeout
-        )
+        outcomes = run_page_process(run, specs, python=python, extra_paths=extra_paths, timeout=timeout)
+        return run.filename, outcomes, time.monotonic() - started
 
-    ran_as, outcomes = pool.results.get_or_compute(key, run_once)
+    ran_as, outcomes, seconds = pool.results.get_or_compute(key, run_once)
     filename = str(Path(page.path).resolve())
     if ran_as == filename:
-        return list(outcomes)
+        return list(outcomes), seconds
     return [
         dataclasses.replace(
             outcome,
@@ -198,7 +211,7 @@ def shared_page_run(
             traceback=outcome.traceback.replace(ran_as, filename),
         )
         for outcome in outcomes
-    ]
+    ], seconds
 
 
 def _not_run(specs: Sequence[BlockSpec], reason: str) -> list[BlockOutcome]:
