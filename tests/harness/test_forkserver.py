@@ -282,6 +282,8 @@ def test_a_server_is_a_fork_of_its_parent_unless_an_import_there_read_another_en
             answers = [s.run(worker, {}, what="w", timeout=60, env=env).answer() for s in (forked, fresh)]
             parents = [_parent_of(s.pid) for s in (forked, fresh)]
             assert forked.pid is not None and _parent_of(forked.pid) == base.pid
+            # In its parent's directory (not the socket's, removed when it closes), as a process of its own.
+            assert os.readlink(f"/proc/{forked.pid}/cwd") == os.readlink(f"/proc/{base.pid}/cwd")
     assert answers == [{"base": True, "derived": True}] * 2
     assert parents[0] == base.pid and parents[1] != base.pid
     assert forked.ended is not None and fresh.ended is not None

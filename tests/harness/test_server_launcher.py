@@ -4,6 +4,8 @@ server started from its interpreter's launcher (no mocks: the servers answer ove
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import os
 import signal
 import sys
@@ -125,3 +127,39 @@ def test_outside_a_launching_block_or_when_turned_off_a_server_is_a_process_of_i
             assert _status(off.url, SEARCH) == 200
         finally:
             off.stop()
+
+
+@pytest.mark.slow
+def test_a_forked_gunicorn_server_runs_in_its_own_directory_as_a_process_of_its_own(tmp_path: Path):
+    # MLflow 2.x serves with gunicorn, which changes to its configured directory before serving; its
+    # default is the directory of the process that imported it. A relative artifact location resolves
+    # there (a removed one made experiments/create answer 500).
+    with launcher.launching():
+        server = start_mlflow_process(tmp_path / "server", version="2.9.0")
+        try:
+            assert isinstance(server.process, ForkedProcess)
+            workers = [server.process.pid, *_children(server.process.pid)]
+            assert {os.readlink(f"/proc/{pid}/cwd") for pid in workers} == {str(tmp_path / "server")}
+            created = _post(server.url, {"name": "relative", "artifact_location": "L"})
+            assert created == 200
+        finally:
+            server.stop()
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+def _post(url: str, body: dict) -> int:
+    request = urllib.request.Request(
+        f"{url}/api/2.0/mlflow/experiments/create",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code

@@ -195,7 +195,6 @@ class ForkServer:
                     self.preload,
                     address,
                     what=self.what,
-                    directory=directory,
                     log_path=self._log,
                     env=self._env,
                 )
@@ -335,7 +334,6 @@ class ForkServer:
         address: str,
         *,
         what: str,
-        directory: Path,
         log_path: Path,
         env: Mapping[str, str],
         timeout: float = READY_S,
@@ -343,7 +341,8 @@ class ForkServer:
         """Fork a fork server that imports ``preload`` too, takes requests and answers on the Unix socket
         at ``address`` and writes its stderr to ``log_path`` (see ``ForkServer(parent=...)``)."""
         fields = {"forkserver": list(preload), "connect": address, "stdout": None}
-        return self._spawn(fields, what=what, log_path=log_path, cwd=directory, env=env, timeout=timeout)
+        # In the parent's directory, as a server of its own would be: not the socket's, removed at its close.
+        return self._spawn(fields, what=what, log_path=log_path, cwd=None, env=env, timeout=timeout)
 
     def _spawn(
         self,

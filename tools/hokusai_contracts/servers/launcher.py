@@ -39,7 +39,9 @@ ENTRY = Path(__file__).with_name("launch_entry.py")
 # server``: what the CLI imports before it spawns the web server, and the web servers themselves; not the
 # app modules, which read the server's settings at import.
 PRELOADS = {
-    "mlflow": ("mlflow.cli", "mlflow.server", "uvicorn.main", "gunicorn.app.wsgiapp"),
+    # Not gunicorn (MLflow 2.x): its config takes the importing process's working directory as the
+    # default --chdir, so every server would have run in the launcher's directory instead of its own.
+    "mlflow": ("mlflow.cli", "mlflow.server", "uvicorn.main"),
     "hokusai_contracts.gateway.serve": ("hokusai_contracts.gateway.app", "uvicorn.main", "h11"),
 }
 # Set per server (basic auth, a gateway's upstream credentials): the launcher's imports must not have
