@@ -622,28 +622,23 @@ class ForkServerTable:
     all stopped by :meth:`close` except those the table was handed but does not own."""
 
     def __init__(self) -> None:
-        self._servers: dict[Any, ForkServer] = {}
-        self._borrowed: list[ForkServer] = []
+        self._servers: dict[Any, tuple[ForkServer, bool]] = {}  # by key: the server, whether owned
         self._lock = threading.Lock()
 
     def get(self, key: Any, make: Callable[[], tuple[ForkServer, bool]]) -> ForkServer:
         """The server for ``key``; ``make()`` gives a new one (started) and whether the table owns it."""
         with self._lock:
-            server = self._servers.get(key)
-            if server is None or server.ended is not None:
-                server, owned = make()
-                self._servers[key] = server
-                if not owned:
-                    self._borrowed.append(server)
-            return server
+            known = self._servers.get(key)
+            if known is None or known[0].ended is not None:
+                known = self._servers[key] = make()
+            return known[0]
 
     def close(self) -> None:
         """Stop every server the table owns (a server forked from one keeps running until its own stop)."""
         with self._lock:
             servers, self._servers = list(self._servers.values()), {}
-            borrowed, self._borrowed = self._borrowed, []
-        for server in servers:
-            if not any(server is other for other in borrowed):
+        for server, owned in servers:
+            if owned:
                 server.close()
 
 

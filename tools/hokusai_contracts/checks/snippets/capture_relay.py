@@ -58,12 +58,12 @@ class CaptureRelay:
         self._thread.start()
 
     def launcher(self, python: str) -> ForkServer:
-        """The capture launcher of ``python``: the run's base of it when it imported just what the script
-        does, in a compatible environment (shared_base), else one of the relay's own."""
+        """The capture launcher of ``python``: the run's base of it (which imported just what the script
+        does: MLFLOW_CORE) in a compatible environment (shared_base), else one of the relay's own."""
 
         def make() -> tuple[ForkServer, bool]:
             base = shared_base(python)
-            if base is not None and base.preload == (SCRIPT_MODULE,) and base.derivable(self._env, python):
+            if base is not None and base.derivable(self._env, python):
                 return base, False
             what = f"the requirement-inference launcher of {python}"
             server = ForkServer(python, what=what, preload=(SCRIPT_MODULE,), scripts=(ENTRY,), env=self._env)
